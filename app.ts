@@ -1,0 +1,87 @@
+// Wires Parley together: configuration, store and chat domain on the islands runtime.
+import type { Hono, MiddlewareHandler } from "hono";
+import { compress } from "hono/compress";
+import { secureHeaders } from "hono/secure-headers";
+import manifest from "./fresh.gen.ts";
+import type { ParleyConfig } from "./fresh.config.ts";
+import type { Store } from "./db/store.ts";
+import { type Chat, createChat } from "./chat/chat.ts";
+import { errorResponse } from "./chat/api_errors.ts";
+import type { AppState } from "./chat/app_state.ts";
+import { buildBundle, type Bundle, createApp, getState, readBundle } from "./runtime/mod.ts";
+
+/** Options for {@link createParley}. */
+export interface ParleyOptions {
+  config: ParleyConfig;
+  store: Store;
+  /** A browser bundle to use instead of building or reading one (tests share one). */
+  bundle?: Bundle;
+}
+
+/** A running Parley app. */
+export interface Parley {
+  app: Hono;
+  chat: Chat;
+  /** Ends long polls at once so that the server can stop. */
+  shutdown(): void;
+}
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** Loads the browser bundle: the `build` task's output when present (not in dev), else built now. */
+export async function loadBundle(config: ParleyConfig): Promise<Bundle> {
+  const root = new URL(".", import.meta.url);
+  const prebuilt = config.dev ? null : await readBundle(new URL(config.buildDir, root).pathname);
+  return prebuilt ?? await buildBundle({
+    islands: Object.keys(manifest.islands),
+    baseUrl: manifest.baseUrl,
+    minify: !config.dev,
+  });
+}
+
+/** Builds the Parley app for a configuration and an open store. */
+export async function createParley(options: ParleyOptions): Promise<Parley> {
+  const { config, store } = options;
+  const secret = config.secret ??
+    await store.initSetting("cookie_secret", crypto.randomUUID() + crypto.randomUUID());
+  const stopping = new AbortController();
+  const chat = createChat({ store, limits: config.limits, shutdown: stopping.signal });
+
+  const provide: MiddlewareHandler = async (c, next) => {
+    const state = getState<AppState>(c);
+    state.chat = chat;
+    state.config = config;
+    state.secret = secret;
+    await next();
+  };
+  const contentSecurity: MiddlewareHandler = async (c, next) => {
+    await next();
+    if (!c.res.headers.has("content-security-policy")) {
+      c.res.headers.set("content-security-policy", CSP);
+    }
+  };
+
+  const app = await createApp({
+    manifest,
+    bundle: options.bundle ?? await loadBundle(config),
+    staticDir: new URL("./static", import.meta.url).pathname,
+    middleware: [
+      secureHeaders({ contentSecurityPolicy: undefined, crossOriginEmbedderPolicy: false }),
+      contentSecurity,
+      compress(),
+      provide,
+    ],
+    errorResponse,
+  });
+  return { app, chat, shutdown: () => stopping.abort() };
+}

@@ -1,0 +1,54 @@
+// API error responses: `{"error": {"code", "message"}}` with the right status and headers.
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ChatError } from "./chat_error.ts";
+
+const CODES: Record<number, [string, string]> = {
+  400: ["invalid_request", "The request is not valid."],
+  401: ["unauthenticated", "You need a valid session; reload the page."],
+  403: ["forbidden", "This request is not allowed."],
+  404: ["not_found", "There is nothing here."],
+  405: ["method_not_allowed", "This method is not allowed here."],
+  413: ["too_large", "The request is too large."],
+  415: ["unsupported_media_type", "Send JSON with Content-Type: application/json."],
+  429: ["rate_limited", "Too many requests; slow down."],
+  500: ["internal_error", "Something went wrong on the server."],
+  503: ["unavailable", "The service is unavailable; try again shortly."],
+};
+
+/** A JSON error response. */
+export function apiError(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return Response.json({ error: { code, message } }, {
+    status,
+    headers: { "cache-control": "no-store", ...headers },
+  });
+}
+
+/** The JSON error response for anything thrown while answering an API request. */
+export function apiErrorFor(status: number, error: unknown): Response {
+  if (error instanceof ChatError) {
+    const headers: Record<string, string> = {};
+    if (error.retryAfter) headers["retry-after"] = String(error.retryAfter);
+    return apiError(error.status, error.code, error.message, headers);
+  }
+  const [code, fallback] = CODES[status] ?? CODES[500];
+  const message = error instanceof HTTPException && status < 500 && error.message
+    ? error.message
+    : fallback;
+  return apiError(status, code, message);
+}
+
+/** The runtime's error hook: JSON for `/api/…`, the error pages elsewhere. */
+export function errorResponse(
+  c: Context,
+  status: number,
+  error: unknown,
+): Response | undefined {
+  if (!c.req.path.startsWith("/api/")) return undefined;
+  return apiErrorFor(error instanceof ChatError ? error.status : status, error);
+}

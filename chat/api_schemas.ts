@@ -1,0 +1,88 @@
+// The API's request and response schemas (zod): they validate requests and generate the OpenAPI document.
+import { z } from "zod";
+import { DEFAULT_LIMITS } from "./limits.ts";
+
+function whole(name: string, min: number, max: number) {
+  return z.string()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .meta({ description: `${name}: a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(
+      z.number().int().min(min, `${name} must be at least ${min}`).max(
+        max,
+        `${name} must be at most ${max}`,
+      ),
+    );
+}
+
+/** Query of `GET /api/rooms/{room}/messages`. */
+export const historyQuery = z.object({
+  after: whole("after", 0, Number.MAX_SAFE_INTEGER).optional()
+    .describe("Return messages with an id greater than this, oldest first."),
+  before: whole("before", 1, Number.MAX_SAFE_INTEGER).optional()
+    .describe("Return the page of messages just older than this id."),
+  limit: whole("limit", 1, DEFAULT_LIMITS.maxPageSize).optional()
+    .describe(
+      `How many messages at most (default ${DEFAULT_LIMITS.pageSize}, at most ${DEFAULT_LIMITS.maxPageSize}).`,
+    ),
+  wait: whole("wait", 0, DEFAULT_LIMITS.maxWaitSeconds).optional()
+    .describe(
+      "With after: hold the request up to this many seconds until a message arrives (long poll).",
+    ),
+});
+
+/** Body of `POST /api/rooms/{room}/messages`. */
+export const newMessageBody = z.object({
+  body: z.string().describe(
+    `The text: not blank, at most ${DEFAULT_LIMITS.maxMessageChars} characters.`,
+  ),
+  clientId: z.string().min(1).max(64).regex(
+    /^[A-Za-z0-9._:-]+$/,
+    "clientId may use letters, digits and . _ : - only",
+  ).optional().describe(
+    "Chosen by the client for each message; a retried send with the same clientId returns the stored message instead of a duplicate.",
+  ),
+});
+
+/** Body of `PATCH /api/me`. */
+export const renameBody = z.object({
+  name: z.string().describe(
+    `1 to ${DEFAULT_LIMITS.maxNameChars} visible characters.`,
+  ),
+});
+
+/** A member as the API shows it. */
+export const memberSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+});
+
+/** A message as the API shows it. */
+export const messageSchema = z.object({
+  id: z.number().int().describe("Increases with every message; use it as a cursor."),
+  room: z.string(),
+  body: z.string(),
+  clientId: z.string(),
+  author: memberSchema,
+  createdAt: z.string().describe("ISO 8601"),
+});
+
+/** `{"messages": [...]}` */
+export const messageListSchema = z.object({ messages: z.array(messageSchema) });
+
+/** Every API error. */
+export const errorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+
+/** The first problem of a failed validation, as one readable sentence. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const where = issue.path.join(".");
+  if (issue.code === "invalid_type") {
+    return `${where || "the body"} must be ${
+      issue.expected === "object" ? "a JSON object" : `a ${issue.expected}`
+    }`;
+  }
+  return where && !issue.message.startsWith(where) ? `${where}: ${issue.message}` : issue.message;
+}

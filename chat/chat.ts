@@ -1,0 +1,131 @@
+// The chat domain: rooms, history, long polls, sending and renaming, with every rule enforced.
+import type { HistoryQuery, Member, Message, Room, Store } from "../db/store.ts";
+import { ChatError } from "./chat_error.ts";
+import type { ChatLimits } from "./limits.ts";
+import { normalizeName } from "./member_names.ts";
+import { bodyLength, normalizeBody } from "./message_text.ts";
+import { RateLimiter } from "./rate_limiter.ts";
+
+/** Options for {@link createChat}. */
+export interface ChatOptions {
+  store: Store;
+  limits: ChatLimits;
+  /** Aborted when the server shuts down: long polls then answer at once. */
+  shutdown?: AbortSignal;
+}
+
+/** Which messages a reader asks for. */
+export interface ReadOptions {
+  after?: number;
+  before?: number;
+  limit?: number;
+  /** With `after`: seconds to wait for a new message when there is none yet. */
+  wait?: number;
+  /** Aborted when the reader goes away. */
+  signal?: AbortSignal;
+}
+
+/** The chat operations; one instance per app. */
+export type Chat = ReturnType<typeof createChat>;
+
+/** Creates the chat domain over a store. */
+export function createChat(options: ChatOptions) {
+  const { store, limits } = options;
+  const sendLimiter = new RateLimiter({
+    limit: limits.burstMessages,
+    windowMs: limits.burstWindowMs,
+  });
+
+  async function room(slug: string): Promise<Room> {
+    const found = await store.getRoom(slug);
+    if (!found) {
+      throw new ChatError(404, "room_not_found", `There is no room "${slug}".`);
+    }
+    return found;
+  }
+
+  const shutdown = options.shutdown;
+
+  async function read(room: Room, options: ReadOptions): Promise<Message[]> {
+    const limit = Math.min(options.limit ?? limits.pageSize, limits.maxPageSize);
+    if (options.after !== undefined && options.before !== undefined) {
+      throw new ChatError(400, "invalid_request", "Use either after or before, not both.");
+    }
+    if (options.wait !== undefined && options.after === undefined) {
+      throw new ChatError(400, "invalid_request", "wait only goes with after.");
+    }
+    if (options.before !== undefined) {
+      return await store.listMessages(room, { before: options.before, limit });
+    }
+    if (options.after === undefined) {
+      return await store.listMessages(room, { latest: true, limit });
+    }
+    const query: HistoryQuery = { after: options.after, limit };
+    const wait = Math.min(options.wait ?? 0, limits.maxWaitSeconds);
+    if (wait === 0) return await store.listMessages(room, query);
+    // Start waiting before reading, so that a message stored in between still wakes us.
+    const signals = [options.signal, shutdown].filter((s) => s !== undefined);
+    const waiter = store.waitForMessage(room, options.after, {
+      timeoutMs: wait * 1000,
+      signal: signals.length ? AbortSignal.any(signals) : undefined,
+    });
+    try {
+      const messages = await store.listMessages(room, query);
+      if (messages.length > 0) return messages;
+      if (!await waiter.arrived) return [];
+      return await store.listMessages(room, query);
+    } finally {
+      waiter.cancel();
+    }
+  }
+
+  async function send(
+    member: Member,
+    room: Room,
+    input: { body: string; clientId?: string },
+  ): Promise<{ message: Message; created: boolean }> {
+    const body = normalizeBody(input.body);
+    if (body === null) {
+      throw new ChatError(400, "empty_message", "A message cannot be blank.");
+    }
+    const length = bodyLength(body);
+    if (length > limits.maxMessageChars) {
+      throw new ChatError(
+        400,
+        "message_too_long",
+        `A message can be at most ${limits.maxMessageChars} characters (this one has ${length}).`,
+      );
+    }
+    const wait = sendLimiter.take(String(member.id));
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      throw new ChatError(
+        429,
+        "rate_limited",
+        `You are sending messages too fast; try again in ${seconds} s.`,
+        { retryAfter: seconds },
+      );
+    }
+    const clientId = input.clientId ?? crypto.randomUUID();
+    const result = await store.addMessage({ room, authorId: member.id, body, clientId });
+    if (result.message.room !== room.slug) {
+      throw new ChatError(
+        409,
+        "client_id_reused",
+        "This clientId was already used for a message in another room.",
+      );
+    }
+    return result;
+  }
+
+  async function rename(member: Member, name: string): Promise<Member> {
+    const renamed = await store.renameMember(
+      member.id,
+      normalizeName(name, limits.maxNameChars),
+    );
+    if (!renamed) throw new ChatError(401, "no_member", "Your session has no member.");
+    return renamed;
+  }
+
+  return { store, limits, room, read, send, rename };
+}

@@ -1,0 +1,46 @@
+// Message text: the rules for a body, and how a body is split into text and links for display.
+import { find } from "linkifyjs";
+
+/** A piece of a message body as displayed: plain text or a link. */
+export type BodyPart = { text: string; href?: string };
+
+/**
+ * Normalizes a body for storage: line breaks become `\n`, blank lines at the start and
+ * white space at the end are dropped. Returns null when nothing visible is left.
+ */
+export function normalizeBody(input: string): string | null {
+  const body = input.replace(/\r\n?/g, "\n").replace(/^\s*\n/, "").trimEnd();
+  return body.trim() === "" ? null : body;
+}
+
+/** Length in characters (Unicode code points), the unit of the message limit. */
+export function bodyLength(body: string): number {
+  let count = 0;
+  for (const _ of body) count++;
+  return count;
+}
+
+// Control characters other than tab and newline are shown as their visible symbols (␇, ␀…).
+function showControls(text: string): string {
+  return text.replace(
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u0008\u000b-\u001f\u007f]/g,
+    (c) => c === "\u007f" ? "\u2421" : String.fromCharCode(0x2400 + c.charCodeAt(0)),
+  );
+}
+
+const SAFE_HREF = /^(https?:|mailto:)/i;
+
+/** Splits a body into text and links (http, https and mail addresses only). */
+export function bodyParts(body: string): BodyPart[] {
+  const parts: BodyPart[] = [];
+  let at = 0;
+  for (const link of find(body)) {
+    if (!SAFE_HREF.test(link.href)) continue;
+    if (link.start > at) parts.push({ text: showControls(body.slice(at, link.start)) });
+    parts.push({ text: link.value, href: link.href });
+    at = link.end;
+  }
+  if (at < body.length) parts.push({ text: showControls(body.slice(at)) });
+  return parts;
+}

@@ -1,0 +1,117 @@
+// The OpenAPI document, generated from the same zod schemas that validate requests.
+import { z } from "zod";
+import {
+  errorSchema,
+  historyQuery,
+  memberSchema,
+  messageListSchema,
+  messageSchema,
+  newMessageBody,
+  renameBody,
+} from "./api_schemas.ts";
+
+function schema(s: z.ZodType, io: "input" | "output" = "output") {
+  const { $schema: _, ...json } = z.toJSONSchema(s, { io, unrepresentable: "any" });
+  return json;
+}
+
+function json(description: string, s: z.ZodType) {
+  return { description, content: { "application/json": { schema: schema(s) } } };
+}
+
+function errors(...statuses: number[]) {
+  const texts: Record<number, string> = {
+    400: "Invalid input",
+    401: "No valid session cookie",
+    403: "Request from another site",
+    404: "Unknown room",
+    409: "clientId already used in another room",
+    413: "Request body over 64 KiB",
+    415: "Body is not JSON",
+    429: "Rate limited (see Retry-After)",
+  };
+  return Object.fromEntries(statuses.map((s) => [s, json(texts[s], errorSchema)]));
+}
+
+const roomParam = {
+  name: "room",
+  in: "path",
+  required: true,
+  schema: { type: "string" },
+  description: "The room's slug, e.g. general",
+};
+
+/** Builds the OpenAPI 3.1 document of the API. */
+export function openApiDocument(): Record<string, unknown> {
+  const query = z.toJSONSchema(historyQuery, { io: "input", unrepresentable: "any" }) as {
+    properties: Record<string, { description?: string }>;
+  };
+  const queryParams = Object.entries(query.properties).map(([name, s]) => ({
+    name,
+    in: "query",
+    required: false,
+    description: s.description,
+    schema: s,
+  }));
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Parley API",
+      version: "1",
+      description:
+        "Parley's chat API. Identity is the session cookie set by the app; state-changing requests must come from the app's own origin and send JSON.",
+    },
+    components: {
+      securitySchemes: {
+        session: { type: "apiKey", in: "cookie", name: "parley_session" },
+      },
+    },
+    paths: {
+      "/api/rooms/{room}/messages": {
+        get: {
+          summary: "Read messages",
+          description:
+            "Without parameters: the latest page. `after`: newer messages, oldest first; with `wait`, a long poll that answers as soon as one arrives. `before`: the page just older than an id.",
+          parameters: [roomParam, ...queryParams],
+          responses: {
+            200: json("Messages in ascending id order", messageListSchema),
+            ...errors(400, 404),
+          },
+        },
+        post: {
+          summary: "Send a message",
+          security: [{ session: [] }],
+          parameters: [roomParam],
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: schema(newMessageBody, "input") } },
+          },
+          responses: {
+            201: json("The stored message", messageSchema),
+            200: json("The message already stored for this clientId", messageSchema),
+            ...errors(400, 401, 403, 404, 409, 413, 415, 429),
+          },
+        },
+      },
+      "/api/me": {
+        get: {
+          summary: "Who am I",
+          security: [{ session: [] }],
+          responses: { 200: json("The member of this session", memberSchema), ...errors(401) },
+        },
+        patch: {
+          summary: "Change my name",
+          security: [{ session: [] }],
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: schema(renameBody, "input") } },
+          },
+          responses: {
+            200: json("The renamed member", memberSchema),
+            ...errors(400, 401, 403, 413, 415),
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,87 @@
+// Sessions: a signed, HttpOnly, SameSite=Lax cookie naming a server-side session of a member.
+import type { Context, MiddlewareHandler } from "hono";
+import { getSignedCookie, setSignedCookie } from "hono/cookie";
+import type { Member, Session, Store } from "../db/store.ts";
+import { getState } from "../runtime/mod.ts";
+import { ChatError } from "./chat_error.ts";
+import { generateName } from "./member_names.ts";
+
+/** The session cookie's name. */
+export const SESSION_COOKIE = "parley_session";
+const TOUCH_EVERY_MS = 5 * 60_000;
+const COOKIE_MAX_AGE_S = 400 * 24 * 3600;
+
+/** What the session middleware puts in the request state. */
+export interface SessionState {
+  member?: Member;
+  session?: Session;
+  /** Set when a cookie was sent but is forged, tampered with or unknown. */
+  sessionRejected?: boolean;
+}
+
+async function hashToken(token: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(token),
+  );
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+function newToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(
+    /\//g,
+    "_",
+  ).replace(/=+$/, "");
+}
+
+/** Creates a guest member with a generated name and a session for it, and sets the cookie. */
+export async function startGuestSession(
+  c: Context,
+  options: { store: Store; secret: string },
+): Promise<Session> {
+  const member = await options.store.createMember(generateName());
+  const token = newToken();
+  const session = await options.store.createSession(member.id, await hashToken(token));
+  await setSignedCookie(c, SESSION_COOKIE, token, options.secret, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: new URL(c.req.url).protocol === "https:",
+    maxAge: COOKIE_MAX_AGE_S,
+  });
+  return session;
+}
+
+/** Loads the session named by the cookie, if it is valid and known, into the request state. */
+export function sessions(options: { store: Store; secret: string }): MiddlewareHandler {
+  return async (c, next) => {
+    const state = getState<SessionState>(c);
+    const token = await getSignedCookie(c, options.secret, SESSION_COOKIE);
+    if (typeof token === "string") {
+      const session = await options.store.getSession(await hashToken(token));
+      if (session) {
+        state.session = session;
+        state.member = session.member;
+        const now = Date.now();
+        if (now - session.lastSeenAt > TOUCH_EVERY_MS) {
+          await options.store.touchSession(session.id, now);
+        }
+      } else state.sessionRejected = true;
+    } else if (token === false) state.sessionRejected = true;
+    await next();
+  };
+}
+
+/** The member of the request's session; 401 when there is no valid session cookie. */
+export function requireMember(state: SessionState): Member {
+  if (state.member) return state.member;
+  throw new ChatError(
+    401,
+    state.sessionRejected ? "invalid_session" : "no_session",
+    state.sessionRejected
+      ? "Your session cookie is not valid; reload the page to get a new one."
+      : "You need a session; open Parley in the browser first.",
+  );
+}

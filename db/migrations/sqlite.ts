@@ -1,0 +1,54 @@
+// SQLite schema migrations; entry N brings a database from `PRAGMA user_version` N to N+1.
+
+/**
+ * Message ids come from one AUTOINCREMENT sequence per database, so they never repeat and
+ * order every room's history; clients use them as cursors. `edited_at` and `deleted_at` are
+ * there for edits and deletions, which will reach clients through the same poll.
+ */
+export const SQLITE_MIGRATIONS: string[] = [
+  `
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE rooms (
+    id INTEGER PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    topic TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE members (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX sessions_member ON sessions(member_id);
+
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    room_id INTEGER NOT NULL REFERENCES rooms(id),
+    author_id INTEGER NOT NULL REFERENCES members(id),
+    body TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    edited_at INTEGER,
+    deleted_at INTEGER
+  ) STRICT;
+  CREATE UNIQUE INDEX messages_author_client ON messages(author_id, client_id);
+  CREATE INDEX messages_room_id ON messages(room_id, id);
+
+  INSERT INTO rooms (slug, name, topic, created_at)
+  VALUES ('general', 'general', 'Everything and anything', unixepoch('subsec') * 1000);
+  `,
+];

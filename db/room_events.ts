@@ -1,0 +1,68 @@
+// In-process wake-ups for long polls: who waits for which room, woken when a message is stored.
+import type { MessageWaiter } from "./store.ts";
+
+interface Waiting {
+  after: number;
+  wake: (arrived: boolean) => void;
+}
+
+/** Tracks the newest message id per room and the long polls waiting for a newer one. */
+export class RoomEvents {
+  #latest = new Map<number, number>();
+  #waiting = new Map<number, Set<Waiting>>();
+
+  /** Records that message `id` was stored in `roomId` and wakes the waits it satisfies. */
+  published(roomId: number, id: number): void {
+    if (id > (this.#latest.get(roomId) ?? 0)) this.#latest.set(roomId, id);
+    const waiting = this.#waiting.get(roomId);
+    if (!waiting) return;
+    for (const entry of waiting) {
+      if (id > entry.after) entry.wake(true);
+    }
+  }
+
+  /** Number of long polls waiting now (all rooms). */
+  get waiting(): number {
+    let count = 0;
+    for (const set of this.#waiting.values()) count += set.size;
+    return count;
+  }
+
+  /** Waits for a message newer than `after` in `roomId`, up to `timeoutMs` or until aborted. */
+  wait(
+    roomId: number,
+    after: number,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): MessageWaiter {
+    if ((this.#latest.get(roomId) ?? 0) > after) {
+      return { arrived: Promise.resolve(true), cancel() {} };
+    }
+    let set = this.#waiting.get(roomId);
+    if (!set) this.#waiting.set(roomId, set = new Set());
+    const room = set;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let entry!: Waiting;
+    const onAbort = () => entry.wake(false);
+    const arrived = new Promise<boolean>((resolve) => {
+      entry = {
+        after,
+        wake: (value) => {
+          clearTimeout(timer);
+          options.signal?.removeEventListener("abort", onAbort);
+          room.delete(entry);
+          if (room.size === 0 && this.#waiting.get(roomId) === room) {
+            this.#waiting.delete(roomId);
+          }
+          resolve(value);
+        },
+      };
+    });
+    room.add(entry);
+    if (options.signal?.aborted) entry.wake(false);
+    else {
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      timer = setTimeout(() => entry.wake(false), options.timeoutMs);
+    }
+    return { arrived, cancel: () => entry.wake(false) };
+  }
+}

@@ -1,0 +1,210 @@
+// The SQLite store on Deno's built-in node:sqlite: WAL, versioned migrations, prepared statements.
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { dirname } from "node:path";
+import { SQLITE_MIGRATIONS } from "./migrations/sqlite.ts";
+import { RoomEvents } from "./room_events.ts";
+import type {
+  HistoryQuery,
+  Member,
+  Message,
+  MessageWaiter,
+  NewMessage,
+  Room,
+  Session,
+  Store,
+} from "./store.ts";
+
+type Row = Record<string, SQLInputValue>;
+
+const MESSAGE_COLUMNS = `m.id, m.body, m.client_id, m.created_at,
+  a.id AS author_id, a.name AS author_name`;
+
+function toMessage(row: Row, room: string): Message {
+  return {
+    id: Number(row.id),
+    room,
+    body: String(row.body),
+    clientId: String(row.client_id),
+    author: { id: Number(row.author_id), name: String(row.author_name) },
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+  };
+}
+
+/** Applies the migrations a database has not had yet, in one transaction. */
+export function migrateSqlite(db: DatabaseSync): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const { user_version: version } = db.prepare("PRAGMA user_version").get() as {
+      user_version: number;
+    };
+    if (version > SQLITE_MIGRATIONS.length) {
+      throw new Error(
+        `The database is at schema version ${version}, newer than this Parley knows (${SQLITE_MIGRATIONS.length})`,
+      );
+    }
+    for (let v = version; v < SQLITE_MIGRATIONS.length; v++) {
+      db.exec(SQLITE_MIGRATIONS[v]);
+    }
+    db.exec(`PRAGMA user_version = ${SQLITE_MIGRATIONS.length}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/** A {@link Store} on one SQLite file (or `:memory:`). */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite";
+  readonly db: DatabaseSync;
+  readonly events = new RoomEvents();
+  #statements = new Map<string, StatementSync>();
+
+  /** Opens (creating folders and file as needed) and migrates the database at `path`. */
+  constructor(path: string) {
+    if (path !== ":memory:") Deno.mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    this.db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = NORMAL;
+      PRAGMA foreign_keys = ON;
+      PRAGMA busy_timeout = 5000;
+    `);
+    migrateSqlite(this.db);
+  }
+
+  #sql(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  getSetting(key: string): Promise<string | null> {
+    const row = this.#sql("SELECT value FROM settings WHERE key = ?").get(key);
+    return Promise.resolve(row ? String(row.value) : null);
+  }
+
+  initSetting(key: string, value: string): Promise<string> {
+    this.#sql("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING")
+      .run(key, value);
+    return this.getSetting(key) as Promise<string>;
+  }
+
+  getRoom(slug: string): Promise<Room | null> {
+    const row = this.#sql("SELECT id, slug, name, topic FROM rooms WHERE slug = ?")
+      .get(slug);
+    return Promise.resolve(
+      row
+        ? {
+          id: Number(row.id),
+          slug: String(row.slug),
+          name: String(row.name),
+          topic: String(row.topic),
+        }
+        : null,
+    );
+  }
+
+  createMember(name: string): Promise<Member> {
+    const row = this.#sql(
+      "INSERT INTO members (name, created_at) VALUES (?, ?) RETURNING id, name",
+    ).get(name, Date.now())!;
+    return Promise.resolve({ id: Number(row.id), name: String(row.name) });
+  }
+
+  getMember(id: number): Promise<Member | null> {
+    const row = this.#sql("SELECT id, name FROM members WHERE id = ?").get(id);
+    return Promise.resolve(row ? { id: Number(row.id), name: String(row.name) } : null);
+  }
+
+  renameMember(id: number, name: string): Promise<Member | null> {
+    const row = this.#sql("UPDATE members SET name = ? WHERE id = ? RETURNING id, name")
+      .get(name, id);
+    return Promise.resolve(row ? { id: Number(row.id), name: String(row.name) } : null);
+  }
+
+  async createSession(memberId: number, tokenHash: string): Promise<Session> {
+    const now = Date.now();
+    const row = this.#sql(
+      `INSERT INTO sessions (token_hash, member_id, created_at, last_seen_at)
+       VALUES (?, ?, ?, ?) RETURNING id`,
+    ).get(tokenHash, memberId, now, now)!;
+    const member = await this.getMember(memberId);
+    if (!member) throw new Error(`No member ${memberId}`);
+    return { id: Number(row.id), member, lastSeenAt: now };
+  }
+
+  getSession(tokenHash: string): Promise<Session | null> {
+    const row = this.#sql(
+      `SELECT s.id, s.last_seen_at, m.id AS member_id, m.name
+       FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = ?`,
+    ).get(tokenHash);
+    return Promise.resolve(
+      row
+        ? {
+          id: Number(row.id),
+          lastSeenAt: Number(row.last_seen_at),
+          member: { id: Number(row.member_id), name: String(row.name) },
+        }
+        : null,
+    );
+  }
+
+  touchSession(id: number, at: number): Promise<void> {
+    this.#sql("UPDATE sessions SET last_seen_at = ? WHERE id = ?").run(at, id);
+    return Promise.resolve();
+  }
+
+  addMessage(input: NewMessage): Promise<{ message: Message; created: boolean }> {
+    const inserted = this.#sql(
+      `INSERT INTO messages (room_id, author_id, body, client_id, created_at)
+       VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id`,
+    ).get(input.room.id, input.authorId, input.body, input.clientId, Date.now());
+    const row = this.#sql(
+      `SELECT ${MESSAGE_COLUMNS}, r.slug AS room_slug, m.room_id FROM messages m
+       JOIN members a ON a.id = m.author_id JOIN rooms r ON r.id = m.room_id
+       WHERE m.author_id = ? AND m.client_id = ?`,
+    ).get(input.authorId, input.clientId)!;
+    const message = toMessage(row, String(row.room_slug));
+    if (inserted) this.events.published(input.room.id, message.id);
+    return Promise.resolve({ message, created: Boolean(inserted) });
+  }
+
+  listMessages(room: Room, query: HistoryQuery): Promise<Message[]> {
+    let rows: Row[];
+    const from = `FROM messages m JOIN members a ON a.id = m.author_id`;
+    if ("after" in query) {
+      rows = this.#sql(
+        `SELECT ${MESSAGE_COLUMNS} ${from}
+         WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`,
+      ).all(room.id, query.after, query.limit);
+    } else {
+      const before = "before" in query ? query.before : Number.MAX_SAFE_INTEGER;
+      rows = this.#sql(
+        `SELECT ${MESSAGE_COLUMNS} ${from}
+         WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`,
+      ).all(room.id, before, query.limit).reverse();
+    }
+    return Promise.resolve(rows.map((row) => toMessage(row, room.slug)));
+  }
+
+  waitForMessage(
+    room: Room,
+    after: number,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): MessageWaiter {
+    return this.events.wait(room.id, after, options);
+  }
+
+  close(): Promise<void> {
+    for (const statement of this.#statements.values()) {
+      (statement as unknown as { finalize?: () => void }).finalize?.();
+    }
+    this.db.close();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,96 @@
+// The store interface: everything Parley keeps, whichever database holds it.
+
+/** A chat room. */
+export interface Room {
+  id: number;
+  slug: string;
+  name: string;
+  topic: string;
+}
+
+/** A person taking part in the chat (a guest until accounts exist). */
+export interface Member {
+  id: number;
+  name: string;
+}
+
+/** A message as the API and the UI show it. */
+export interface Message {
+  id: number;
+  room: string;
+  body: string;
+  clientId: string;
+  author: Member;
+  createdAt: string;
+}
+
+/** A signed-in browser: the member it belongs to. */
+export interface Session {
+  id: number;
+  member: Member;
+  lastSeenAt: number;
+}
+
+/** Input for {@link Store.addMessage}. */
+export interface NewMessage {
+  room: Room;
+  authorId: number;
+  body: string;
+  clientId: string;
+}
+
+/** Which page of a room's history to read. */
+export type HistoryQuery =
+  | { after: number; limit: number }
+  | { before: number; limit: number }
+  | { latest: true; limit: number };
+
+/** A wait for new messages in a room; resolves early when one arrives. */
+export interface MessageWaiter {
+  /** Resolves true when a message newer than the cursor arrived, false on timeout or abort. */
+  arrived: Promise<boolean>;
+  /** Stops waiting (resolves `arrived` with false if still pending). */
+  cancel(): void;
+}
+
+/** Storage for rooms, members, sessions and messages. Both SQLite and PostgreSQL implement it. */
+export interface Store {
+  /** Which database this is, for logs and the benchmark (`sqlite`, `postgres`). */
+  readonly kind: string;
+  /** A setting kept with the data (e.g. the cookie signing secret), or null. */
+  getSetting(key: string): Promise<string | null>;
+  /** Stores a setting unless one exists; returns the value that is stored. */
+  initSetting(key: string, value: string): Promise<string>;
+  /** The room with this slug, or null. */
+  getRoom(slug: string): Promise<Room | null>;
+  /** Creates a member. */
+  createMember(name: string): Promise<Member>;
+  /** The member with this id, or null. */
+  getMember(id: number): Promise<Member | null>;
+  /** Renames a member; returns the updated member, or null if there is none. */
+  renameMember(id: number, name: string): Promise<Member | null>;
+  /** Creates a session for a member, keyed by the hash of its secret token. */
+  createSession(memberId: number, tokenHash: string): Promise<Session>;
+  /** The session with this token hash, with its member, or null. */
+  getSession(tokenHash: string): Promise<Session | null>;
+  /** Records that a session was used now. */
+  touchSession(id: number, at: number): Promise<void>;
+  /**
+   * Stores a message unless its author already sent one with the same client id; returns
+   * the stored message and whether it was created by this call.
+   */
+  addMessage(input: NewMessage): Promise<{ message: Message; created: boolean }>;
+  /** A page of a room's messages in ascending id order. */
+  listMessages(room: Room, query: HistoryQuery): Promise<Message[]>;
+  /**
+   * Starts waiting for a message newer than `after` in the room. Start the wait before
+   * reading, so that nothing stored in between is missed.
+   */
+  waitForMessage(
+    room: Room,
+    after: number,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): MessageWaiter;
+  /** Closes the database. */
+  close(): Promise<void>;
+}

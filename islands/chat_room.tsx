@@ -1,0 +1,280 @@
+// The chat island: conversation with autoscroll and older pages, composer, name and connection status.
+import { useComputed, useSignal } from "@preact/signals";
+import { useEffect, useLayoutEffect, useMemo, useRef } from "preact/hooks";
+import type { Message } from "../db/store.ts";
+import type { RoomPageData } from "../chat/room_page.ts";
+import { createRoomClient, type OutboxItem, type RoomClient } from "../chat/room_client.ts";
+import { bodyLength } from "../chat/message_text.ts";
+import { MessageItem } from "../components/message_item.tsx";
+
+// How close to the bottom (px) still counts as "at the bottom", and to the top as "load more".
+const BOTTOM_SLACK = 48;
+const TOP_SLACK = 200;
+
+/** The whole chat for one room. */
+export function ChatRoom(props: RoomPageData) {
+  const hydrated = useSignal(false);
+  const atBottom = useSignal(true);
+  const unseen = useSignal(0);
+  const announcement = useSignal("");
+  const conversation = useRef<HTMLElement>(null);
+  // Scroll to apply after the next render: stick to the bottom, or keep the view on prepend.
+  const pendingScroll = useRef<"bottom" | { height: number; top: number } | null>(null);
+
+  const client = useMemo(() =>
+    createRoomClient({
+      ...props,
+      storage: typeof localStorage === "undefined" ? undefined : localStorage,
+      onNewMessages(fresh: Message[]) {
+        const others = fresh.filter((m) => m.author.id !== client.me.value.id);
+        const last = others.at(-1);
+        if (last) announcement.value = `${last.author.name}: ${last.body.slice(0, 200)}`;
+        if (atBottom.value) pendingScroll.current = "bottom";
+        else unseen.value += others.length;
+      },
+    }), []);
+
+  useEffect(() => {
+    hydrated.value = true;
+    pendingScroll.current = "bottom";
+    scrollAfterRender();
+    return client.start();
+  }, []);
+
+  function scrollAfterRender() {
+    const el = conversation.current;
+    const pending = pendingScroll.current;
+    if (!el || !pending) return;
+    pendingScroll.current = null;
+    if (pending === "bottom") el.scrollTop = el.scrollHeight;
+    else el.scrollTop = pending.top + (el.scrollHeight - pending.height);
+  }
+
+  // Runs after every render that changed the list (new, older or pending messages).
+  useLayoutEffect(scrollAfterRender, [client.messages.value, client.outbox.value]);
+
+  async function loadOlder() {
+    const el = conversation.current;
+    if (!el || client.loadingOlder.value || !client.hasOlder.value) return;
+    const before = { height: el.scrollHeight, top: el.scrollTop };
+    const loading = client.loadOlder();
+    pendingScroll.current = before;
+    if (!await loading && pendingScroll.current === before) pendingScroll.current = null;
+  }
+
+  function onScroll() {
+    const el = conversation.current;
+    if (!el) return;
+    const bottom = el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK;
+    if (bottom !== atBottom.value) atBottom.value = bottom;
+    if (bottom && unseen.value) unseen.value = 0;
+    if (el.scrollTop <= TOP_SLACK) loadOlder();
+  }
+
+  function jumpToBottom() {
+    const el = conversation.current;
+    unseen.value = 0;
+    atBottom.value = true;
+    if (el) el.scrollTop = el.scrollHeight;
+  }
+
+  function send(body: string) {
+    pendingScroll.current = "bottom";
+    atBottom.value = true;
+    unseen.value = 0;
+    client.send(body);
+  }
+
+  const me = client.me.value;
+  const status = client.status.value;
+  return (
+    <div class="chat">
+      <header class="room-header">
+        <div class="room-title">
+          <h1>
+            <span aria-hidden="true">#</span>
+            {props.room.name}
+          </h1>
+          {props.room.topic && <p class="topic">{props.room.topic}</p>}
+        </div>
+        <NameEditor client={client} maxChars={props.maxNameChars} />
+      </header>
+      <p
+        class={`connection ${status}`}
+        role="status"
+        hidden={status === "live"}
+      >
+        {status === "reconnecting" ? "Reconnecting…" : ""}
+      </p>
+      <div
+        class="conversation"
+        ref={conversation as never}
+        onScroll={onScroll}
+        tabIndex={0}
+        role="log"
+        aria-live="off"
+        aria-label={`Messages in #${props.room.name}`}
+      >
+        <p class="history-edge">
+          {client.hasOlder.value
+            ? (
+              <button type="button" class="link" onClick={loadOlder}>
+                {client.loadingOlder.value ? "Loading earlier messages…" : "Load earlier messages"}
+              </button>
+            )
+            : `This is the beginning of #${props.room.name}.`}
+        </p>
+        <ol class="messages">
+          {client.messages.value.map((message) => (
+            <MessageItem
+              key={message.id}
+              message={message}
+              mine={message.author.id === me.id}
+              localTime={hydrated.value}
+            />
+          ))}
+          {client.outbox.value.map((item) => (
+            <PendingMessage key={item.clientId} item={item} client={client} />
+          ))}
+        </ol>
+      </div>
+      {unseen.value > 0 && !atBottom.value && (
+        <button type="button" class="new-messages-pill" onClick={jumpToBottom}>
+          {unseen.value} new {unseen.value === 1 ? "message" : "messages"} ↓
+        </button>
+      )}
+      <Composer roomName={props.room.name} maxChars={props.maxChars} onSend={send} />
+      <p class="visually-hidden" aria-live="polite">{announcement.value}</p>
+    </div>
+  );
+}
+
+function PendingMessage({ item, client }: { item: OutboxItem; client: RoomClient }) {
+  const failed = item.state === "failed";
+  return (
+    <MessageItem
+      message={{ id: 0, body: item.body, author: client.me.value, createdAt: item.createdAt }}
+      mine
+      localTime
+      status={failed ? "failed" : "pending"}
+    >
+      <p class="delivery" role={failed ? "alert" : undefined}>
+        {failed ? `Not sent: ${item.error}` : item.error ?? "Sending…"}
+        {failed && (
+          <>
+            {" "}
+            <button type="button" class="link" onClick={() => client.retry(item.clientId)}>
+              Retry
+            </button>{" "}
+            <button type="button" class="link" onClick={() => client.discard(item.clientId)}>
+              Discard
+            </button>
+          </>
+        )}
+      </p>
+    </MessageItem>
+  );
+}
+
+function Composer(
+  { roomName, maxChars, onSend }: {
+    roomName: string;
+    maxChars: number;
+    onSend: (body: string) => void;
+  },
+) {
+  const text = useSignal("");
+  const length = useComputed(() => bodyLength(text.value));
+  const tooLong = useComputed(() => length.value > maxChars);
+
+  function submit(event?: Event) {
+    event?.preventDefault();
+    if (text.value.trim() === "" || tooLong.value) return;
+    onSend(text.value);
+    text.value = "";
+  }
+
+  function onKeyDown(event: KeyboardEvent) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submit(event);
+  }
+
+  const rows = Math.min(8, text.value.split("\n").length);
+  return (
+    <form class="composer" onSubmit={submit}>
+      <textarea
+        name="body"
+        rows={rows}
+        placeholder={`Message #${roomName}`}
+        aria-label={`Message #${roomName}`}
+        aria-describedby="composer-hint"
+        value={text.value}
+        onInput={(e) => text.value = (e.currentTarget as HTMLTextAreaElement).value}
+        onKeyDown={onKeyDown}
+        aria-invalid={tooLong.value}
+      />
+      <button type="submit" disabled={tooLong.value}>Send</button>
+      <p id="composer-hint" class={`composer-hint${tooLong.value ? " error" : ""}`}>
+        {length.value > maxChars - 200
+          ? `${length.value.toLocaleString("en")} / ${maxChars.toLocaleString("en")} characters`
+          : "Enter to send, Shift+Enter for a new line"}
+      </p>
+    </form>
+  );
+}
+
+function NameEditor({ client, maxChars }: { client: RoomClient; maxChars: number }) {
+  const editing = useSignal(false);
+  const draft = useSignal("");
+  const error = useSignal("");
+  const saving = useSignal(false);
+
+  async function save(event: Event) {
+    event.preventDefault();
+    saving.value = true;
+    const problem = await client.rename(draft.value);
+    saving.value = false;
+    if (problem) error.value = problem;
+    else editing.value = false;
+  }
+
+  if (!editing.value) {
+    return (
+      <div class="me">
+        <span>
+          You are <strong class="my-name">{client.me.value.name}</strong>
+        </span>{" "}
+        <button
+          type="button"
+          class="link"
+          onClick={() => {
+            draft.value = client.me.value.name;
+            error.value = "";
+            editing.value = true;
+          }}
+        >
+          Change name
+        </button>
+      </div>
+    );
+  }
+  return (
+    <form class="me editing" onSubmit={save}>
+      <label>
+        <span class="visually-hidden">Your name</span>
+        <input
+          name="name"
+          value={draft.value}
+          maxLength={maxChars * 4}
+          autoFocus
+          aria-invalid={error.value !== ""}
+          aria-describedby="name-error"
+          onInput={(e) => draft.value = (e.currentTarget as HTMLInputElement).value}
+          onKeyDown={(e) => e.key === "Escape" && (editing.value = false)}
+        />
+      </label>
+      <button type="submit" disabled={saving.value}>Save</button>
+      <button type="button" class="link" onClick={() => editing.value = false}>Cancel</button>
+      <p id="name-error" class="error" role="alert">{error.value}</p>
+    </form>
+  );
+}

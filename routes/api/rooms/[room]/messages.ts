@@ -1,0 +1,23 @@
+// GET: a room's messages (latest page, older page, or newer with long polling). POST: send one.
+import type { Handlers } from "../../../../runtime/mod.ts";
+import type { AppState } from "../../../../chat/app_state.ts";
+import { historyQuery, newMessageBody } from "../../../../chat/api_schemas.ts";
+import { readJson, readQuery } from "../../../../chat/api_input.ts";
+import { requireMember } from "../../../../chat/sessions.ts";
+
+export const handler: Handlers<unknown, AppState> = {
+  async GET({ req, url, params, state }) {
+    const query = readQuery(url, historyQuery);
+    const room = await state.chat.room(params.room);
+    const messages = await state.chat.read(room, { ...query, signal: req.signal });
+    return Response.json({ messages });
+  },
+
+  async POST({ req, params, state }) {
+    const member = requireMember(state);
+    const room = await state.chat.room(params.room);
+    const input = await readJson(req, newMessageBody);
+    const { message, created } = await state.chat.send(member, room, input);
+    return Response.json(message, { status: created ? 201 : 200 });
+  },
+};
