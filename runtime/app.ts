@@ -176,8 +176,7 @@ export async function createApp(options: AppOptions): Promise<Hono> {
         },
       };
       // Headers set through the Hono context (cookies) join whatever response the route made.
-      const respond = (res: Response) =>
-        c.newResponse(res.body, { status: res.status, headers: res.headers });
+      const respond = (res: Response) => c.newResponse(res.body, res);
       if (typeof handler === "function") return respond(await handler(ctx));
       const own = handler?.[method] ??
         (method === "HEAD" ? handler?.GET : undefined);

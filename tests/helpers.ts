@@ -1,0 +1,128 @@
+// Test helpers: a Parley app on an in-memory (or file) SQLite store, guests with cookies, a real server.
+import { createParley, loadBundle, type Parley } from "../app.ts";
+import { loadConfig, type ParleyConfig } from "../fresh.config.ts";
+import { SqliteStore } from "../db/sqlite_store.ts";
+import type { Member } from "../db/store.ts";
+import type { Bundle } from "../runtime/mod.ts";
+
+let sharedBundle: Promise<Bundle> | undefined;
+
+/** The browser bundle, built once per test process. */
+export function testBundle(): Promise<Bundle> {
+  sharedBundle ??= loadBundle(loadConfig({ PARLEY_BUILD_DIR: "_no_prebuilt_bundle_" }));
+  return sharedBundle;
+}
+
+/** A configuration for tests: defaults, a fixed secret, and any overrides. */
+export function testConfig(env: Record<string, string> = {}): ParleyConfig {
+  return loadConfig({
+    PARLEY_SECRET: "test-secret-0123456789abcdef",
+    PARLEY_BUILD_DIR: "_no_prebuilt_bundle_",
+    ...env,
+  });
+}
+
+/** A Parley app on a fresh store. */
+export interface TestApp extends Parley {
+  store: SqliteStore;
+  config: ParleyConfig;
+  /** `app.request()` with a path on `http://localhost`. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Creates a Parley app on an in-memory SQLite store (or the file `sqlitePath`). */
+export async function createTestApp(
+  options: { env?: Record<string, string>; sqlitePath?: string } = {},
+): Promise<TestApp> {
+  const config = testConfig(options.env);
+  const store = new SqliteStore(options.sqlitePath ?? ":memory:");
+  const parley = await createParley({ config, store, bundle: await testBundle() });
+  return {
+    ...parley,
+    store,
+    config,
+    request: (path, init) => Promise.resolve(parley.app.request(`http://localhost${path}`, init)),
+    close: async () => {
+      parley.shutdown();
+      await store.close();
+    },
+  };
+}
+
+/** A browser-like guest: the cookie from a first page visit and the member it names. */
+export interface Guest {
+  cookie: string;
+  member: Member;
+}
+
+/** Visits `/` without a cookie and returns the new guest's cookie and member. */
+export async function newGuest(app: TestApp): Promise<Guest> {
+  const response = await app.request("/");
+  const html = await response.text();
+  const setCookie = response.headers.get("set-cookie");
+  if (!setCookie) throw new Error("The first visit set no cookie");
+  const cookie = setCookie.split(";")[0];
+  const props = html.match(/<island-root[^>]*><script type="application\/json">(.*?)<\/script>/);
+  if (!props) throw new Error("The page has no chat island");
+  return { cookie, member: JSON.parse(props[1]).me };
+}
+
+/** Request options for a JSON API call as the browser makes it. */
+export function jsonInit(
+  method: string,
+  body: unknown,
+  options: { cookie?: string; origin?: string } = {},
+): RequestInit {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (options.cookie) headers.cookie = options.cookie;
+  if (options.origin) headers.origin = options.origin;
+  return { method, headers, body: typeof body === "string" ? body : JSON.stringify(body) };
+}
+
+/** Posts a message as a guest; returns the response. */
+export function postMessage(
+  app: TestApp,
+  guest: Guest,
+  body: string,
+  options: { room?: string; clientId?: string } = {},
+): Promise<Response> {
+  return app.request(
+    `/api/rooms/${options.room ?? "general"}/messages`,
+    jsonInit("POST", { body, clientId: options.clientId ?? crypto.randomUUID() }, {
+      cookie: guest.cookie,
+      origin: "http://localhost",
+    }),
+  );
+}
+
+/** A Parley server on a real port (for browser tests), on the SQLite file `sqlitePath`. */
+export interface TestServer {
+  url: string;
+  port: number;
+  app: TestApp;
+  /** Stops the server the way a restart does: long polls end, connections close. */
+  stop(): Promise<void>;
+}
+
+/** Starts Parley on 127.0.0.1 (`port` 0 picks a free one). */
+export async function startTestServer(
+  options: { sqlitePath: string; port?: number; env?: Record<string, string> },
+): Promise<TestServer> {
+  const app = await createTestApp({ sqlitePath: options.sqlitePath, env: options.env });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: options.port ?? 0, onListen: () => {} },
+    app.app.fetch,
+  );
+  const port = server.addr.port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    app,
+    stop: async () => {
+      app.shutdown();
+      await server.shutdown();
+      await app.store.close();
+    },
+  };
+}
