@@ -13,8 +13,10 @@ export function generateName(): string {
 }
 
 const segmenter = new Intl.Segmenter("en", { granularity: "grapheme" });
-// Control characters, and invisible format characters such as bidi overrides.
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+// Control characters, and invisible format characters such as bidi overrides; the zero-width
+// joiners that build emoji sequences (U+200C, U+200D) are allowed.
+const INVISIBLE = /(?![\u200c\u200d])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+const VISIBLE = /[^\s\u200c\u200d]/u;
 
 /**
  * Checks and normalizes a chosen name: NFC, trimmed, inner runs of spaces folded, 1 to
@@ -30,7 +32,7 @@ export function normalizeName(input: string, maxChars: number): string {
     );
   }
   const visible = [...segmenter.segment(name)].length;
-  if (visible === 0) {
+  if (!VISIBLE.test(name)) {
     throw new ChatError(400, "invalid_name", "A name cannot be blank.");
   }
   if (visible > maxChars) {

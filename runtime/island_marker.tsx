@@ -27,7 +27,11 @@ export function takeRenderedIslands(): Set<string> {
 }
 
 /** Registers a component as an island so that every render of it carries a hydration marker. */
-export function registerIsland(component: ComponentType, name: string): void {
+export function registerIsland(
+  // deno-lint-ignore no-explicit-any
+  component: ComponentType<any>,
+  name: string,
+): void {
   islandNames.set(component, name);
 }
 
@@ -37,19 +41,26 @@ export function registerIsland(component: ComponentType, name: string): void {
  * U+2028 and U+2029 are escaped so no `</script>` can end the element early.
  */
 export function serializeProps(props: Record<string, unknown>): string {
-  const json = JSON.stringify(props, (key, value) => {
-    if (value instanceof Signal) return { $signal: value.peek() };
-    if (typeof value === "function") {
-      throw new TypeError(
-        `Island prop "${key}" is a function; island props must be serializable`,
-      );
-    }
-    return value;
-  });
+  const json = JSON.stringify(encode(props, "props"));
   return json.replace(
     /[<>&\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
+}
+
+// Signals define toJSON, which JSON.stringify would call before any replacer: encode first.
+function encode(value: unknown, key: string): unknown {
+  if (value instanceof Signal) return { $signal: encode(value.peek(), key) };
+  if (typeof value === "function") {
+    throw new TypeError(`Island prop "${key}" is a function; island props must be serializable`);
+  }
+  if (Array.isArray(value)) return value.map((item, i) => encode(item, `${key}[${i}]`));
+  if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, encode(v, k)]),
+    );
+  }
+  return value;
 }
 
 function IslandMarker(

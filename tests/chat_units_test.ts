@@ -1,0 +1,127 @@
+// Unit tests of the chat rules: names, message text, links, rate limits, configuration, merging.
+import assert from "node:assert/strict";
+import { generateName, normalizeName } from "../chat/member_names.ts";
+import { bodyLength, bodyParts, normalizeBody } from "../chat/message_text.ts";
+import { RateLimiter } from "../chat/rate_limiter.ts";
+import { ChatError } from "../chat/chat_error.ts";
+import { mergeMessages } from "../chat/room_client.ts";
+import { loadConfig } from "../fresh.config.ts";
+import type { Message } from "../db/store.ts";
+
+Deno.test("names: generated names are friendly words, and valid names", () => {
+  for (let i = 0; i < 20; i++) {
+    const name = generateName();
+    assert.match(name, /^[A-Z][a-z]+ [A-Z][a-z]+$/);
+    assert.equal(normalizeName(name, 40), name);
+  }
+});
+
+Deno.test("names: trimmed, folded, counted in visible characters", () => {
+  assert.equal(normalizeName("  Ada   Lovelace \n", 40), "Ada Lovelace");
+  const family = "👩‍👩‍👧‍👦";
+  assert.equal(normalizeName(family.repeat(40), 40), family.repeat(40));
+  assert.throws(() => normalizeName(family.repeat(41), 40), /at most 40 characters/);
+  assert.equal(normalizeName("e\u0301", 1), "\u00e9", "NFC-normalized");
+});
+
+Deno.test("names: blank, control and invisible characters are refused", () => {
+  const bad = ["", "   ", "\u200d", "a\u0000b", "bell\u0007", "rtl\u202eevil", "zero\u200bwidth"];
+  for (const name of bad) {
+    assert.throws(
+      () => normalizeName(name, 40),
+      (e) => e instanceof ChatError && e.status === 400 && e.code === "invalid_name",
+      JSON.stringify(name),
+    );
+  }
+});
+
+Deno.test("message text: blank bodies are refused, line breaks normalized, ends trimmed", () => {
+  assert.equal(normalizeBody(""), null);
+  assert.equal(normalizeBody(" \n\t \r\n "), null);
+  assert.equal(normalizeBody("\n\n  indented\r\nline two  \n\n"), "  indented\nline two");
+  assert.equal(normalizeBody("a\rb"), "a\nb");
+});
+
+Deno.test("message text: length counts code points, not UTF-16 units", () => {
+  assert.equal(bodyLength("abc"), 3);
+  assert.equal(bodyLength("😀😀"), 2);
+  assert.equal("😀😀".length, 4);
+});
+
+Deno.test("message text: web and mail addresses become links, nothing else does", () => {
+  assert.deepEqual(bodyParts("see https://example.com/a?b=1, ok"), [
+    { text: "see " },
+    { text: "https://example.com/a?b=1", href: "https://example.com/a?b=1" },
+    { text: ", ok" },
+  ]);
+  assert.deepEqual(bodyParts("mail ada@example.org"), [
+    { text: "mail " },
+    { text: "ada@example.org", href: "mailto:ada@example.org" },
+  ]);
+  for (const part of bodyParts("javascript:alert(1) data:text/html,<b>x</b> <a href=x>")) {
+    assert.equal(part.href, undefined, part.text);
+  }
+});
+
+Deno.test("message text: control characters are shown as visible symbols", () => {
+  assert.deepEqual(bodyParts("bell\u0007 nul\u0000 del\u007f tab\tnl\n"), [
+    { text: "bell\u2407 nul\u2400 del\u2421 tab\tnl\n" },
+  ]);
+});
+
+Deno.test("rate limiter: a burst per key, then the wait until the oldest leaves the window", () => {
+  const limiter = new RateLimiter({ limit: 3, windowMs: 10_000 });
+  assert.equal(limiter.take("a", 1_000), 0);
+  assert.equal(limiter.take("a", 2_000), 0);
+  assert.equal(limiter.take("a", 3_000), 0);
+  assert.equal(limiter.take("a", 4_000), 7_000);
+  assert.equal(limiter.take("b", 4_000), 0, "other keys are not affected");
+  assert.equal(limiter.take("a", 11_001), 0, "the first event left the window");
+  assert.equal(limiter.take("a", 11_002), 2_000 + 10_000 - 11_002, "now the second is oldest");
+});
+
+Deno.test("config: defaults, overrides and readable errors", () => {
+  const config = loadConfig({});
+  assert.equal(config.port, 8000);
+  assert.equal(config.sqlitePath, "data/parley.db");
+  assert.equal(config.databaseUrl, undefined);
+  assert.equal(config.secret, undefined);
+  assert.equal(config.limits.maxMessageChars, 4000);
+  assert.equal(config.limits.burstMessages, 10);
+  assert.equal(config.limits.burstWindowMs, 10_000);
+  const custom = loadConfig({
+    PORT: "9000",
+    SQLITE_PATH: "/tmp/x.db",
+    PARLEY_MAX_MESSAGE_CHARS: "100",
+    PARLEY_ORIGINS: "https://a.example, https://b.example",
+    PORT_UNUSED: "",
+  });
+  assert.equal(custom.port, 9000);
+  assert.equal(custom.sqlitePath, "/tmp/x.db");
+  assert.equal(custom.limits.maxMessageChars, 100);
+  assert.deepEqual(custom.trustedOrigins, ["https://a.example", "https://b.example"]);
+  assert.throws(
+    () => loadConfig({ PORT: "eighty", PARLEY_SECRET: "short" }),
+    (e) => e instanceof Error && /PORT/.test(e.message) && /PARLEY_SECRET/.test(e.message),
+  );
+});
+
+Deno.test("room client: merging keeps each id once, in id order", () => {
+  const m = (id: number): Message => ({
+    id,
+    room: "general",
+    body: `m${id}`,
+    clientId: `c${id}`,
+    author: { id: 1, name: "A" },
+    createdAt: new Date(0).toISOString(),
+  });
+  const current = [m(3), m(4), m(5)];
+  assert.equal(mergeMessages(current, []), current);
+  assert.deepEqual(mergeMessages(current, [m(5), m(6), m(1), m(4)]).map((x) => x.id), [
+    1,
+    3,
+    4,
+    5,
+    6,
+  ]);
+});

@@ -1,0 +1,167 @@
+// The store contract: the same tests for every Store implementation (SQLite now, PostgreSQL next).
+import assert from "node:assert/strict";
+import type { Room, Store } from "../db/store.ts";
+
+/** Registers the contract tests for a store opened by `open` (fresh and empty each time). */
+export function storeContract(
+  name: string,
+  open: () => Promise<Store>,
+  options: { ignore?: boolean } = {},
+): void {
+  function test(title: string, fn: (store: Store, general: Room) => Promise<void>) {
+    Deno.test({
+      name: `${name} store: ${title}`,
+      ignore: options.ignore,
+      fn: async () => {
+        const store = await open();
+        try {
+          const general = await store.getRoom("general");
+          assert.ok(general, "the first migration creates the room general");
+          await fn(store, general);
+        } finally {
+          await store.close();
+        }
+      },
+    });
+  }
+
+  test("has the default room and no unknown ones", async (store, general) => {
+    assert.equal(general.slug, "general");
+    assert.equal(general.name, "general");
+    assert.equal(await store.getRoom("nope"), null);
+  });
+
+  test("keeps the first value of a setting", async (store) => {
+    assert.equal(await store.getSetting("k"), null);
+    assert.equal(await store.initSetting("k", "first"), "first");
+    assert.equal(await store.initSetting("k", "second"), "first");
+    assert.equal(await store.getSetting("k"), "first");
+  });
+
+  test("creates, finds and renames members", async (store) => {
+    const ada = await store.createMember("Ada");
+    const bob = await store.createMember("Bob");
+    assert.notEqual(ada.id, bob.id);
+    assert.deepEqual(await store.getMember(ada.id), ada);
+    assert.deepEqual(await store.renameMember(ada.id, "Ada L."), { id: ada.id, name: "Ada L." });
+    assert.equal((await store.getMember(ada.id))?.name, "Ada L.");
+    assert.equal(await store.renameMember(999_999, "Nobody"), null);
+    assert.equal(await store.getMember(999_999), null);
+  });
+
+  test("finds sessions by token hash and records their use", async (store) => {
+    const ada = await store.createMember("Ada");
+    const session = await store.createSession(ada.id, "hash-1");
+    assert.deepEqual(session.member, ada);
+    const found = await store.getSession("hash-1");
+    assert.equal(found?.id, session.id);
+    assert.deepEqual(found?.member, ada);
+    assert.equal(await store.getSession("hash-2"), null);
+    await store.touchSession(session.id, session.lastSeenAt + 60_000);
+    assert.equal((await store.getSession("hash-1"))?.lastSeenAt, session.lastSeenAt + 60_000);
+  });
+
+  test("stores a message once per author and client id", async (store, general) => {
+    const ada = await store.createMember("Ada");
+    const bob = await store.createMember("Bob");
+    const first = await store.addMessage({
+      room: general,
+      authorId: ada.id,
+      body: "hi <b>",
+      clientId: "c1",
+    });
+    assert.equal(first.created, true);
+    assert.equal(first.message.body, "hi <b>");
+    assert.equal(first.message.room, "general");
+    assert.equal(first.message.clientId, "c1");
+    assert.deepEqual(first.message.author, ada);
+    assert.ok(!Number.isNaN(Date.parse(first.message.createdAt)));
+    const again = await store.addMessage({
+      room: general,
+      authorId: ada.id,
+      body: "changed",
+      clientId: "c1",
+    });
+    assert.equal(again.created, false);
+    assert.deepEqual(again.message, first.message);
+    const other = await store.addMessage({
+      room: general,
+      authorId: bob.id,
+      body: "mine too",
+      clientId: "c1",
+    });
+    assert.equal(other.created, true);
+    const all = await store.listMessages(general, { latest: true, limit: 10 });
+    assert.deepEqual(all.map((m) => m.body), ["hi <b>", "mine too"]);
+  });
+
+  test("pages history by id: latest, before and after, ascending", async (store, general) => {
+    const ada = await store.createMember("Ada");
+    const ids: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      const { message } = await store.addMessage({
+        room: general,
+        authorId: ada.id,
+        body: `m${i}`,
+        clientId: `c${i}`,
+      });
+      ids.push(message.id);
+    }
+    assert.ok(ids.every((id, i) => i === 0 || id > ids[i - 1]), "ids increase");
+    const latest = await store.listMessages(general, { latest: true, limit: 10 });
+    assert.deepEqual(latest.map((m) => m.id), ids.slice(15));
+    const older = await store.listMessages(general, { before: ids[15], limit: 10 });
+    assert.deepEqual(older.map((m) => m.id), ids.slice(5, 15));
+    const oldest = await store.listMessages(general, { before: ids[5], limit: 10 });
+    assert.deepEqual(oldest.map((m) => m.id), ids.slice(0, 5));
+    const newer = await store.listMessages(general, { after: ids[19], limit: 3 });
+    assert.deepEqual(newer.map((m) => m.id), ids.slice(20, 23));
+    assert.deepEqual(await store.listMessages(general, { after: ids[24], limit: 10 }), []);
+  });
+
+  test("keeps rooms apart", async (store, general) => {
+    const ada = await store.createMember("Ada");
+    await store.addMessage({ room: general, authorId: ada.id, body: "here", clientId: "a" });
+    const elsewhere: Room = { ...general, id: general.id + 1000, slug: "elsewhere" };
+    assert.deepEqual(await store.listMessages(elsewhere, { latest: true, limit: 10 }), []);
+  });
+
+  test("wakes a wait when a newer message arrives", async (store, general) => {
+    const ada = await store.createMember("Ada");
+    const waiter = store.waitForMessage(general, 0, { timeoutMs: 5000 });
+    const started = Date.now();
+    await store.addMessage({ room: general, authorId: ada.id, body: "ping", clientId: "p" });
+    assert.equal(await waiter.arrived, true);
+    assert.ok(Date.now() - started < 2000, "woken by the message, not by the timeout");
+  });
+
+  test("a wait ends false on timeout and on abort", async (store, general) => {
+    const timed = store.waitForMessage(general, 0, { timeoutMs: 20 });
+    assert.equal(await timed.arrived, false);
+    const controller = new AbortController();
+    const aborted = store.waitForMessage(general, 0, {
+      timeoutMs: 5000,
+      signal: controller.signal,
+    });
+    controller.abort();
+    assert.equal(await aborted.arrived, false);
+    const cancelled = store.waitForMessage(general, 0, { timeoutMs: 5000 });
+    cancelled.cancel();
+    assert.equal(await cancelled.arrived, false);
+  });
+
+  test(
+    "a wait for an older cursor than the newest message returns at once",
+    async (store, general) => {
+      const ada = await store.createMember("Ada");
+      const { message } = await store.addMessage({
+        room: general,
+        authorId: ada.id,
+        body: "x",
+        clientId: "x",
+      });
+      const waiter = store.waitForMessage(general, message.id - 1, { timeoutMs: 5000 });
+      assert.equal(await waiter.arrived, true);
+    },
+  );
+}
