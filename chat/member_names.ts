@@ -1,11 +1,14 @@
 // Member names: friendly generated names for guests, and the rules for chosen ones.
-import { adjectives, animals, uniqueNamesGenerator } from "unique-names-generator";
+import { animals, colors, uniqueNamesGenerator } from "unique-names-generator";
 import { ChatError } from "./chat_error.ts";
 
-/** A friendly name such as "Brave Otter" for a new guest. */
+/**
+ * A friendly name such as "Amber Otter" for a new guest (colours rather than adjectives:
+ * the adjective list has unkind words in it).
+ */
 export function generateName(): string {
   return uniqueNamesGenerator({
-    dictionaries: [adjectives, animals],
+    dictionaries: [colors, animals],
     separator: " ",
     style: "capital",
     length: 2,
