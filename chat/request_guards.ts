@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { apiError } from "./api_errors.ts";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
 /**
  * Refuses state-changing requests from other sites (CSRF): an `Origin` that is neither the
@@ -30,7 +31,7 @@ export function sameOrigin(trusted: string[] = []): MiddlewareHandler {
   };
 }
 
-/** Requests with a body must be JSON (415) and at most `maxBytes` long (413). */
+/** Requests with a body (and every POST, PUT, PATCH) must be JSON (415) and at most `maxBytes` long (413). */
 export function jsonBodies(maxBytes: number): MiddlewareHandler {
   const limit = bodyLimit({
     maxSize: maxBytes,
@@ -42,7 +43,8 @@ export function jsonBodies(maxBytes: number): MiddlewareHandler {
       ),
   });
   return async (c, next) => {
-    if (SAFE.has(c.req.method)) return await next();
+    const hasBody = c.req.raw.body !== null || BODY_METHODS.has(c.req.method);
+    if (SAFE.has(c.req.method) || !hasBody) return await next();
     const type = c.req.header("content-type") ?? "";
     if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
       return apiError(

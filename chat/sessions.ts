@@ -1,6 +1,6 @@
 // Sessions: a signed, HttpOnly, SameSite=Lax cookie naming a server-side session of a member.
 import type { Context, MiddlewareHandler } from "hono";
-import { getSignedCookie, setSignedCookie } from "hono/cookie";
+import { getCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { Member, Session, Store } from "../db/store.ts";
 import { getState } from "../runtime/mod.ts";
 import { ChatError } from "./chat_error.ts";
@@ -69,7 +69,10 @@ export function sessions(options: { store: Store; secret: string }): MiddlewareH
           await options.store.touchSession(session.id, now);
         }
       } else state.sessionRejected = true;
-    } else if (token === false) state.sessionRejected = true;
+    } else if (getCookie(c, SESSION_COOKIE) !== undefined) {
+      // Sent but unsigned, tampered with, or signed with another secret.
+      state.sessionRejected = true;
+    }
     await next();
   };
 }

@@ -182,8 +182,9 @@ export async function createApp(options: AppOptions): Promise<Hono> {
         (method === "HEAD" ? handler?.GET : undefined);
       if (own) return respond(await own(ctx));
       if (Page && (method === "GET" || method === "HEAD")) return respond(ctx.render());
+      const canGet = Boolean(handler?.GET || Page);
       const allowed = METHODS.filter((m) =>
-        handler?.[m] || (Page && (m === "GET" || m === "HEAD"))
+        handler?.[m] || (canGet && (m === "GET" || m === "HEAD"))
       );
       throw new HTTPException(405, {
         message: `Method ${method} is not allowed here`,
@@ -195,8 +196,8 @@ export async function createApp(options: AppOptions): Promise<Hono> {
   app.notFound((c) => errorResponse(c, 404, null));
   app.onError((error, c) => {
     const status = error instanceof HTTPException ? error.status : 500;
-    if (status >= 500) console.error(error);
     const response = errorResponse(c, status, error);
+    if (response.status >= 500) console.error(error);
     if (error instanceof HTTPException && error.res) {
       for (const [k, v] of error.res.headers) response.headers.set(k, v);
     }
