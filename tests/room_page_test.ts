@@ -1,0 +1,199 @@
+// The room page and the member endpoints: first visit, server-rendered history, escaping, names.
+import assert from "node:assert/strict";
+import { createTestApp, jsonInit, newGuest, postMessage, type TestApp } from "./helpers.ts";
+
+const ORIGIN = "http://localhost";
+
+function pageTest(name: string, fn: (app: TestApp) => Promise<void>) {
+  Deno.test(`page: ${name}`, async () => {
+    const app = await createTestApp();
+    try {
+      await fn(app);
+    } finally {
+      await app.close();
+    }
+  });
+}
+
+/** The `<li class="message …">` elements of a page, with their classes and text. */
+function messagesIn(html: string) {
+  const conversation = html.match(/<div class="conversation"[^>]*>([\s\S]*?)<\/ol><\/div>/);
+  assert.ok(conversation, "the page has a .conversation");
+  return [...conversation[1].matchAll(/<li class="([^"]+)" data-id="(\d+)">([\s\S]*?)<\/li>/g)]
+    .map(([, classes, id, inner]) => ({ classes: classes.split(" "), id: Number(id), inner }));
+}
+
+function islandProps(html: string) {
+  const match = html.match(/<island-root[^>]*><script type="application\/json">(.*?)<\/script>/);
+  assert.ok(match);
+  return { raw: match[1], props: JSON.parse(match[1]) };
+}
+
+pageTest(
+  "a first visit creates a guest with a signed, HttpOnly, SameSite=Lax cookie",
+  async (app) => {
+    const response = await app.request("/");
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("cache-control"), "no-store");
+    const cookie = response.headers.get("set-cookie")!;
+    assert.match(cookie, /^parley_session=[^;]+\.[^;]+;/, "value.signature");
+    assert.match(cookie, /; HttpOnly/i);
+    assert.match(cookie, /; SameSite=Lax/i);
+    assert.match(cookie, /; Path=\//i);
+    assert.match(cookie, /; Max-Age=\d+/i);
+    const { props } = islandProps(await response.text());
+    assert.match(props.me.name, /^[A-Z][a-z]+ [A-Z][a-z]+$/, "a friendly generated name");
+    const again = await app.request("/", { headers: { cookie: cookie.split(";")[0] } });
+    assert.equal(again.headers.get("set-cookie"), null, "a known session is kept");
+    assert.deepEqual(islandProps(await again.text()).props.me, props.me);
+  },
+);
+
+pageTest("a forged cookie on a page visit gets a fresh guest, not someone else", async (app) => {
+  const ada = await newGuest(app);
+  const forged = ada.cookie.replace(/.$/, (c) => c === "A" ? "B" : "A");
+  const response = await app.request("/", { headers: { cookie: forged } });
+  assert.ok(response.headers.get("set-cookie"));
+  assert.notEqual(islandProps(await response.text()).props.me.id, ada.member.id);
+});
+
+pageTest(
+  "the first response holds the latest 50 messages, oldest first, mine marked sent",
+  async (app) => {
+    const ada = await newGuest(app);
+    const bob = await newGuest(app);
+    const room = await app.chat.room("general");
+    for (let i = 0; i < 60; i++) {
+      const author = i % 2 === 0 ? ada : bob;
+      await app.store.addMessage({
+        room,
+        authorId: author.member.id,
+        body: `message ${i}`,
+        clientId: `c${i}`,
+      });
+    }
+    const html = await (await app.request("/", { headers: { cookie: ada.cookie } })).text();
+    const items = messagesIn(html);
+    assert.equal(items.length, 50);
+    assert.ok(items.every((m, i) => i === 0 || m.id > items[i - 1].id), "oldest at the top");
+    assert.match(items[0].inner, /message 10</);
+    assert.match(items[49].inner, /message 59</);
+    for (const [i, item] of items.entries()) {
+      const mine = (i + 10) % 2 === 0;
+      assert.ok(item.classes.includes("message"));
+      assert.ok(item.classes.includes(mine ? "sent" : "received"), item.classes.join(" "));
+      assert.match(item.inner, /<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z"/);
+      assert.ok(item.inner.includes(mine ? ada.member.name : bob.member.name));
+    }
+    assert.match(html, /Load earlier messages/);
+    assert.equal(islandProps(html).props.hasOlder, true);
+  },
+);
+
+pageTest("message text is escaped, keeps newlines and links web addresses safely", async (app) => {
+  const ada = await newGuest(app);
+  const evil = '<script>alert("x")</script><img src=x onerror=alert(1)>\nline two ' +
+    "https://example.com/?a=1&b=2 javascript:alert(1) \u0007";
+  assert.equal((await postMessage(app, ada, evil)).status, 201);
+  const html = await (await app.request("/", { headers: { cookie: ada.cookie } })).text();
+  const [item] = messagesIn(html);
+  assert.ok(!item.inner.includes("<script>"));
+  assert.ok(!item.inner.includes("<img"));
+  assert.ok(item.inner.includes("&lt;script>alert(&quot;x&quot;)&lt;/script>"));
+  assert.ok(item.inner.includes("\nline two"), "the newline is kept (white-space: pre-wrap)");
+  assert.match(
+    item.inner,
+    /<a href="https:\/\/example\.com\/\?a=1&amp;b=2" rel="noopener noreferrer nofollow" target="_blank">/,
+  );
+  assert.ok(!/href="javascript:/i.test(html));
+  assert.ok(item.inner.includes("\u2407"), "a control character is shown as its symbol");
+  const { raw, props } = islandProps(html);
+  assert.ok(!raw.includes("<"), "island props cannot close their <script>");
+  assert.equal(props.messages[0].body, evil.replace(/\s+$/, ""));
+});
+
+pageTest("a name is changed with PATCH /api/me and shows on my messages", async (app) => {
+  const ada = await newGuest(app);
+  await postMessage(app, ada, "before renaming");
+  const me = await app.request("/api/me", { headers: { cookie: ada.cookie } });
+  assert.deepEqual(await me.json(), ada.member);
+  const renamed = await app.request(
+    "/api/me",
+    jsonInit("PATCH", { name: "  Ada   <b>Lovelace</b> " }, { cookie: ada.cookie, origin: ORIGIN }),
+  );
+  assert.equal(renamed.status, 200);
+  assert.deepEqual(await renamed.json(), { id: ada.member.id, name: "Ada <b>Lovelace</b>" });
+  const html = await (await app.request("/", { headers: { cookie: ada.cookie } })).text();
+  assert.ok(html.includes("Ada &lt;b>Lovelace&lt;/b>"));
+  assert.ok(!html.includes("<b>Lovelace"));
+  const [item] = messagesIn(html);
+  assert.ok(item.inner.includes("Ada &lt;b>Lovelace&lt;/b>"));
+});
+
+pageTest("names must have 1 to 40 visible characters and no control characters", async (app) => {
+  const ada = await newGuest(app);
+  const rename = (name: unknown) =>
+    app.request("/api/me", jsonInit("PATCH", { name }, { cookie: ada.cookie, origin: ORIGIN }));
+  for (const bad of ["", "   ", "a".repeat(41), "🙂".repeat(41), "bell\u0007", "nul\u0000"]) {
+    const response = await rename(bad);
+    assert.equal(response.status, 400, JSON.stringify(bad));
+    assert.equal((await response.json()).error.code, "invalid_name");
+  }
+  const wrongType = await rename(42);
+  assert.equal(wrongType.status, 400);
+  await wrongType.body?.cancel();
+  assert.equal((await app.store.getMember(ada.member.id))?.name, ada.member.name, "unchanged");
+  const folded = await rename("tab\tand\nnewline");
+  assert.equal((await folded.json()).name, "tab and newline", "white space is folded");
+  for (const good of ["a".repeat(40), "👍🏽".repeat(40), "Zoë", "李小龍"]) {
+    const response = await rename(good);
+    assert.equal(response.status, 200, good);
+    assert.equal((await response.json()).name, good);
+  }
+});
+
+pageTest("renaming needs a session", async (app) => {
+  const response = await app.request(
+    "/api/me",
+    jsonInit("PATCH", { name: "Nobody" }, { origin: ORIGIN }),
+  );
+  assert.equal(response.status, 401);
+  assert.equal((await response.json()).error.code, "no_session");
+  const me = await app.request("/api/me");
+  assert.equal(me.status, 401);
+  await me.body?.cancel();
+});
+
+pageTest("the cookie secret is generated once and kept with the data", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const first = await createTestApp({ sqlitePath: `${dir}/p.db`, env: { PARLEY_SECRET: "" } });
+    const ada = await newGuest(first);
+    const secret = await first.store.getSetting("cookie_secret");
+    assert.ok(secret && secret.length >= 32);
+    await first.close();
+    const second = await createTestApp({ sqlitePath: `${dir}/p.db`, env: { PARLEY_SECRET: "" } });
+    try {
+      assert.equal(await second.store.getSetting("cookie_secret"), secret);
+      const me = await second.request("/api/me", { headers: { cookie: ada.cookie } });
+      assert.deepEqual(await me.json(), ada.member, "the session survives the restart");
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+pageTest("static files and bundles are served with the right caching", async (app) => {
+  const html = await (await app.request("/")).text();
+  const css = html.match(/href="(\/styles\.css\?v=[0-9a-f]+)"/)![1];
+  const response = await app.request(css);
+  assert.equal(response.headers.get("cache-control"), "public, max-age=31536000, immutable");
+  assert.match(await response.text(), /prefers-color-scheme: dark/);
+  const boot = html.match(/<script type="module" src="([^"]+)"/)![1];
+  const script = await app.request(boot);
+  assert.equal(script.status, 200);
+  assert.equal(script.headers.get("cache-control"), "public, max-age=31536000, immutable");
+  await script.body?.cancel();
+});
