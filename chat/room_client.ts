@@ -134,8 +134,10 @@ export function createRoomClient(options: RoomClientOptions) {
     while (!stop.signal.aborted) {
       const started = Date.now();
       try {
+        // After a failure, ask without waiting, so that being back is known at once.
+        const wait = status.value === "live" ? options.pollWait : 0;
         const response = await fetch(
-          `${base}?after=${lastId.value}&wait=${options.pollWait}`,
+          `${base}?after=${lastId.value}&wait=${wait}`,
           { signal: stop.signal, headers: { accept: "application/json" } },
         );
         if (!response.ok) throw new Error(await errorMessage(response));
@@ -147,7 +149,7 @@ export function createRoomClient(options: RoomClientOptions) {
         failures = 0;
         receive(body.messages);
         // A server that answers an empty wait at once (shutting down) is not hammered.
-        if (body.messages.length === 0 && Date.now() - started < 1000) {
+        if (wait > 0 && body.messages.length === 0 && Date.now() - started < 1000) {
           await sleep(1000, stop.signal);
         }
       } catch {

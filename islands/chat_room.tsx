@@ -88,7 +88,7 @@ export function ChatRoom(props: RoomPageData) {
   const me = client.me.value;
   const status = client.status.value;
   return (
-    <div class="chat">
+    <div class="chat" data-hydrated={hydrated.value ? "" : undefined}>
       <header class="room-header">
         <div class="room-title">
           <h1>

@@ -1,0 +1,410 @@
+// Browser tests: two people chat in Chromium (Playwright), autoscroll, older pages, restarts.
+import assert from "node:assert/strict";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { startTestServer, type TestServer } from "./helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+})();
+if (!hasChromium) console.log(`browser tests skipped: ${CHROMIUM} not found`);
+
+interface World {
+  browser: Browser;
+  server: TestServer;
+  dir: string;
+  /** Opens the app as a new person (own cookies) and waits until the chat is live. */
+  open(options?: { path?: string; viewport?: { width: number; height: number } }): Promise<Page>;
+  /** Posts a message from the server side as a member (fast, no browser). */
+  post(memberId: number, body: string): Promise<void>;
+}
+
+function browserTest(name: string, fn: (world: World) => Promise<void>) {
+  Deno.test({
+    name: `browser: ${name}`,
+    ignore: !hasChromium,
+    // Playwright keeps pipes and timers of its own between calls.
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      const dir = await Deno.makeTempDir();
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
+      });
+      const world: World = {
+        browser,
+        dir,
+        server: await startTestServer({ sqlitePath: `${dir}/parley.db` }),
+        async open(options = {}) {
+          const context = await browser.newContext({
+            viewport: options.viewport ?? { width: 1000, height: 700 },
+          });
+          const page = await context.newPage();
+          page.on("pageerror", (error) => console.error("page error:", error.message));
+          await page.goto(`${world.server.url}${options.path ?? "/"}`);
+          await page.waitForSelector(".chat[data-hydrated]");
+          return page;
+        },
+        async post(memberId, body) {
+          const app = world.server.app;
+          await app.store.addMessage({
+            room: await app.chat.room("general"),
+            authorId: memberId,
+            body,
+            clientId: crypto.randomUUID(),
+          });
+        },
+      };
+      try {
+        await fn(world);
+      } finally {
+        await browser.close();
+        await world.server.stop().catch(() => {});
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
+
+async function send(page: Page, text: string) {
+  await page.fill(".composer textarea", text);
+  await page.press(".composer textarea", "Enter");
+}
+
+function messages(page: Page, text: string) {
+  return page.locator(".message .body", { hasText: text });
+}
+
+async function scrollState(page: Page) {
+  return await page.$eval(".conversation", (el) => ({
+    top: el.scrollTop,
+    max: el.scrollHeight - el.clientHeight,
+  }));
+}
+
+async function idsAreUnique(page: Page) {
+  const ids = await page.$$eval(".message[data-id]", (els) => els.map((e) => e.dataset.id));
+  assert.equal(new Set(ids).size, ids.length, "no message is shown twice");
+  return ids.length;
+}
+
+browserTest("two people chat: sent and received, live, newlines and HTML as text", async (w) => {
+  const ada = await w.open();
+  const bob = await w.open();
+  let dialogs = 0;
+  for (const page of [ada, bob]) page.on("dialog", (d) => (dialogs++, d.dismiss()));
+
+  await send(ada, "Hello Bob");
+  await ada.locator(".message.sent:not(.pending) .body", { hasText: "Hello Bob" }).waitFor();
+  await bob.locator(".message.received .body", { hasText: "Hello Bob" }).waitFor();
+  assert.equal(await bob.locator(".message.sent").count(), 0);
+
+  await bob.fill(".composer textarea", "Hi Ada");
+  await bob.press(".composer textarea", "Shift+Enter");
+  await bob.keyboard.type("<img src=x onerror=alert(1)>");
+  await bob.press(".composer textarea", "Enter");
+  const reply = ada.locator(".message.received .body", { hasText: "Hi Ada" });
+  await reply.waitFor();
+  assert.equal(await reply.innerText(), "Hi Ada\n<img src=x onerror=alert(1)>");
+  assert.equal(await ada.locator(".message img").count(), 0);
+  assert.equal(await bob.locator(".composer textarea").inputValue(), "", "composer cleared");
+
+  // Delivery latency from Enter in one page to the message showing in the other.
+  await bob.evaluate(() => {
+    const seen: Record<string, number> = {};
+    (globalThis as unknown as { seen: Record<string, number> }).seen = seen;
+    new MutationObserver(() => {
+      for (const el of document.querySelectorAll(".message.received .body")) {
+        const text = el.textContent ?? "";
+        if (text.startsWith("ping ") && !(text in seen)) seen[text] = Date.now();
+      }
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  const latencies: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const text = `ping ${i}`;
+    await ada.fill(".composer textarea", text);
+    const sentAt = Date.now();
+    await ada.press(".composer textarea", "Enter");
+    await messages(bob, text).waitFor({ timeout: 5000 });
+    const seenAt = await bob.evaluate(
+      (t) => (globalThis as unknown as { seen: Record<string, number> }).seen[t],
+      text,
+    );
+    latencies.push(seenAt - sentAt);
+    await ada.waitForTimeout(1100); // stay under the burst limit of 10 per 10 s
+  }
+  latencies.sort((a, b) => a - b);
+  console.log(
+    `delivery latency (Enter → shown in the other browser): median ${latencies[5]} ms, max ${
+      latencies[9]
+    } ms over 10 messages`,
+  );
+  assert.equal(dialogs, 0, "no script from a message ran");
+  await idsAreUnique(ada);
+  await idsAreUnique(bob);
+});
+
+browserTest(
+  "autoscroll follows at the bottom, stays put when scrolled up, pill returns",
+  async (w) => {
+    const other = await w.server.app.store.createMember("Other Person");
+    for (let i = 0; i < 120; i++) await w.post(other.id, `history ${i}`);
+    const page = await w.open();
+    let state = await scrollState(page);
+    assert.ok(state.max > 0 && state.max - state.top <= 2, "starts at the bottom");
+
+    await w.post(other.id, "live one");
+    await messages(page, "live one").waitFor();
+    await page.waitForFunction(() => {
+      const el = document.querySelector(".conversation")!;
+      return el.scrollHeight - el.clientHeight - el.scrollTop <= 2;
+    });
+
+    await page.$eval(
+      ".conversation",
+      (el) => el.scrollTop = (el.scrollHeight - el.clientHeight) / 2,
+    );
+    await page.waitForTimeout(100);
+    const before = await scrollState(page);
+    for (const text of ["unseen 1", "unseen 2", "unseen 3"]) {
+      await w.post(other.id, text);
+    }
+    await messages(page, "unseen 3").waitFor();
+    const pill = page.locator(".new-messages-pill");
+    await pill.waitFor();
+    assert.equal((await pill.innerText()).trim(), "3 new messages ↓");
+    const after = await scrollState(page);
+    assert.ok(Math.abs(after.top - before.top) <= 1, `stayed put: ${before.top} → ${after.top}`);
+
+    await pill.click();
+    await page.waitForFunction(() => {
+      const el = document.querySelector(".conversation")!;
+      return el.scrollHeight - el.clientHeight - el.scrollTop <= 2;
+    });
+    assert.equal(await pill.count(), 0, "the pill is gone in live mode");
+
+    // Scrolling back down by hand also returns to live mode.
+    await page.$eval(".conversation", (el) => el.scrollTop = 400);
+    await page.waitForTimeout(100);
+    await w.post(other.id, "while away");
+    await pill.waitFor();
+    await page.$eval(".conversation", (el) => el.scrollTop = el.scrollHeight);
+    await page.waitForFunction(() => !document.querySelector(".new-messages-pill"));
+    await w.post(other.id, "back live");
+    await messages(page, "back live").waitFor();
+    await page.waitForFunction(() => {
+      const el = document.querySelector(".conversation")!;
+      return el.scrollHeight - el.clientHeight - el.scrollTop <= 2;
+    });
+    state = await scrollState(page);
+    assert.ok(state.max - state.top <= 2);
+    await idsAreUnique(page);
+  },
+);
+
+browserTest("my own message scrolls into view even when I had scrolled up", async (w) => {
+  const other = await w.server.app.store.createMember("Other Person");
+  for (let i = 0; i < 80; i++) await w.post(other.id, `history ${i}`);
+  const page = await w.open();
+  await page.$eval(".conversation", (el) => el.scrollTop = 100);
+  await send(page, "my reply");
+  await page.locator(".message.sent:not(.pending) .body", { hasText: "my reply" }).waitFor();
+  await page.waitForFunction(() => {
+    const el = document.querySelector(".conversation")!;
+    return el.scrollHeight - el.clientHeight - el.scrollTop <= 2;
+  });
+});
+
+browserTest("scrolling to the top loads older pages and keeps the view in place", async (w) => {
+  const other = await w.server.app.store.createMember("Other Person");
+  for (let i = 0; i < 120; i++) await w.post(other.id, `history ${i}`);
+  const page = await w.open();
+  assert.equal(await page.locator(".message").count(), 50);
+  assert.match(await page.locator(".message .body").first().innerText(), /^history 70$/);
+
+  // Hold the older page back until the view at the top has been measured.
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => release = resolve);
+  await page.route("**/messages?before=*", async (route) => {
+    await released;
+    await route.continue();
+  });
+  const anchor = page.locator(".message .body", { hasText: /^history 70$/ });
+  await page.$eval(".conversation", (el) => el.scrollTop = 0);
+  await page.locator(".history-edge", { hasText: "Loading earlier messages…" }).waitFor();
+  const topBefore = (await anchor.boundingBox())!.y;
+  release();
+  await page.waitForFunction(() => document.querySelectorAll(".message").length === 100);
+  await page.waitForTimeout(50);
+  const topAfter = (await anchor.boundingBox())!.y;
+  assert.ok(Math.abs(topAfter - topBefore) <= 4, `kept in place: ${topBefore} → ${topAfter}`);
+  assert.match(await page.locator(".message .body").first().innerText(), /^history 20$/);
+
+  await page.$eval(".conversation", (el) => el.scrollTop = 0);
+  await page.waitForFunction(() => document.querySelectorAll(".message").length === 120);
+  await page.locator(".history-edge", { hasText: "This is the beginning of #general." })
+    .waitFor();
+  assert.equal(await idsAreUnique(page), 120);
+  const texts = await page.$$eval(".message .body", (els) => els.map((e) => e.textContent));
+  assert.deepEqual(texts, Array.from({ length: 120 }, (_, i) => `history ${i}`));
+});
+
+browserTest(
+  "after a server restart the chat reconnects, with no gap and no duplicate",
+  async (w) => {
+    const ada = await w.open();
+    const bob = await w.open();
+    await send(ada, "before the restart");
+    await messages(bob, "before the restart").waitFor();
+
+    const port = w.server.port;
+    await w.server.stop();
+    await ada.locator(".connection", { hasText: "Reconnecting…" }).waitFor({ timeout: 10_000 });
+    await send(ada, "sent while down");
+    await ada.locator(".message.pending .body", { hasText: "sent while down" }).waitFor();
+
+    w.server = await startTestServer({ sqlitePath: `${w.dir}/parley.db`, port });
+    await ada.locator(".connection").waitFor({ state: "hidden", timeout: 15_000 });
+    await ada.locator(".message.sent:not(.pending) .body", { hasText: "sent while down" })
+      .waitFor({ timeout: 15_000 });
+    await messages(bob, "sent while down").waitFor({ timeout: 15_000 });
+    await send(bob, "after the restart");
+    await messages(ada, "after the restart").waitFor({ timeout: 15_000 });
+
+    for (const page of [ada, bob]) {
+      await idsAreUnique(page);
+      for (const text of ["before the restart", "sent while down", "after the restart"]) {
+        assert.equal(await messages(page, text).count(), 1, `${text} shown once`);
+      }
+      assert.equal(await page.locator(".message.pending").count(), 0);
+    }
+    const stored = await w.server.app.store.listMessages(
+      await w.server.app.chat.room("general"),
+      { latest: true, limit: 50 },
+    );
+    assert.deepEqual(stored.map((m) => m.body), [
+      "before the restart",
+      "sent while down",
+      "after the restart",
+    ]);
+  },
+);
+
+browserTest(
+  "refused messages say why; retry and discard work; 429 retries by itself",
+  async (w) => {
+    const page = await w.open();
+    await page.fill(".composer textarea", "x".repeat(3999) + "\n\n" + "y".repeat(10));
+    await page.press(".composer textarea", "Enter");
+    // Over the limit: the composer says so and does not send.
+    await page.locator(".composer-hint.error").waitFor();
+    assert.ok(await page.locator(".composer button[type=submit]").isDisabled());
+    assert.equal(await page.locator(".message").count(), 0);
+    await page.fill(".composer textarea", "");
+
+    // A message the server refuses stays visible with the reason, a Retry and a Discard.
+    let refuse = true;
+    await page.route("**/api/rooms/general/messages", async (route) => {
+      if (route.request().method() !== "POST" || !refuse) return await route.continue();
+      await route.fulfill({
+        status: 400,
+        contentType: "application/json",
+        body: JSON.stringify({
+          error: { code: "invalid_request", message: "Refused for a test." },
+        }),
+      });
+    });
+    await send(page, "refused one");
+    await send(page, "refused two");
+    const failed = page.locator(".message.failed");
+    await page.waitForFunction(() => document.querySelectorAll(".message.failed").length === 2);
+    assert.match(await failed.first().innerText(), /Not sent: Refused for a test\./);
+    await failed.first().getByRole("button", { name: "Discard" }).click();
+    await page.waitForFunction(() => document.querySelectorAll(".message.failed").length === 1);
+    refuse = false;
+    await failed.first().getByRole("button", { name: "Retry" }).click();
+    await page.locator(".message.sent:not(.pending):not(.failed) .body", { hasText: "refused two" })
+      .waitFor();
+    assert.equal(await messages(page, "refused one").count(), 0, "discarded for good");
+
+    // Rate limited (the 11th in 10 s): it waits for Retry-After and then goes through.
+    for (let i = 0; i < 10; i++) await send(page, `burst ${i}`);
+    await page.locator(".message.pending .delivery", { hasText: "Retrying in" }).waitFor();
+    await page.locator(".message.sent:not(.pending) .body", { hasText: "burst 9" })
+      .waitFor({ timeout: 15_000 });
+    await idsAreUnique(page);
+    const stored = await w.server.app.store.listMessages(
+      await w.server.app.chat.room("general"),
+      { latest: true, limit: 50 },
+    );
+    assert.equal(stored.length, 11, "refused two and ten bursts, each once");
+  },
+);
+
+browserTest("the name can be changed in the page", async (w) => {
+  const page = await w.open();
+  await send(page, "signed by me");
+  await page.locator(".message.sent:not(.pending)").waitFor();
+  await page.getByRole("button", { name: "Change name" }).click();
+  await page.fill(".me input", "   ");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator(".me .error", { hasText: "blank" }).waitFor();
+  await page.fill(".me input", "Grace Hopper");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator(".my-name", { hasText: "Grace Hopper" }).waitFor();
+  assert.equal(await page.locator(".message.sent .author").first().innerText(), "Grace Hopper");
+  await page.reload();
+  await page.locator(".my-name", { hasText: "Grace Hopper" }).waitFor();
+});
+
+browserTest("dark theme, and a phone-sized screen without sideways scrolling", async (w) => {
+  const context = await w.browser.newContext({
+    colorScheme: "dark",
+    viewport: { width: 390, height: 844 },
+  });
+  const page = await context.newPage();
+  await page.goto(w.server.url);
+  await page.waitForSelector(".chat[data-hydrated]");
+  const background = await page.$eval(".chat", (el) => getComputedStyle(el).backgroundColor);
+  const [r, g, b] = background.match(/\d+/g)!.map(Number);
+  assert.ok(0.2126 * r + 0.7152 * g + 0.0722 * b < 60, `dark background: ${background}`);
+  await send(page, "a long line ".repeat(40) + "https://example.com/" + "x".repeat(120));
+  await page.locator(".message.sent:not(.pending)").waitFor();
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `no sideways scrolling (${width}px)`);
+  assert.ok(await page.locator(".composer textarea").isVisible());
+  const box = (await page.locator(".message").last().boundingBox())!;
+  assert.ok(box.x >= 0 && box.x + box.width <= 390);
+  await page.screenshot({ path: `${w.dir}/phone.png` });
+});
+
+browserTest("keyboard only: focus reaches the conversation and the composer", async (w) => {
+  const page = await w.open();
+  const focused: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    await page.keyboard.press("Tab");
+    focused.push(await page.evaluate(() => document.activeElement?.className ?? ""));
+  }
+  assert.ok(focused.includes("conversation"), focused.join(","));
+  await page.focus(".composer textarea");
+  await page.keyboard.type("typed with keys");
+  await page.keyboard.press("Enter");
+  await page.locator(".message.sent:not(.pending) .body", { hasText: "typed with keys" }).waitFor();
+  const live = await page.locator("[aria-live=polite]").count();
+  assert.ok(live >= 1, "new messages are announced politely");
+});
