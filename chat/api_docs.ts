@@ -1,7 +1,7 @@
 // Interactive API documentation: Swagger UI from the swagger-ui-dist package, served from our origin.
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import { serveFile } from "../runtime/static_files.ts";
+import { contentHash, serveFile } from "../runtime/static_files.ts";
 
 const FILES: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
@@ -26,10 +26,7 @@ export async function docsAsset(request: Request, name: string): Promise<Respons
       createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"),
     );
     const body = await Deno.readFile(`${folder}/${name}`);
-    const digest = await crypto.subtle.digest("SHA-256", body as BufferSource);
-    const etag = `"${
-      [...new Uint8Array(digest).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("")
-    }"`;
+    const etag = `"${await contentHash(body)}"`;
     file = { body, etag, type };
     cache.set(name, file);
   }

@@ -17,7 +17,8 @@ export interface StaticFiles {
   asset(path: string): string;
 }
 
-async function hashOf(body: Uint8Array): Promise<string> {
+/** A short content hash (16 hex digits of SHA-256), for ETags and versioned URLs. */
+export async function contentHash(body: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", body as BufferSource);
   return [...new Uint8Array(digest).slice(0, 8)]
     .map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -34,7 +35,7 @@ async function readTree(
     if (entry.isDirectory) await readTree(path, url, into);
     else if (entry.isFile) {
       const body = await Deno.readFile(path);
-      const hash = await hashOf(body);
+      const hash = await contentHash(body);
       const type = getMimeType(entry.name) ?? "application/octet-stream";
       into.set(url, { body, hash, etag: `"${hash}"`, type });
     }
