@@ -6,7 +6,7 @@ import manifest from "./fresh.gen.ts";
 import type { ParleyConfig } from "./fresh.config.ts";
 import type { Store } from "./db/store.ts";
 import { type Chat, createChat } from "./chat/chat.ts";
-import { errorResponse } from "./chat/api_errors.ts";
+import { errorResponse, errorStatus } from "./chat/api_errors.ts";
 import type { AppState } from "./chat/app_state.ts";
 import { buildBundle, type Bundle, createApp, getState, readBundle } from "./runtime/mod.ts";
 
@@ -82,6 +82,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
       provide,
     ],
     errorResponse,
+    errorStatus,
   });
   return { app, chat, shutdown: () => stopping.abort() };
 }

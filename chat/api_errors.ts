@@ -1,6 +1,7 @@
 // API error responses: `{"error": {"code", "message"}}` with the right status and headers.
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { StoreUnavailableError } from "../db/store.ts";
 import { ChatError } from "./chat_error.ts";
 
 const CODES: Record<number, [string, string]> = {
@@ -29,8 +30,20 @@ export function apiError(
   });
 }
 
+/** The HTTP status of an error thrown by chat code or the store. */
+export function errorStatus(error: unknown): number | undefined {
+  if (error instanceof ChatError) return error.status;
+  if (error instanceof StoreUnavailableError) return 503;
+  return undefined;
+}
+
 /** The JSON error response for anything thrown while answering an API request. */
 export function apiErrorFor(status: number, error: unknown): Response {
+  if (error instanceof StoreUnavailableError) {
+    return apiError(503, "unavailable", "The database is unavailable; try again shortly.", {
+      "retry-after": "2",
+    });
+  }
   if (error instanceof ChatError) {
     const headers: Record<string, string> = {};
     if (error.retryAfter) headers["retry-after"] = String(error.retryAfter);
@@ -50,5 +63,5 @@ export function errorResponse(
   error: unknown,
 ): Response | undefined {
   if (!c.req.path.startsWith("/api/")) return undefined;
-  return apiErrorFor(error instanceof ChatError ? error.status : status, error);
+  return apiErrorFor(status, error);
 }

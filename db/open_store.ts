@@ -1,13 +1,12 @@
-// Opens the store the configuration asks for: SQLite by default.
+// Opens the store the configuration asks for: PostgreSQL when DATABASE_URL is set, else SQLite.
+import { PostgresStore } from "./postgres_store.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import type { Store } from "./store.ts";
 
-/** Opens SQLite at `sqlitePath`, or PostgreSQL when `databaseUrl` is set. */
-export function openStore(options: { sqlitePath: string; databaseUrl?: string }): Promise<Store> {
-  if (options.databaseUrl) {
-    return Promise.reject(
-      new Error("DATABASE_URL is set, but this build of Parley supports only SQLite so far"),
-    );
-  }
-  return Promise.resolve(new SqliteStore(options.sqlitePath));
+/** Opens PostgreSQL at `databaseUrl` when it is set, or SQLite at `sqlitePath`. */
+export async function openStore(
+  options: { sqlitePath: string; databaseUrl?: string },
+): Promise<Store> {
+  if (options.databaseUrl) return await PostgresStore.open(options.databaseUrl);
+  return new SqliteStore(options.sqlitePath);
 }

@@ -21,6 +21,16 @@ export class RoomEvents {
     }
   }
 
+  /**
+   * Wakes every wait in every room (after missed notifications, e.g. a reconnect): each
+   * reader then reads again and finds whatever arrived.
+   */
+  wakeAll(): void {
+    for (const set of [...this.#waiting.values()]) {
+      for (const entry of [...set]) entry.wake(true);
+    }
+  }
+
   /** Number of long polls waiting now (all rooms). */
   get waiting(): number {
     let count = 0;

@@ -1,5 +1,13 @@
 // The store interface: everything Parley keeps, whichever database holds it.
 
+/** Thrown when the database cannot be reached (down, restarting): the app answers 503. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StoreUnavailableError";
+  }
+}
+
 /** A chat room. */
 export interface Room {
   id: number;

@@ -38,6 +38,8 @@ export interface AppOptions {
     status: number,
     error: unknown,
   ) => Response | undefined;
+  /** The HTTP status of an error thrown by app code (HTTPException carries its own; else 500). */
+  errorStatus?: (error: unknown) => number | undefined;
 }
 
 type Page = ComponentType<PageProps<unknown, State>>;
@@ -115,8 +117,10 @@ export async function createApp(options: AppOptions): Promise<Hono> {
     const Page = status === 404 ? NotFoundPage : ErrorPage;
     const message = status === 404
       ? "Not found"
-      : error instanceof HTTPException
+      : error instanceof HTTPException || (status < 500 && error instanceof Error)
       ? error.message
+      : status === 503
+      ? "The service is unavailable for a moment; try again shortly."
       : "Something went wrong";
     if (!Page) return c.text(message, status as 404);
     const url = new URL(c.req.url);
@@ -195,7 +199,9 @@ export async function createApp(options: AppOptions): Promise<Hono> {
 
   app.notFound((c) => errorResponse(c, 404, null));
   app.onError((error, c) => {
-    const status = error instanceof HTTPException ? error.status : 500;
+    const status = error instanceof HTTPException
+      ? error.status
+      : options.errorStatus?.(error) ?? 500;
     const response = errorResponse(c, status, error);
     if (response.status >= 500) console.error(error);
     if (error instanceof HTTPException && error.res) {

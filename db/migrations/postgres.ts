@@ -1,0 +1,54 @@
+// PostgreSQL schema migrations; entry N brings a database from version N to N+1 (table parley_schema).
+
+/**
+ * The same schema as SQLite's: message ids come from one identity sequence, and inserts into a
+ * room are serialized (see PostgresStore.addMessage) so that ids commit in order within a room.
+ */
+export const POSTGRES_MIGRATIONS: string[] = [
+  `
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+
+  CREATE TABLE rooms (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    topic TEXT NOT NULL DEFAULT '',
+    created_at BIGINT NOT NULL
+  );
+
+  CREATE TABLE members (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+
+  CREATE TABLE sessions (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    member_id BIGINT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL
+  );
+  CREATE INDEX sessions_member ON sessions(member_id);
+
+  CREATE TABLE messages (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    room_id BIGINT NOT NULL REFERENCES rooms(id),
+    author_id BIGINT NOT NULL REFERENCES members(id),
+    body TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    edited_at BIGINT,
+    deleted_at BIGINT,
+    UNIQUE (author_id, client_id)
+  );
+  CREATE INDEX messages_room_id ON messages(room_id, id);
+
+  INSERT INTO rooms (slug, name, topic, created_at)
+  VALUES ('general', 'general', 'Everything and anything',
+          (extract(epoch from now()) * 1000)::bigint);
+  `,
+];

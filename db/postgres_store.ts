@@ -1,0 +1,301 @@
+// The PostgreSQL store on npm:postgres: shared by several instances, woken across them by LISTEN/NOTIFY.
+import postgres from "postgres";
+import { POSTGRES_MIGRATIONS } from "./migrations/postgres.ts";
+import { RoomEvents } from "./room_events.ts";
+import {
+  type HistoryQuery,
+  type Member,
+  type Message,
+  type MessageWaiter,
+  type NewMessage,
+  type Room,
+  type Session,
+  type Store,
+  StoreUnavailableError,
+} from "./store.ts";
+
+type Sql = ReturnType<typeof postgres>;
+type Row = Record<string, unknown>;
+
+/** Options for {@link PostgresStore.open}. */
+export interface PostgresOptions {
+  /** A schema to keep the tables in (tests use one each); default `public`. */
+  schema?: string;
+  /** Connections in the pool. */
+  max?: number;
+}
+
+const MIGRATION_LOCK = 72_616_100; // any constant: serializes migrations across instances
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+]);
+
+/** Whether an error means the database cannot be reached right now. */
+export function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code !== "string") {
+    return error instanceof Error && /connection refused|connect ECONNREFUSED/i.test(error.message);
+  }
+  return UNAVAILABLE_CODES.has(code) || code.startsWith("08");
+}
+
+function toMessage(row: Row, room: string): Message {
+  return {
+    id: Number(row.id),
+    room,
+    body: String(row.body),
+    clientId: String(row.client_id),
+    author: { id: Number(row.author_id), name: String(row.author_name) },
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+  };
+}
+
+function toMember(row: Row): Member {
+  return { id: Number(row.id), name: String(row.name) };
+}
+
+/** Applies the migrations a database has not had yet, one instance at a time. */
+export async function migratePostgres(sql: Sql, schema?: string): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
+    if (schema) await tx`CREATE SCHEMA IF NOT EXISTS ${tx(schema)}`;
+    await tx`CREATE TABLE IF NOT EXISTS parley_schema (version INTEGER NOT NULL)`;
+    const [row] = await tx`SELECT version FROM parley_schema`;
+    const version = row ? Number(row.version) : 0;
+    if (version > POSTGRES_MIGRATIONS.length) {
+      throw new Error(
+        `The database is at schema version ${version}, newer than this Parley knows (${POSTGRES_MIGRATIONS.length})`,
+      );
+    }
+    for (let v = version; v < POSTGRES_MIGRATIONS.length; v++) {
+      await tx.unsafe(POSTGRES_MIGRATIONS[v]);
+    }
+    if (row) await tx`UPDATE parley_schema SET version = ${POSTGRES_MIGRATIONS.length}`;
+    else await tx`INSERT INTO parley_schema (version) VALUES (${POSTGRES_MIGRATIONS.length})`;
+  });
+}
+
+/** A {@link Store} on PostgreSQL; several instances may share one database. */
+export class PostgresStore implements Store {
+  readonly kind = "postgres";
+  readonly sql: Sql;
+  readonly events = new RoomEvents();
+  readonly channel: string;
+  #unlisten?: () => Promise<void>;
+
+  private constructor(sql: Sql, channel: string) {
+    this.sql = sql;
+    this.channel = channel;
+  }
+
+  /** Connects, migrates, and starts listening for messages stored by any instance. */
+  static async open(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
+    const schema = options.schema;
+    const sql = postgres(url, {
+      max: options.max ?? 10,
+      onnotice: () => {},
+      connection: schema ? { search_path: schema } : {},
+      connect_timeout: 5,
+    });
+    const store = new PostgresStore(sql, schema ? `parley_messages_${schema}` : "parley_messages");
+    try {
+      await migratePostgres(sql, schema);
+      let listened = false;
+      const subscription = await sql.listen(
+        store.channel,
+        (payload) => store.#notified(payload),
+        () => {
+          // After a reconnect, notifications sent meanwhile are lost: every reader reads again.
+          if (listened) store.events.wakeAll();
+          listened = true;
+        },
+      );
+      store.#unlisten = () => subscription.unlisten();
+    } catch (error) {
+      await sql.end({ timeout: 1 });
+      throw isUnavailable(error)
+        ? new StoreUnavailableError("PostgreSQL is unavailable", { cause: error })
+        : error;
+    }
+    return store;
+  }
+
+  #notified(payload: string): void {
+    const [room, id] = payload.split(":").map(Number);
+    if (Number.isFinite(room) && Number.isFinite(id)) this.events.published(room, id);
+  }
+
+  async #run<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isUnavailable(error)) {
+        throw new StoreUnavailableError("PostgreSQL is unavailable", { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  getSetting(key: string): Promise<string | null> {
+    return this.#run(async () => {
+      const [row] = await this.sql`SELECT value FROM settings WHERE key = ${key}`;
+      return row ? String(row.value) : null;
+    });
+  }
+
+  initSetting(key: string, value: string): Promise<string> {
+    return this.#run(async () => {
+      await this.sql`INSERT INTO settings (key, value) VALUES (${key}, ${value})
+        ON CONFLICT (key) DO NOTHING`;
+      const [row] = await this.sql`SELECT value FROM settings WHERE key = ${key}`;
+      return String(row.value);
+    });
+  }
+
+  getRoom(slug: string): Promise<Room | null> {
+    return this.#run(async () => {
+      const [row] = await this.sql`SELECT id, slug, name, topic FROM rooms WHERE slug = ${slug}`;
+      return row ? { id: Number(row.id), slug: row.slug, name: row.name, topic: row.topic } : null;
+    });
+  }
+
+  createMember(name: string): Promise<Member> {
+    return this.#run(async () => {
+      const [row] = await this.sql`INSERT INTO members (name, created_at)
+        VALUES (${name}, ${Date.now()}) RETURNING id, name`;
+      return toMember(row);
+    });
+  }
+
+  getMember(id: number): Promise<Member | null> {
+    return this.#run(async () => {
+      const [row] = await this.sql`SELECT id, name FROM members WHERE id = ${id}`;
+      return row ? toMember(row) : null;
+    });
+  }
+
+  renameMember(id: number, name: string): Promise<Member | null> {
+    return this.#run(async () => {
+      const [row] = await this.sql`UPDATE members SET name = ${name} WHERE id = ${id}
+        RETURNING id, name`;
+      return row ? toMember(row) : null;
+    });
+  }
+
+  createSession(memberId: number, tokenHash: string): Promise<Session> {
+    return this.#run(async () => {
+      const now = Date.now();
+      const [row] = await this.sql`
+        WITH created AS (
+          INSERT INTO sessions (token_hash, member_id, created_at, last_seen_at)
+          VALUES (${tokenHash}, ${memberId}, ${now}, ${now}) RETURNING id, member_id
+        )
+        SELECT created.id, m.id AS member_id, m.name
+        FROM created JOIN members m ON m.id = created.member_id`;
+      if (!row) throw new Error(`No member ${memberId}`);
+      return {
+        id: Number(row.id),
+        lastSeenAt: now,
+        member: { id: Number(row.member_id), name: String(row.name) },
+      };
+    });
+  }
+
+  getSession(tokenHash: string): Promise<Session | null> {
+    return this.#run(async () => {
+      const [row] = await this.sql`
+        SELECT s.id, s.last_seen_at, m.id AS member_id, m.name
+        FROM sessions s JOIN members m ON m.id = s.member_id
+        WHERE s.token_hash = ${tokenHash}`;
+      return row
+        ? {
+          id: Number(row.id),
+          lastSeenAt: Number(row.last_seen_at),
+          member: { id: Number(row.member_id), name: String(row.name) },
+        }
+        : null;
+    });
+  }
+
+  touchSession(id: number, at: number): Promise<void> {
+    return this.#run(async () => {
+      await this.sql`UPDATE sessions SET last_seen_at = ${at} WHERE id = ${id}`;
+    });
+  }
+
+  /**
+   * Inserts under a lock on the room's row, so that ids in a room are assigned and committed
+   * in order (a reader that saw id N never later misses a smaller one), and notifies every
+   * instance on commit.
+   */
+  addMessage(input: NewMessage): Promise<{ message: Message; created: boolean }> {
+    return this.#run(async () => {
+      const inserted = await this.sql`
+        WITH room AS (SELECT id FROM rooms WHERE id = ${input.room.id} FOR UPDATE),
+        added AS (
+          INSERT INTO messages (room_id, author_id, body, client_id, created_at)
+          SELECT room.id, ${input.authorId}, ${input.body}, ${input.clientId}, ${Date.now()}
+          FROM room
+          ON CONFLICT (author_id, client_id) DO NOTHING
+          RETURNING id, room_id
+        )
+        SELECT id, pg_notify(${this.channel}, room_id || ':' || id) FROM added`;
+      const [row] = await this.sql`
+        SELECT m.id, m.body, m.client_id, m.created_at, a.id AS author_id,
+               a.name AS author_name, r.slug AS room_slug
+        FROM messages m JOIN members a ON a.id = m.author_id JOIN rooms r ON r.id = m.room_id
+        WHERE m.author_id = ${input.authorId} AND m.client_id = ${input.clientId}`;
+      if (!row) throw new Error(`Room ${input.room.id} does not exist`);
+      const message = toMessage(row, String(row.room_slug));
+      const created = inserted.length > 0;
+      if (created) this.events.published(input.room.id, message.id);
+      return { message, created };
+    });
+  }
+
+  listMessages(room: Room, query: HistoryQuery): Promise<Message[]> {
+    return this.#run(async () => {
+      let rows: Row[];
+      if ("after" in query) {
+        rows = await this.sql`
+          SELECT m.id, m.body, m.client_id, m.created_at, a.id AS author_id, a.name AS author_name
+          FROM messages m JOIN members a ON a.id = m.author_id
+          WHERE m.room_id = ${room.id} AND m.id > ${query.after}
+          ORDER BY m.id LIMIT ${query.limit}`;
+      } else {
+        const before = "before" in query ? query.before : Number.MAX_SAFE_INTEGER;
+        rows = [
+          ...await this.sql`
+          SELECT m.id, m.body, m.client_id, m.created_at, a.id AS author_id, a.name AS author_name
+          FROM messages m JOIN members a ON a.id = m.author_id
+          WHERE m.room_id = ${room.id} AND m.id < ${before}
+          ORDER BY m.id DESC LIMIT ${query.limit}`,
+        ].reverse();
+      }
+      return rows.map((row) => toMessage(row, room.slug));
+    });
+  }
+
+  waitForMessage(
+    room: Room,
+    after: number,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): MessageWaiter {
+    return this.events.wait(room.id, after, options);
+  }
+
+  async close(): Promise<void> {
+    await this.#unlisten?.().catch(() => {});
+    await this.sql.end({ timeout: 2 });
+  }
+}
