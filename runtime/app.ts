@@ -203,7 +203,8 @@ export async function createApp(options: AppOptions): Promise<Hono> {
       ? error.status
       : options.errorStatus?.(error) ?? 500;
     const response = errorResponse(c, status, error);
-    if (response.status >= 500) console.error(error);
+    if (response.status === 500) console.error(error);
+    else if (response.status > 500) console.warn(`${response.status} ${c.req.path}: ${error}`);
     if (error instanceof HTTPException && error.res) {
       for (const [k, v] of error.res.headers) response.headers.set(k, v);
     }

@@ -1,0 +1,176 @@
+// Parley on PostgreSQL: two instances on one database, and a database restart under load.
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { createParley, type Parley } from "../app.ts";
+import { PostgresStore } from "../db/postgres_store.ts";
+import { testBundle, testConfig } from "./helpers.ts";
+
+const url = Deno.env.get("TEST_DATABASE_URL");
+const pgData = Deno.env.get("TEST_PG_DATA");
+
+interface Instance {
+  url: string;
+  parley: Parley;
+  store: PostgresStore;
+  stop(): Promise<void>;
+}
+
+async function startInstance(schema: string): Promise<Instance> {
+  const store = await PostgresStore.open(url!, { schema, max: 4 });
+  const parley = await createParley({
+    config: testConfig({ PARLEY_SECRET: "" }),
+    store,
+    bundle: await testBundle(),
+  });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    parley.app.fetch,
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    parley,
+    store,
+    stop: async () => {
+      parley.shutdown();
+      await server.shutdown();
+      await store.close();
+    },
+  };
+}
+
+async function dropSchema(schema: string) {
+  const admin = postgres(url!, { max: 1, onnotice: () => {} });
+  try {
+    await admin`DROP SCHEMA IF EXISTS ${admin(schema)} CASCADE`;
+  } finally {
+    await admin.end();
+  }
+}
+
+async function guestCookie(base: string): Promise<string> {
+  const response = await fetch(`${base}/`);
+  await response.body?.cancel();
+  return response.headers.get("set-cookie")!.split(";")[0];
+}
+
+function post(base: string, cookie: string, body: string, clientId: string) {
+  return fetch(`${base}/api/rooms/general/messages`, {
+    method: "POST",
+    headers: { cookie, "content-type": "application/json" },
+    body: JSON.stringify({ body, clientId }),
+  });
+}
+
+async function pgCtl(...args: string[]) {
+  const command = new Deno.Command("runuser", {
+    args: ["-u", "postgres", "--", "pg_ctl", "-D", pgData!, "-w", ...args],
+    stdout: "null",
+    stderr: "piped",
+  });
+  const { code, stderr } = await command.output();
+  if (code !== 0) throw new Error(`pg_ctl ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
+}
+
+Deno.test({
+  name: "postgres app: a post on instance A wakes a long poll on instance B at once",
+  ignore: !url,
+  fn: async () => {
+    const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    const [a, b] = [await startInstance(schema), await startInstance(schema)];
+    try {
+      assert.notEqual(a.url, b.url, "two ports");
+      const cookie = await guestCookie(a.url);
+      const meOnB = await fetch(`${b.url}/api/me`, { headers: { cookie } });
+      assert.equal(meOnB.status, 200, "a session made on A is valid on B (shared secret)");
+      await meOnB.body?.cancel();
+
+      const started = performance.now();
+      const poll = fetch(`${b.url}/api/rooms/general/messages?after=0&wait=10`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const sent = await (await post(a.url, cookie, "across instances", "x1")).json();
+      const { messages } = await (await poll).json();
+      const elapsed = performance.now() - started;
+      assert.deepEqual(messages, [sent]);
+      assert.ok(
+        elapsed < 2000,
+        `woken by NOTIFY, not by the 10 s wait (${Math.round(elapsed)} ms)`,
+      );
+
+      // Cursors stay ordered across instances under concurrent posts.
+      const cookies = await Promise.all([a.url, b.url, a.url, b.url].map(guestCookie));
+      const bases = [a.url, b.url, a.url, b.url];
+      await Promise.all(
+        Array.from(
+          { length: 40 },
+          (_, i) =>
+            post(bases[i % 4], cookies[i % 4], `c${i}`, `c${i}`).then((r) => r.body?.cancel()),
+        ),
+      );
+      const fromA = (await (await fetch(`${a.url}/api/rooms/general/messages?after=0&limit=200`))
+        .json()).messages.map((m: { id: number }) => m.id);
+      const fromB = (await (await fetch(`${b.url}/api/rooms/general/messages?after=0&limit=200`))
+        .json()).messages.map((m: { id: number }) => m.id);
+      assert.equal(fromA.length, 41);
+      assert.deepEqual(fromA, fromB);
+      assert.deepEqual(fromA, [...fromA].sort((x: number, y: number) => x - y));
+    } finally {
+      await a.stop();
+      await b.stop();
+      await dropSchema(schema);
+    }
+  },
+});
+
+Deno.test({
+  name: "postgres app: a database restart answers 503, then recovers without losing a message",
+  ignore: !url || !pgData,
+  fn: async () => {
+    const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    const app = await startInstance(schema);
+    try {
+      const cookie = await guestCookie(app.url);
+      const first = await (await post(app.url, cookie, "before", "m1")).json();
+      const poll = fetch(`${app.url}/api/rooms/general/messages?after=${first.id}&wait=30`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      await pgCtl("-m", "fast", "stop");
+      const down = await post(app.url, cookie, "during", "m2");
+      assert.equal(down.status, 503);
+      assert.equal(down.headers.get("retry-after"), "2");
+      assert.equal((await down.json()).error.code, "unavailable");
+      const reading = await fetch(`${app.url}/api/rooms/general/messages`);
+      assert.equal(reading.status, 503);
+      await reading.body?.cancel();
+      const page = await fetch(`${app.url}/`, { headers: { cookie } });
+      assert.equal(page.status, 503);
+      assert.match(await page.text(), /unavailable/);
+
+      await pgCtl("-l", `${pgData}/../restart.log`, "start");
+      let stored: Response | undefined;
+      for (let i = 0; i < 50; i++) {
+        stored = await post(app.url, cookie, "during", "m2");
+        if (stored.status !== 503) break;
+        await stored.body?.cancel();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.equal(stored!.status, 201, "the retried message is stored once the database is back");
+      const second = await stored!.json();
+      const again = await post(app.url, cookie, "during", "m2");
+      assert.equal(again.status, 200, "a further retry does not duplicate it");
+      await again.body?.cancel();
+
+      const { messages: polled } = await (await poll).json();
+      assert.deepEqual(
+        polled.map((m: { id: number }) => m.id),
+        [second.id],
+        "the waiting poll got it",
+      );
+      const { messages } = await (await fetch(`${app.url}/api/rooms/general/messages`)).json();
+      assert.deepEqual(messages.map((m: { body: string }) => m.body), ["before", "during"]);
+    } finally {
+      await pgCtl("-l", `${pgData}/../restart.log`, "start").catch(() => {});
+      await app.stop();
+      await dropSchema(schema);
+    }
+  },
+});
