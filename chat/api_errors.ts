@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { StoreUnavailableError } from "../db/store.ts";
 import { ChatError } from "./chat_error.ts";
+import { jsonResponse } from "./json_response.ts";
 
 const CODES: Record<number, [string, string]> = {
   400: ["invalid_request", "The request is not valid."],
@@ -24,7 +25,7 @@ export function apiError(
   message: string,
   headers: Record<string, string> = {},
 ): Response {
-  return Response.json({ error: { code, message } }, {
+  return jsonResponse({ error: { code, message } }, {
     status,
     headers: { "cache-control": "no-store", ...headers },
   });

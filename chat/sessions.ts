@@ -58,6 +58,7 @@ export async function startGuestSession(
 export function sessions(options: { store: Store; secret: string }): MiddlewareHandler {
   return async (c, next) => {
     const state = getState<SessionState>(c);
+    if (getCookie(c, SESSION_COOKIE) === undefined) return await next();
     const token = await getSignedCookie(c, options.secret, SESSION_COOKIE);
     if (typeof token === "string") {
       const session = await options.store.getSession(await hashToken(token));
@@ -69,7 +70,7 @@ export function sessions(options: { store: Store; secret: string }): MiddlewareH
           await options.store.touchSession(session.id, now);
         }
       } else state.sessionRejected = true;
-    } else if (getCookie(c, SESSION_COOKIE) !== undefined) {
+    } else {
       // Sent but unsigned, tampered with, or signed with another secret.
       state.sessionRejected = true;
     }

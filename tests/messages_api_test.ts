@@ -379,6 +379,11 @@ apiTest("API answers are not cached; pages carry a strict CSP", async (app) => {
   const api = await app.request(MESSAGES);
   assert.equal(api.headers.get("cache-control"), "no-store");
   assert.match(api.headers.get("content-type")!, /^application\/json/);
+  assert.equal(api.headers.get("x-content-type-options"), "nosniff");
+  assert.equal(
+    api.headers.get("content-security-policy"),
+    "default-src 'none'; frame-ancestors 'none'",
+  );
   await api.body?.cancel();
   const page = await app.request("/");
   const csp = page.headers.get("content-security-policy")!;

@@ -1,11 +1,12 @@
 // The OpenAPI document of the API.
 import type { Handlers } from "../../runtime/mod.ts";
 import { openApiDocument } from "../../chat/openapi.ts";
+import { jsonResponse } from "../../chat/json_response.ts";
 
 const document = openApiDocument();
 
 export const handler: Handlers = {
   GET() {
-    return Response.json(document, { headers: { "cache-control": "no-cache" } });
+    return jsonResponse(document, { headers: { "cache-control": "no-cache" } });
   },
 };

@@ -4,13 +4,16 @@ import type { AppState } from "../../../../chat/app_state.ts";
 import { historyQuery, newMessageBody } from "../../../../chat/api_schemas.ts";
 import { readJson, readQuery } from "../../../../chat/api_input.ts";
 import { requireMember } from "../../../../chat/sessions.ts";
+import { jsonResponse } from "../../../../chat/json_response.ts";
 
 export const handler: Handlers<unknown, AppState> = {
   async GET({ req, url, params, state }) {
     const query = readQuery(url, historyQuery);
     const room = await state.chat.room(params.room);
-    const messages = await state.chat.read(room, { ...query, signal: req.signal });
-    return Response.json({ messages });
+    // Only a long poll needs to know when the reader goes away (reading req.signal has a cost).
+    const signal = query.wait ? req.signal : undefined;
+    const messages = await state.chat.read(room, { ...query, signal });
+    return jsonResponse({ messages });
   },
 
   async POST({ req, params, state }) {
@@ -18,6 +21,6 @@ export const handler: Handlers<unknown, AppState> = {
     const room = await state.chat.room(params.room);
     const input = await readJson(req, newMessageBody);
     const { message, created } = await state.chat.send(member, room, input);
-    return Response.json(message, { status: created ? 201 : 200 });
+    return jsonResponse(message, { status: created ? 201 : 200 });
   },
 };
