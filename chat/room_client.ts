@@ -1,5 +1,5 @@
 // The browser side of a room: the long-poll loop, the outbox of unsent messages, older pages.
-import { batch, computed, signal } from "@preact/signals";
+import { batch, signal } from "@preact/signals";
 import type { Member, Message, Room } from "../db/store.ts";
 
 /** A message the reader wrote that the server has not acknowledged yet. */
@@ -83,7 +83,10 @@ export function createRoomClient(options: RoomClientOptions) {
   const loadingOlder = signal(false);
   const status = signal<ConnectionStatus>("live");
   const outbox = signal<OutboxItem[]>(restoreOutbox());
-  const lastId = computed(() => messages.value.at(-1)?.id ?? 0);
+  // Where the poll goes on from: the newest id the poll (or the page) has delivered. Messages
+  // that arrive as answers to my own sends are shown at once but do not move it, or a message
+  // someone else stored just before mine would be skipped.
+  let cursor = options.messages.at(-1)?.id ?? 0;
 
   const stop = new AbortController();
   let flushing = false;
@@ -112,10 +115,10 @@ export function createRoomClient(options: RoomClientOptions) {
     }
   }
 
-  /** Adds messages; drops outbox entries they acknowledge; reports the new ones. */
+  /** Adds messages; drops outbox entries they acknowledge; reports those not shown before. */
   function receive(incoming: Message[]) {
     if (incoming.length === 0) return;
-    const before = lastId.value;
+    const shown = new Set(messages.value.map((m) => m.id));
     const acknowledged = new Set(
       incoming.filter((m) => m.author.id === me.value.id).map((m) => m.clientId),
     );
@@ -125,7 +128,7 @@ export function createRoomClient(options: RoomClientOptions) {
         setOutbox(outbox.value.filter((i) => !acknowledged.has(i.clientId)));
       }
     });
-    const fresh = incoming.filter((m) => m.id > before);
+    const fresh = incoming.filter((m) => !shown.has(m.id));
     if (fresh.length) options.onNewMessages?.(fresh);
   }
 
@@ -137,7 +140,7 @@ export function createRoomClient(options: RoomClientOptions) {
         // After a failure, ask without waiting, so that being back is known at once.
         const wait = status.value === "live" ? options.pollWait : 0;
         const response = await fetch(
-          `${base}?after=${lastId.value}&wait=${wait}`,
+          `${base}?after=${cursor}&wait=${wait}`,
           { signal: stop.signal, headers: { accept: "application/json" } },
         );
         if (!response.ok) throw new Error(await errorMessage(response));
@@ -148,6 +151,7 @@ export function createRoomClient(options: RoomClientOptions) {
         }
         failures = 0;
         receive(body.messages);
+        cursor = Math.max(cursor, body.messages.at(-1)?.id ?? 0);
         // A server that answers an empty wait at once (shutting down) is not hammered.
         if (wait > 0 && body.messages.length === 0 && Date.now() - started < 1000) {
           await sleep(1000, stop.signal);
@@ -308,7 +312,6 @@ export function createRoomClient(options: RoomClientOptions) {
     loadingOlder,
     status,
     outbox,
-    lastId,
     send,
     retry,
     discard,
