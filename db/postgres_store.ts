@@ -3,6 +3,8 @@ import postgres from "postgres";
 import { POSTGRES_MIGRATIONS } from "./migrations/postgres.ts";
 import { RoomEvents } from "./room_events.ts";
 import {
+  type Account,
+  type Credentials,
   type HistoryQuery,
   type Member,
   type Message,
@@ -195,26 +197,18 @@ export class PostgresStore implements Store {
   createSession(memberId: number, tokenHash: string): Promise<Session> {
     return this.#run(async () => {
       const now = Date.now();
-      const [row] = await this.sql`
-        WITH created AS (
-          INSERT INTO sessions (token_hash, member_id, created_at, last_seen_at)
-          VALUES (${tokenHash}, ${memberId}, ${now}, ${now}) RETURNING id, member_id
-        )
-        SELECT created.id, m.id AS member_id, m.name
-        FROM created JOIN members m ON m.id = created.member_id`;
-      if (!row) throw new Error(`No member ${memberId}`);
-      return {
-        id: Number(row.id),
-        lastSeenAt: now,
-        member: { id: Number(row.member_id), name: String(row.name) },
-      };
+      await this.sql`INSERT INTO sessions (token_hash, member_id, created_at, last_seen_at)
+        VALUES (${tokenHash}, ${memberId}, ${now}, ${now})`;
+      const session = await this.getSession(tokenHash);
+      if (!session) throw new Error(`No member ${memberId}`);
+      return session;
     });
   }
 
   getSession(tokenHash: string): Promise<Session | null> {
     return this.#run(async () => {
       const [row] = await this.sql`
-        SELECT s.id, s.last_seen_at, m.id AS member_id, m.name
+        SELECT s.id, s.last_seen_at, m.id AS member_id, m.name, m.username, m.is_admin
         FROM sessions s JOIN members m ON m.id = s.member_id
         WHERE s.token_hash = ${tokenHash}`;
       return row
@@ -222,6 +216,9 @@ export class PostgresStore implements Store {
           id: Number(row.id),
           lastSeenAt: Number(row.last_seen_at),
           member: { id: Number(row.member_id), name: String(row.name) },
+          account: row.username === null
+            ? null
+            : { username: String(row.username), isAdmin: Boolean(row.is_admin) },
         }
         : null;
     });
@@ -230,6 +227,85 @@ export class PostgresStore implements Store {
   touchSession(id: number, at: number): Promise<void> {
     return this.#run(async () => {
       await this.sql`UPDATE sessions SET last_seen_at = ${at} WHERE id = ${id}`;
+    });
+  }
+
+  deleteSession(id: number): Promise<void> {
+    return this.#run(async () => {
+      await this.sql`DELETE FROM sessions WHERE id = ${id}`;
+    });
+  }
+
+  deleteSessions(memberId: number, exceptId = 0): Promise<number> {
+    return this.#run(async () => {
+      const result = await this.sql`DELETE FROM sessions
+        WHERE member_id = ${memberId} AND id != ${exceptId}`;
+      return result.count;
+    });
+  }
+
+  registerAccount(
+    memberId: number,
+    input: { username: string; usernameKey: string; passwordHash: string },
+  ): Promise<Account | null> {
+    return this.#run(async () => {
+      try {
+        const [row] = await this.sql`
+          UPDATE members SET username = ${input.username}, username_key = ${input.usernameKey},
+            password_hash = ${input.passwordHash},
+            is_admin = NOT EXISTS (SELECT 1 FROM members WHERE username_key IS NOT NULL)
+          WHERE id = ${memberId} AND username_key IS NULL RETURNING username, is_admin`;
+        return row ? { username: String(row.username), isAdmin: Boolean(row.is_admin) } : null;
+      } catch (error) {
+        if ((error as { code?: string }).code === "23505") return null; // unique_violation
+        throw error;
+      }
+    });
+  }
+
+  findCredentials(usernameKey: string): Promise<Credentials | null> {
+    return this.#run(async () => {
+      const [row] = await this.sql`SELECT id, name, username, is_admin, password_hash
+        FROM members WHERE username_key = ${usernameKey}`;
+      return row
+        ? {
+          member: toMember(row),
+          account: { username: String(row.username), isAdmin: Boolean(row.is_admin) },
+          passwordHash: String(row.password_hash),
+        }
+        : null;
+    });
+  }
+
+  getPasswordHash(memberId: number): Promise<string | null> {
+    return this.#run(async () => {
+      const [row] = await this.sql`SELECT password_hash FROM members WHERE id = ${memberId}`;
+      return row?.password_hash ? String(row.password_hash) : null;
+    });
+  }
+
+  setPasswordHash(memberId: number, passwordHash: string): Promise<void> {
+    return this.#run(async () => {
+      await this.sql`UPDATE members SET password_hash = ${passwordHash}
+        WHERE id = ${memberId} AND username_key IS NOT NULL`;
+    });
+  }
+
+  createInvite(
+    input: { createdBy: number; tokenHash: string; expiresAt: number },
+  ): Promise<void> {
+    return this.#run(async () => {
+      await this.sql`INSERT INTO invites (token_hash, created_by, created_at, expires_at)
+        VALUES (${input.tokenHash}, ${input.createdBy}, ${Date.now()}, ${input.expiresAt})`;
+    });
+  }
+
+  useInvite(tokenHash: string, memberId: number, now: number): Promise<boolean> {
+    return this.#run(async () => {
+      const rows = await this.sql`UPDATE invites SET used_by = ${memberId}, used_at = ${now}
+        WHERE token_hash = ${tokenHash} AND used_by IS NULL AND expires_at > ${now}
+        RETURNING id`;
+      return rows.length > 0;
     });
   }
 

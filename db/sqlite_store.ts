@@ -4,6 +4,8 @@ import { dirname } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations/sqlite.ts";
 import { RoomEvents } from "./room_events.ts";
 import type {
+  Account,
+  Credentials,
   HistoryQuery,
   Member,
   Message,
@@ -128,18 +130,18 @@ export class SqliteStore implements Store {
 
   async createSession(memberId: number, tokenHash: string): Promise<Session> {
     const now = Date.now();
-    const row = this.#sql(
+    this.#sql(
       `INSERT INTO sessions (token_hash, member_id, created_at, last_seen_at)
-       VALUES (?, ?, ?, ?) RETURNING id`,
-    ).get(tokenHash, memberId, now, now)!;
-    const member = await this.getMember(memberId);
-    if (!member) throw new Error(`No member ${memberId}`);
-    return { id: Number(row.id), member, lastSeenAt: now };
+       VALUES (?, ?, ?, ?)`,
+    ).run(tokenHash, memberId, now, now);
+    const session = await this.getSession(tokenHash);
+    if (!session) throw new Error(`No member ${memberId}`);
+    return session;
   }
 
   getSession(tokenHash: string): Promise<Session | null> {
     const row = this.#sql(
-      `SELECT s.id, s.last_seen_at, m.id AS member_id, m.name
+      `SELECT s.id, s.last_seen_at, m.id AS member_id, m.name, m.username, m.is_admin
        FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = ?`,
     ).get(tokenHash);
     return Promise.resolve(
@@ -148,9 +150,85 @@ export class SqliteStore implements Store {
           id: Number(row.id),
           lastSeenAt: Number(row.last_seen_at),
           member: { id: Number(row.member_id), name: String(row.name) },
+          account: row.username === null
+            ? null
+            : { username: String(row.username), isAdmin: Boolean(row.is_admin) },
         }
         : null,
     );
+  }
+
+  deleteSession(id: number): Promise<void> {
+    this.#sql("DELETE FROM sessions WHERE id = ?").run(id);
+    return Promise.resolve();
+  }
+
+  deleteSessions(memberId: number, exceptId = 0): Promise<number> {
+    const result = this.#sql("DELETE FROM sessions WHERE member_id = ? AND id != ?")
+      .run(memberId, exceptId);
+    return Promise.resolve(Number(result.changes));
+  }
+
+  registerAccount(
+    memberId: number,
+    input: { username: string; usernameKey: string; passwordHash: string },
+  ): Promise<Account | null> {
+    try {
+      const row = this.#sql(
+        `UPDATE members SET username = ?, username_key = ?, password_hash = ?,
+           is_admin = NOT EXISTS (SELECT 1 FROM members WHERE username_key IS NOT NULL)
+         WHERE id = ? AND username_key IS NULL RETURNING username, is_admin`,
+      ).get(input.username, input.usernameKey, input.passwordHash, memberId);
+      return Promise.resolve(
+        row ? { username: String(row.username), isAdmin: Boolean(row.is_admin) } : null,
+      );
+    } catch (error) {
+      if (String((error as Error).message).includes("UNIQUE")) return Promise.resolve(null);
+      throw error;
+    }
+  }
+
+  findCredentials(usernameKey: string): Promise<Credentials | null> {
+    const row = this.#sql(
+      `SELECT id, name, username, is_admin, password_hash FROM members WHERE username_key = ?`,
+    ).get(usernameKey);
+    return Promise.resolve(
+      row
+        ? {
+          member: { id: Number(row.id), name: String(row.name) },
+          account: { username: String(row.username), isAdmin: Boolean(row.is_admin) },
+          passwordHash: String(row.password_hash),
+        }
+        : null,
+    );
+  }
+
+  getPasswordHash(memberId: number): Promise<string | null> {
+    const row = this.#sql("SELECT password_hash FROM members WHERE id = ?").get(memberId);
+    return Promise.resolve(row?.password_hash ? String(row.password_hash) : null);
+  }
+
+  setPasswordHash(memberId: number, passwordHash: string): Promise<void> {
+    this.#sql("UPDATE members SET password_hash = ? WHERE id = ? AND username_key IS NOT NULL")
+      .run(passwordHash, memberId);
+    return Promise.resolve();
+  }
+
+  createInvite(
+    input: { createdBy: number; tokenHash: string; expiresAt: number },
+  ): Promise<void> {
+    this.#sql(
+      `INSERT INTO invites (token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+    ).run(input.tokenHash, input.createdBy, Date.now(), input.expiresAt);
+    return Promise.resolve();
+  }
+
+  useInvite(tokenHash: string, memberId: number, now: number): Promise<boolean> {
+    const row = this.#sql(
+      `UPDATE invites SET used_by = ?, used_at = ?
+       WHERE token_hash = ? AND used_by IS NULL AND expires_at > ? RETURNING id`,
+    ).get(memberId, now, tokenHash, now);
+    return Promise.resolve(Boolean(row));
   }
 
   touchSession(id: number, at: number): Promise<void> {

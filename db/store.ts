@@ -32,11 +32,26 @@ export interface Message {
   createdAt: string;
 }
 
-/** A signed-in browser: the member it belongs to. */
+/** What a registered member has besides its name. */
+export interface Account {
+  username: string;
+  isAdmin: boolean;
+}
+
+/** A signed-in browser: the member it belongs to, and its account if registered. */
 export interface Session {
   id: number;
   member: Member;
+  /** Null for a guest. */
+  account: Account | null;
   lastSeenAt: number;
+}
+
+/** An account as found for logging in. */
+export interface Credentials {
+  member: Member;
+  account: Account;
+  passwordHash: string;
 }
 
 /** Input for {@link Store.addMessage}. */
@@ -83,6 +98,28 @@ export interface Store {
   getSession(tokenHash: string): Promise<Session | null>;
   /** Records that a session was used now. */
   touchSession(id: number, at: number): Promise<void>;
+  /** Ends one session. */
+  deleteSession(id: number): Promise<void>;
+  /** Ends every session of a member, except `exceptId` if given; returns how many ended. */
+  deleteSessions(memberId: number, exceptId?: number): Promise<number>;
+  /**
+   * Makes a guest member an account. The first account becomes the admin. Returns null when
+   * the username (compared by `usernameKey`) is taken or the member already has an account.
+   */
+  registerAccount(
+    memberId: number,
+    input: { username: string; usernameKey: string; passwordHash: string },
+  ): Promise<Account | null>;
+  /** The account with this username key, with its password hash, or null. */
+  findCredentials(usernameKey: string): Promise<Credentials | null>;
+  /** The password hash of a member's account, or null for a guest. */
+  getPasswordHash(memberId: number): Promise<string | null>;
+  /** Replaces a member's password hash. */
+  setPasswordHash(memberId: number, passwordHash: string): Promise<void>;
+  /** Stores an invitation (by the hash of its token). */
+  createInvite(input: { createdBy: number; tokenHash: string; expiresAt: number }): Promise<void>;
+  /** Uses up an unused, unexpired invitation for a member; returns whether there was one. */
+  useInvite(tokenHash: string, memberId: number, now: number): Promise<boolean>;
   /**
    * Stores a message unless its author already sent one with the same client id; returns
    * the stored message and whether it was created by this call.

@@ -164,4 +164,71 @@ export function storeContract(
       assert.equal(await waiter.arrived, true);
     },
   );
+
+  test("registers accounts: unique usernames, the first is the admin", async (store) => {
+    const ada = await store.createMember("Ada");
+    const bob = await store.createMember("Bob");
+    const cat = await store.createMember("Cat");
+    const input = (username: string) => ({
+      username,
+      usernameKey: username.toLowerCase(),
+      passwordHash: `hash-of-${username}`,
+    });
+    assert.deepEqual(await store.registerAccount(ada.id, input("Ada")), {
+      username: "Ada",
+      isAdmin: true,
+    });
+    assert.deepEqual(await store.registerAccount(bob.id, input("bob_1")), {
+      username: "bob_1",
+      isAdmin: false,
+    });
+    assert.equal(await store.registerAccount(cat.id, input("ADA")), null, "taken, any case");
+    assert.equal(await store.registerAccount(ada.id, input("another")), null, "already one");
+    const found = await store.findCredentials("ada");
+    assert.deepEqual(found, {
+      member: ada,
+      account: { username: "Ada", isAdmin: true },
+      passwordHash: "hash-of-Ada",
+    });
+    assert.equal(await store.findCredentials("cat"), null);
+    assert.equal(await store.getPasswordHash(cat.id), null, "a guest has no password");
+    await store.setPasswordHash(ada.id, "new-hash");
+    assert.equal(await store.getPasswordHash(ada.id), "new-hash");
+    await store.setPasswordHash(cat.id, "ignored");
+    assert.equal(await store.getPasswordHash(cat.id), null, "a guest gets no password this way");
+  });
+
+  test("sessions carry the account and can be ended one or all", async (store) => {
+    const ada = await store.createMember("Ada");
+    const guest = await store.createSession(ada.id, "g");
+    assert.equal(guest.account, null);
+    await store.registerAccount(ada.id, {
+      username: "ada",
+      usernameKey: "ada",
+      passwordHash: "h",
+    });
+    const one = await store.createSession(ada.id, "s1");
+    const two = await store.createSession(ada.id, "s2");
+    assert.deepEqual(one.account, { username: "ada", isAdmin: true });
+    assert.deepEqual((await store.getSession("g"))?.account, { username: "ada", isAdmin: true });
+    await store.deleteSession(one.id);
+    assert.equal(await store.getSession("s1"), null);
+    assert.equal(await store.deleteSessions(ada.id, two.id), 1, "all but the current one");
+    assert.equal(await store.getSession("g"), null);
+    assert.ok(await store.getSession("s2"));
+    assert.equal(await store.deleteSessions(ada.id), 1);
+    assert.equal(await store.getSession("s2"), null);
+  });
+
+  test("an invitation is used once, and not after it expires", async (store) => {
+    const admin = await store.createMember("Admin");
+    const [ada, bob] = [await store.createMember("Ada"), await store.createMember("Bob")];
+    const now = Date.now();
+    await store.createInvite({ createdBy: admin.id, tokenHash: "i1", expiresAt: now + 60_000 });
+    await store.createInvite({ createdBy: admin.id, tokenHash: "i2", expiresAt: now - 1 });
+    assert.equal(await store.useInvite("i1", ada.id, now), true);
+    assert.equal(await store.useInvite("i1", bob.id, now), false, "used up");
+    assert.equal(await store.useInvite("i2", bob.id, now), false, "expired");
+    assert.equal(await store.useInvite("nope", bob.id, now), false);
+  });
 }

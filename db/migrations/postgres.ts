@@ -51,4 +51,22 @@ export const POSTGRES_MIGRATIONS: string[] = [
   VALUES ('general', 'general', 'Everything and anything',
           (extract(epoch from now()) * 1000)::bigint);
   `,
+  `
+  ALTER TABLE members ADD COLUMN username TEXT;
+  ALTER TABLE members ADD COLUMN username_key TEXT;
+  ALTER TABLE members ADD COLUMN password_hash TEXT;
+  ALTER TABLE members ADD COLUMN is_admin BOOLEAN NOT NULL DEFAULT FALSE;
+  CREATE UNIQUE INDEX members_username_key ON members(username_key)
+    WHERE username_key IS NOT NULL;
+
+  CREATE TABLE invites (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_by BIGINT NOT NULL REFERENCES members(id),
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_by BIGINT REFERENCES members(id),
+    used_at BIGINT
+  );
+  `,
 ];

@@ -51,4 +51,22 @@ export const SQLITE_MIGRATIONS: string[] = [
   INSERT INTO rooms (slug, name, topic, created_at)
   VALUES ('general', 'general', 'Everything and anything', unixepoch('subsec') * 1000);
   `,
+  `
+  ALTER TABLE members ADD COLUMN username TEXT;
+  ALTER TABLE members ADD COLUMN username_key TEXT;
+  ALTER TABLE members ADD COLUMN password_hash TEXT;
+  ALTER TABLE members ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0;
+  CREATE UNIQUE INDEX members_username_key ON members(username_key)
+    WHERE username_key IS NOT NULL;
+
+  CREATE TABLE invites (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_by INTEGER NOT NULL REFERENCES members(id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_by INTEGER REFERENCES members(id),
+    used_at INTEGER
+  ) STRICT;
+  `,
 ];
