@@ -6,6 +6,7 @@ import manifest from "./fresh.gen.ts";
 import type { ParleyConfig } from "./fresh.config.ts";
 import type { Store } from "./db/store.ts";
 import { type Chat, createChat } from "./chat/chat.ts";
+import { createAccounts } from "./chat/accounts.ts";
 import { errorResponse, errorStatus } from "./chat/api_errors.ts";
 import type { AppState } from "./chat/app_state.ts";
 import { buildBundle, type Bundle, createApp, getState, readBundle } from "./runtime/mod.ts";
@@ -57,10 +58,12 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     await store.initSetting("cookie_secret", crypto.randomUUID() + crypto.randomUUID());
   const stopping = new AbortController();
   const chat = createChat({ store, limits: config.limits, shutdown: stopping.signal });
+  const accounts = createAccounts({ store, secret, policy: config.accounts });
 
   const provide: MiddlewareHandler = async (c, next) => {
     const state = getState<AppState>(c);
     state.chat = chat;
+    state.accounts = accounts;
     state.config = config;
     state.secret = secret;
     await next();

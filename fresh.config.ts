@@ -1,6 +1,7 @@
 // The app's configuration: defaults, overridden by environment variables (see the README's table).
 import { z } from "zod";
 import { type ChatLimits, DEFAULT_LIMITS } from "./chat/limits.ts";
+import type { AccountPolicy } from "./chat/accounts.ts";
 
 /** Everything Parley can be configured with. */
 export interface ParleyConfig {
@@ -22,6 +23,10 @@ export interface ParleyConfig {
   dev: boolean;
   /** Chat limits. */
   limits: ChatLimits;
+  /** Who may register and whether guests may chat. */
+  accounts: AccountPolicy;
+  /** Sessions unused for this long end (`PARLEY_SESSION_IDLE_DAYS`), in ms. */
+  sessionIdleMs: number;
 }
 
 const positive = z.coerce.number().int().positive();
@@ -37,6 +42,9 @@ const envSchema = z.object({
   PARLEY_MAX_MESSAGE_CHARS: positive.default(DEFAULT_LIMITS.maxMessageChars),
   PARLEY_BURST_MESSAGES: positive.default(DEFAULT_LIMITS.burstMessages),
   PARLEY_BURST_SECONDS: positive.default(DEFAULT_LIMITS.burstWindowMs / 1000),
+  PARLEY_GUESTS: z.enum(["on", "off"]).default("on"),
+  PARLEY_REGISTRATION: z.enum(["open", "invite"]).default("open"),
+  PARLEY_SESSION_IDLE_DAYS: positive.default(30),
   PARLEY_POLL_WAIT: positive.max(DEFAULT_LIMITS.maxWaitSeconds).default(
     DEFAULT_LIMITS.pollWaitSeconds,
   ),
@@ -74,5 +82,11 @@ export function loadConfig(
       burstWindowMs: e.PARLEY_BURST_SECONDS * 1000,
       pollWaitSeconds: e.PARLEY_POLL_WAIT,
     },
+    accounts: {
+      guests: e.PARLEY_GUESTS === "on",
+      registration: e.PARLEY_REGISTRATION,
+      inviteTtlMs: 7 * 24 * 3600 * 1000,
+    },
+    sessionIdleMs: e.PARLEY_SESSION_IDLE_DAYS * 24 * 3600 * 1000,
   };
 }

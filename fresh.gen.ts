@@ -6,13 +6,19 @@ import * as $route1__500 from "./routes/_500.tsx";
 import * as $route2__app from "./routes/_app.tsx";
 import * as $route3__middleware from "./routes/_middleware.ts";
 import * as $route4_api_middleware from "./routes/api/_middleware.ts";
-import * as $route5_api_docs_file from "./routes/api/docs/[file].ts";
-import * as $route6_api_docs_index from "./routes/api/docs/index.ts";
-import * as $route7_api_me from "./routes/api/me.ts";
-import * as $route8_api_openapi_json from "./routes/api/openapi.json.ts";
-import * as $route9_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
-import * as $route10_index from "./routes/index.tsx";
-import * as $route11_rooms_room from "./routes/rooms/[room].tsx";
+import * as $route5_api_auth_login from "./routes/api/auth/login.ts";
+import * as $route6_api_auth_logout from "./routes/api/auth/logout.ts";
+import * as $route7_api_auth_password from "./routes/api/auth/password.ts";
+import * as $route8_api_auth_register from "./routes/api/auth/register.ts";
+import * as $route9_api_auth_sessions from "./routes/api/auth/sessions.ts";
+import * as $route10_api_docs_file from "./routes/api/docs/[file].ts";
+import * as $route11_api_docs_index from "./routes/api/docs/index.ts";
+import * as $route12_api_invites from "./routes/api/invites.ts";
+import * as $route13_api_me from "./routes/api/me.ts";
+import * as $route14_api_openapi_json from "./routes/api/openapi.json.ts";
+import * as $route15_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
+import * as $route16_index from "./routes/index.tsx";
+import * as $route17_rooms_room from "./routes/rooms/[room].tsx";
 import * as $island0_chat_room from "./islands/chat_room.tsx";
 import type { Manifest } from "./runtime/types.ts";
 
@@ -23,13 +29,19 @@ const manifest: Manifest = {
     "./routes/_app.tsx": $route2__app,
     "./routes/_middleware.ts": $route3__middleware,
     "./routes/api/_middleware.ts": $route4_api_middleware,
-    "./routes/api/docs/[file].ts": $route5_api_docs_file,
-    "./routes/api/docs/index.ts": $route6_api_docs_index,
-    "./routes/api/me.ts": $route7_api_me,
-    "./routes/api/openapi.json.ts": $route8_api_openapi_json,
-    "./routes/api/rooms/[room]/messages.ts": $route9_api_rooms_room_messages,
-    "./routes/index.tsx": $route10_index,
-    "./routes/rooms/[room].tsx": $route11_rooms_room,
+    "./routes/api/auth/login.ts": $route5_api_auth_login,
+    "./routes/api/auth/logout.ts": $route6_api_auth_logout,
+    "./routes/api/auth/password.ts": $route7_api_auth_password,
+    "./routes/api/auth/register.ts": $route8_api_auth_register,
+    "./routes/api/auth/sessions.ts": $route9_api_auth_sessions,
+    "./routes/api/docs/[file].ts": $route10_api_docs_file,
+    "./routes/api/docs/index.ts": $route11_api_docs_index,
+    "./routes/api/invites.ts": $route12_api_invites,
+    "./routes/api/me.ts": $route13_api_me,
+    "./routes/api/openapi.json.ts": $route14_api_openapi_json,
+    "./routes/api/rooms/[room]/messages.ts": $route15_api_rooms_room_messages,
+    "./routes/index.tsx": $route16_index,
+    "./routes/rooms/[room].tsx": $route17_rooms_room,
   },
   islands: {
     "./islands/chat_room.tsx": $island0_chat_room,

@@ -51,6 +51,41 @@ export const renameBody = z.object({
   ),
 });
 
+/** Body of `POST /api/auth/register`. */
+export const registerBody = z.object({
+  username: z.string().describe("3 to 32 letters, digits, _ or -; unique ignoring case."),
+  password: z.string().describe("At least 10 characters."),
+  invite: z.string().max(200).optional().describe(
+    "An invitation token, needed when registration is by invitation.",
+  ),
+});
+
+/** Body of `POST /api/auth/login`. */
+export const loginBody = z.object({
+  username: z.string().max(200),
+  password: z.string().max(4096),
+});
+
+/** Body of `PUT /api/auth/password`. */
+export const passwordBody = z.object({
+  currentPassword: z.string().max(4096),
+  newPassword: z.string().describe("At least 10 characters."),
+});
+
+/** The signed-in member: its account, or null for a guest. */
+export const meSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  account: z.object({ username: z.string(), isAdmin: z.boolean() }).nullable(),
+});
+
+/** An invitation: the token to pass to `POST /api/auth/register`, and its link. */
+export const inviteSchema = z.object({
+  token: z.string(),
+  url: z.string(),
+  expiresAt: z.string(),
+});
+
 /** A member as the API shows it. */
 export const memberSchema = z.object({
   id: z.number().int(),

@@ -4,7 +4,6 @@ import { bodyLimit } from "hono/body-limit";
 import { apiError } from "./api_errors.ts";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
-const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
 /**
  * Refuses state-changing requests from other sites (CSRF): an `Origin` that is neither the
@@ -31,7 +30,7 @@ export function sameOrigin(trusted: string[] = []): MiddlewareHandler {
   };
 }
 
-/** Requests with a body (and every POST, PUT, PATCH) must be JSON (415) and at most `maxBytes` long (413). */
+/** Requests with a body must send JSON (415) of at most `maxBytes` (413). */
 export function jsonBodies(maxBytes: number): MiddlewareHandler {
   const limit = bodyLimit({
     maxSize: maxBytes,
@@ -43,8 +42,7 @@ export function jsonBodies(maxBytes: number): MiddlewareHandler {
       ),
   });
   return async (c, next) => {
-    const hasBody = c.req.raw.body !== null || BODY_METHODS.has(c.req.method);
-    if (SAFE.has(c.req.method) || !hasBody) return await next();
+    if (SAFE.has(c.req.method) || c.req.raw.body === null) return await next();
     const type = c.req.header("content-type") ?? "";
     if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
       return apiError(

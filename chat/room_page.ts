@@ -32,6 +32,9 @@ export async function renderRoomPage(
     }
     throw error;
   }
+  if (!config.accounts.guests && !ctx.state.session?.account) {
+    return ctx.hono.redirect(`/login?next=${encodeURIComponent(ctx.url.pathname)}`, 303);
+  }
   if (!ctx.state.member) {
     const session = await startGuestSession(ctx.hono, {
       store: chat.store,

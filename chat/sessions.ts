@@ -1,6 +1,6 @@
 // Sessions: a signed, HttpOnly, SameSite=Lax cookie naming a server-side session of a member.
 import type { Context, MiddlewareHandler } from "hono";
-import { getCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import { deleteCookie, getCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { Member, Session, Store } from "../db/store.ts";
 import { getState } from "../runtime/mod.ts";
 import { ChatError } from "./chat_error.ts";
@@ -19,7 +19,8 @@ export interface SessionState {
   sessionRejected?: boolean;
 }
 
-async function hashToken(token: string): Promise<string> {
+/** The SHA-256 of a session or invitation token, as stored (tokens themselves are not). */
+export async function hashToken(token: string): Promise<string> {
   const digest = await crypto.subtle.digest(
     "SHA-256",
     new TextEncoder().encode(token),
@@ -28,7 +29,8 @@ async function hashToken(token: string): Promise<string> {
     .join("");
 }
 
-function newToken(): string {
+/** A new random token (256 bits, base64url). */
+export function newToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(
     /\//g,
@@ -36,14 +38,13 @@ function newToken(): string {
   ).replace(/=+$/, "");
 }
 
-/** Creates a guest member with a generated name and a session for it, and sets the cookie. */
-export async function startGuestSession(
+/** Starts a new session for a member and sets its cookie. */
+export async function startSession(
   c: Context,
-  options: { store: Store; secret: string },
+  options: { store: Store; secret: string; memberId: number },
 ): Promise<Session> {
-  const member = await options.store.createMember(generateName());
   const token = newToken();
-  const session = await options.store.createSession(member.id, await hashToken(token));
+  const session = await options.store.createSession(options.memberId, await hashToken(token));
   await setSignedCookie(c, SESSION_COOKIE, token, options.secret, {
     path: "/",
     httpOnly: true,
@@ -54,18 +55,41 @@ export async function startGuestSession(
   return session;
 }
 
-/** Loads the session named by the cookie, if it is valid and known, into the request state. */
-export function sessions(options: { store: Store; secret: string }): MiddlewareHandler {
+/** Creates a guest member with a generated name and a session for it, and sets the cookie. */
+export async function startGuestSession(
+  c: Context,
+  options: { store: Store; secret: string },
+): Promise<Session> {
+  const member = await options.store.createMember(generateName());
+  return await startSession(c, { ...options, memberId: member.id });
+}
+
+/** Ends the request's session (if any) and clears the cookie. */
+export async function endSession(c: Context, store: Store, session?: Session): Promise<void> {
+  if (session) await store.deleteSession(session.id);
+  deleteCookie(c, SESSION_COOKIE, { path: "/" });
+}
+
+/**
+ * Loads the session named by the cookie, if it is valid, known and was used within `idleMs`,
+ * into the request state. An idle session is ended.
+ */
+export function sessions(
+  options: { store: Store; secret: string; idleMs: number },
+): MiddlewareHandler {
   return async (c, next) => {
     const state = getState<SessionState>(c);
     if (getCookie(c, SESSION_COOKIE) === undefined) return await next();
     const token = await getSignedCookie(c, options.secret, SESSION_COOKIE);
     if (typeof token === "string") {
       const session = await options.store.getSession(await hashToken(token));
-      if (session) {
+      const now = Date.now();
+      if (session && now - session.lastSeenAt > options.idleMs) {
+        await options.store.deleteSession(session.id);
+        state.sessionRejected = true;
+      } else if (session) {
         state.session = session;
         state.member = session.member;
-        const now = Date.now();
         if (now - session.lastSeenAt > TOUCH_EVERY_MS) {
           await options.store.touchSession(session.id, now);
         }
@@ -78,9 +102,15 @@ export function sessions(options: { store: Store; secret: string }): MiddlewareH
   };
 }
 
-/** The member of the request's session; 401 when there is no valid session cookie. */
-export function requireMember(state: SessionState): Member {
-  if (state.member) return state.member;
+/**
+ * The member of the request's session; 401 when there is no valid session cookie, or when
+ * the site is members-only (`guests` false) and the session has no account.
+ */
+export function requireMember(state: SessionState, policy?: { guests: boolean }): Member {
+  if (state.member && (policy?.guests !== false || state.session?.account)) return state.member;
+  if (state.member) {
+    throw new ChatError(401, "account_required", "This Parley is for members only; log in.");
+  }
   throw new ChatError(
     401,
     state.sessionRejected ? "invalid_session" : "no_session",

@@ -263,6 +263,14 @@ export class PostgresStore implements Store {
     });
   }
 
+  countAccounts(): Promise<number> {
+    return this.#run(async () => {
+      const [row] = await this.sql`SELECT count(*)::int AS n FROM members
+        WHERE username_key IS NOT NULL`;
+      return Number(row.n);
+    });
+  }
+
   findCredentials(usernameKey: string): Promise<Credentials | null> {
     return this.#run(async () => {
       const [row] = await this.sql`SELECT id, name, username, is_admin, password_hash

@@ -188,6 +188,11 @@ export class SqliteStore implements Store {
     }
   }
 
+  countAccounts(): Promise<number> {
+    const row = this.#sql("SELECT count(*) AS n FROM members WHERE username_key IS NOT NULL").get();
+    return Promise.resolve(Number(row?.n ?? 0));
+  }
+
   findCredentials(usernameKey: string): Promise<Credentials | null> {
     const row = this.#sql(
       `SELECT id, name, username, is_admin, password_hash FROM members WHERE username_key = ?`,

@@ -110,6 +110,8 @@ export interface Store {
     memberId: number,
     input: { username: string; usernameKey: string; passwordHash: string },
   ): Promise<Account | null>;
+  /** How many accounts there are (0 before the first registration). */
+  countAccounts(): Promise<number>;
   /** The account with this username key, with its password hash, or null. */
   findCredentials(usernameKey: string): Promise<Credentials | null>;
   /** The password hash of a member's account, or null for a guest. */

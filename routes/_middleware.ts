@@ -7,5 +7,9 @@ import { sessions } from "../chat/sessions.ts";
 /** Fills `state.member` and `state.session` when the cookie is valid. */
 export const handler: MiddlewareHandler = (c, next) => {
   const state = getState<AppState>(c);
-  return sessions({ store: state.chat.store, secret: state.secret })(c, next);
+  return sessions({
+    store: state.chat.store,
+    secret: state.secret,
+    idleMs: state.config.sessionIdleMs,
+  })(c, next);
 };

@@ -169,6 +169,7 @@ export function storeContract(
     const ada = await store.createMember("Ada");
     const bob = await store.createMember("Bob");
     const cat = await store.createMember("Cat");
+    assert.equal(await store.countAccounts(), 0);
     const input = (username: string) => ({
       username,
       usernameKey: username.toLowerCase(),
@@ -184,6 +185,7 @@ export function storeContract(
     });
     assert.equal(await store.registerAccount(cat.id, input("ADA")), null, "taken, any case");
     assert.equal(await store.registerAccount(ada.id, input("another")), null, "already one");
+    assert.equal(await store.countAccounts(), 2);
     const found = await store.findCredentials("ada");
     assert.deepEqual(found, {
       member: ada,

@@ -4,15 +4,17 @@ import type { AppState } from "../../chat/app_state.ts";
 import { renameBody } from "../../chat/api_schemas.ts";
 import { readJson } from "../../chat/api_input.ts";
 import { requireMember } from "../../chat/sessions.ts";
+import { meOf } from "../../chat/me.ts";
 import { jsonResponse } from "../../chat/json_response.ts";
 
 export const handler: Handlers<unknown, AppState> = {
   GET({ state }) {
-    return jsonResponse(requireMember(state));
+    requireMember(state);
+    return jsonResponse(meOf(state.session!));
   },
 
   async PATCH({ req, state }) {
-    const member = requireMember(state);
+    const member = requireMember(state, state.accounts.policy);
     const { name } = await readJson(req, renameBody);
     return jsonResponse(await state.chat.rename(member, name));
   },

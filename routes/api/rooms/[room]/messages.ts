@@ -8,6 +8,7 @@ import { jsonResponse } from "../../../../chat/json_response.ts";
 
 export const handler: Handlers<unknown, AppState> = {
   async GET({ req, url, params, state }) {
+    if (!state.accounts.policy.guests) requireMember(state, state.accounts.policy);
     const query = readQuery(url, historyQuery);
     const room = await state.chat.room(params.room);
     // Only a long poll needs to know when the reader goes away (reading req.signal has a cost).
@@ -17,7 +18,7 @@ export const handler: Handlers<unknown, AppState> = {
   },
 
   async POST({ req, params, state }) {
-    const member = requireMember(state);
+    const member = requireMember(state, state.accounts.policy);
     const room = await state.chat.room(params.room);
     const input = await readJson(req, newMessageBody);
     const { message, created } = await state.chat.send(member, room, input);

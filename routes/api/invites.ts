@@ -1,0 +1,14 @@
+// POST /api/invites: an admin creates an invitation link for registration.
+import type { Handlers } from "../../runtime/mod.ts";
+import type { AppState } from "../../chat/app_state.ts";
+import { requireMember } from "../../chat/sessions.ts";
+import { jsonResponse } from "../../chat/json_response.ts";
+
+export const handler: Handlers<unknown, AppState> = {
+  async POST({ state, url }) {
+    requireMember(state);
+    const { token, expiresAt } = await state.accounts.invite(state.session);
+    const link = new URL(`/login?invite=${encodeURIComponent(token)}`, url.origin).href;
+    return jsonResponse({ token, url: link, expiresAt }, { status: 201 });
+  },
+};
