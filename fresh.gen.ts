@@ -18,8 +18,10 @@ import * as $route13_api_me from "./routes/api/me.ts";
 import * as $route14_api_openapi_json from "./routes/api/openapi.json.ts";
 import * as $route15_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
 import * as $route16_index from "./routes/index.tsx";
-import * as $route17_rooms_room from "./routes/rooms/[room].tsx";
-import * as $island0_chat_room from "./islands/chat_room.tsx";
+import * as $route17_login from "./routes/login.tsx";
+import * as $route18_rooms_room from "./routes/rooms/[room].tsx";
+import * as $island0_account_forms from "./islands/account_forms.tsx";
+import * as $island1_chat_room from "./islands/chat_room.tsx";
 import type { Manifest } from "./runtime/types.ts";
 
 const manifest: Manifest = {
@@ -41,10 +43,12 @@ const manifest: Manifest = {
     "./routes/api/openapi.json.ts": $route14_api_openapi_json,
     "./routes/api/rooms/[room]/messages.ts": $route15_api_rooms_room_messages,
     "./routes/index.tsx": $route16_index,
-    "./routes/rooms/[room].tsx": $route17_rooms_room,
+    "./routes/login.tsx": $route17_login,
+    "./routes/rooms/[room].tsx": $route18_rooms_room,
   },
   islands: {
-    "./islands/chat_room.tsx": $island0_chat_room,
+    "./islands/account_forms.tsx": $island0_account_forms,
+    "./islands/chat_room.tsx": $island1_chat_room,
   },
   baseUrl: import.meta.url,
 };

@@ -3,10 +3,15 @@ import { z } from "zod";
 import {
   errorSchema,
   historyQuery,
+  inviteSchema,
+  loginBody,
   memberSchema,
+  meSchema,
   messageListSchema,
   messageSchema,
   newMessageBody,
+  passwordBody,
+  registerBody,
   renameBody,
 } from "./api_schemas.ts";
 
@@ -25,10 +30,11 @@ function errors(...statuses: number[]) {
     401: "No valid session cookie",
     403: "Request from another site",
     404: "Unknown room",
-    409: "clientId already used in another room",
+    409: "Conflict (clientId used in another room, username taken, already registered)",
     413: "Request body over 64 KiB",
     415: "Body is not JSON",
     429: "Rate limited (see Retry-After)",
+    503: "The database is unavailable (see Retry-After)",
   };
   return Object.fromEntries(statuses.map((s) => [s, json(texts[s], errorSchema)]));
 }
@@ -40,6 +46,10 @@ const roomParam = {
   schema: { type: "string" },
   description: "The room's slug, e.g. general",
 };
+
+function body(s: z.ZodType) {
+  return { required: true, content: { "application/json": { schema: schema(s, "input") } } };
+}
 
 /** Builds the OpenAPI 3.1 document of the API. */
 export function openApiDocument(): Record<string, unknown> {
@@ -97,7 +107,7 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: "Who am I",
           security: [{ session: [] }],
-          responses: { 200: json("The member of this session", memberSchema), ...errors(401) },
+          responses: { 200: json("The member of this session", meSchema), ...errors(401) },
         },
         patch: {
           summary: "Change my name",
@@ -110,6 +120,69 @@ export function openApiDocument(): Record<string, unknown> {
             200: json("The renamed member", memberSchema),
             ...errors(400, 401, 403, 413, 415),
           },
+        },
+      },
+      "/api/auth/register": {
+        post: {
+          summary: "Register",
+          description:
+            "Makes the current guest (keeping its name and history) an account, or a new member without a session. The first account is the admin. The session is replaced.",
+          requestBody: body(registerBody),
+          responses: {
+            201: json("The new account", meSchema),
+            ...errors(400, 403, 409, 413, 415),
+          },
+        },
+      },
+      "/api/auth/login": {
+        post: {
+          summary: "Log in",
+          description:
+            "Replaces the session. Failures give one message whether the username or the password was wrong; attempts are limited per username and per address.",
+          requestBody: body(loginBody),
+          responses: { 200: json("The account", meSchema), ...errors(400, 401, 429) },
+        },
+      },
+      "/api/auth/logout": {
+        post: {
+          summary: "Log out",
+          description: "Ends this session; the next visit starts as a fresh guest.",
+          responses: { 204: { description: "Logged out" } },
+        },
+      },
+      "/api/auth/sessions": {
+        delete: {
+          summary: "Log out everywhere",
+          security: [{ session: [] }],
+          responses: {
+            200: json(
+              "How many sessions ended",
+              z.object({ ended: z.number().int() }),
+            ),
+            ...errors(401, 403),
+          },
+        },
+      },
+      "/api/auth/password": {
+        put: {
+          summary: "Change password",
+          description: "Needs the current password; ends the member's other sessions.",
+          security: [{ session: [] }],
+          requestBody: body(passwordBody),
+          responses: {
+            200: json(
+              "Changed",
+              z.object({ endedOtherSessions: z.number().int() }),
+            ),
+            ...errors(400, 401, 403, 429),
+          },
+        },
+      },
+      "/api/invites": {
+        post: {
+          summary: "Create an invitation (admins)",
+          security: [{ session: [] }],
+          responses: { 201: json("The invitation", inviteSchema), ...errors(401, 403) },
         },
       },
     },

@@ -30,6 +30,13 @@ export function sameOrigin(trusted: string[] = []): MiddlewareHandler {
   };
 }
 
+/** Whether a request carries a body (a browser's bodyless POST sends Content-Length: 0). */
+function hasBody(request: Request): boolean {
+  if (request.headers.has("transfer-encoding")) return true;
+  const length = request.headers.get("content-length");
+  return length === null ? request.body !== null : length !== "0";
+}
+
 /** Requests with a body must send JSON (415) of at most `maxBytes` (413). */
 export function jsonBodies(maxBytes: number): MiddlewareHandler {
   const limit = bodyLimit({
@@ -42,7 +49,7 @@ export function jsonBodies(maxBytes: number): MiddlewareHandler {
       ),
   });
   return async (c, next) => {
-    if (SAFE.has(c.req.method) || c.req.raw.body === null) return await next();
+    if (SAFE.has(c.req.method) || !hasBody(c.req.raw)) return await next();
     const type = c.req.header("content-type") ?? "";
     if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
       return apiError(

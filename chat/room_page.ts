@@ -1,5 +1,5 @@
 // Loads what the room page shows: the room, the reader (a new guest on a first visit) and history.
-import type { Member, Message, Room } from "../db/store.ts";
+import type { Account, Member, Message, Room } from "../db/store.ts";
 import type { RouteContext } from "../runtime/mod.ts";
 import type { AppState } from "./app_state.ts";
 import { ChatError } from "./chat_error.ts";
@@ -9,6 +9,8 @@ import { startGuestSession } from "./sessions.ts";
 export interface RoomPageData {
   room: Room;
   me: Member;
+  /** The reader's account, or null for a guest. */
+  account: Account | null;
   messages: Message[];
   hasOlder: boolean;
   pollWait: number;
@@ -49,6 +51,7 @@ export async function renderRoomPage(
   return ctx.render({
     room,
     me: ctx.state.member,
+    account: ctx.state.session?.account ?? null,
     messages: latest.slice(-pageSize),
     hasOlder: latest.length > pageSize,
     pollWait: config.limits.pollWaitSeconds,

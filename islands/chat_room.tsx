@@ -97,7 +97,10 @@ export function ChatRoom(props: RoomPageData) {
           </h1>
           {props.room.topic && <p class="topic">{props.room.topic}</p>}
         </div>
-        <NameEditor client={client} maxChars={props.maxNameChars} />
+        <div class="header-side">
+          <NameEditor client={client} maxChars={props.maxNameChars} />
+          <AccountLinks account={props.account} room={props.room.slug} />
+        </div>
       </header>
       <p
         class={`connection ${status}`}
@@ -276,5 +279,36 @@ function NameEditor({ client, maxChars }: { client: RoomClient; maxChars: number
       <button type="button" class="link" onClick={() => editing.value = false}>Cancel</button>
       <p id="name-error" class="error" role="alert">{error.value}</p>
     </form>
+  );
+}
+
+function AccountLinks(
+  { account, room }: { account: RoomPageData["account"]; room: string },
+) {
+  const error = useSignal("");
+  async function logout() {
+    try {
+      const response = await fetch("/api/auth/logout", { method: "POST" });
+      if (!response.ok) throw new Error(String(response.status));
+      location.assign("/");
+    } catch {
+      error.value = "Could not log out; try again.";
+    }
+  }
+  if (!account) {
+    const next = room === "general" ? "/" : `/rooms/${encodeURIComponent(room)}`;
+    return (
+      <p class="account-links">
+        <a href={`/login?next=${encodeURIComponent(next)}`}>Log in or register</a>
+      </p>
+    );
+  }
+  return (
+    <p class="account-links">
+      <span class="username">@{account.username}</span>
+      {account.isAdmin && <span class="badge">admin</span>}{" "}
+      <button type="button" class="link" onClick={logout}>Log out</button>
+      {error.value && <span class="error" role="alert">{error.value}</span>}
+    </p>
   );
 }

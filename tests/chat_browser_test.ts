@@ -408,3 +408,43 @@ browserTest("keyboard only: focus reaches the conversation and the composer", as
   const live = await page.locator("[aria-live=polite]").count();
   assert.ok(live >= 1, "new messages are announced politely");
 });
+
+browserTest("register from the page, log out to a fresh guest, log back in", async (w) => {
+  const page = await w.open();
+  const guestName = await page.locator(".my-name").innerText();
+  await send(page, "said as a guest");
+  await page.locator(".message.sent:not(.pending)").waitFor();
+  await page.getByRole("link", { name: "Log in or register" }).click();
+  await page.waitForSelector(".account-page");
+  await page.fill("input[name=new-username]", "grace");
+  await page.fill("input[name=new-password]", "short");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.locator(".account-form .error", { hasText: "at least 10 characters" }).waitFor();
+  await page.fill("input[name=new-password]", "a long enough password");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForSelector(".chat[data-hydrated]");
+  await page.locator(".account-links .username", { hasText: "@grace" }).waitFor();
+  assert.equal(await page.locator(".my-name").innerText(), guestName, "the name is kept");
+  assert.equal(await page.locator(".message.sent").count(), 1, "and the history");
+
+  await Promise.all([
+    page.waitForURL(`${w.server.url}/`, { waitUntil: "load" }),
+    page.getByRole("button", { name: "Log out" }).click(),
+  ]);
+  await page.locator(".account-links a", { hasText: "Log in or register" }).waitFor();
+  await page.waitForSelector(".chat[data-hydrated]");
+  assert.notEqual(await page.locator(".my-name").innerText(), guestName, "a fresh guest");
+  assert.equal(await page.locator(".message.sent").count(), 0);
+
+  await page.goto(`${w.server.url}/login`);
+  await page.waitForSelector("island-root .account-page");
+  await page.fill("input[name=username]", "grace");
+  await page.fill("input[name=password]", "not the password");
+  await page.getByRole("button", { name: "Log in", exact: true }).click();
+  await page.locator(".account-form .error", { hasText: "do not match" }).waitFor();
+  await page.fill("input[name=password]", "a long enough password");
+  await page.getByRole("button", { name: "Log in", exact: true }).click();
+  await page.locator(".account-links .username", { hasText: "@grace" }).waitFor();
+  assert.equal(await page.locator(".message.sent").count(), 1);
+  await page.screenshot({ path: "/tmp/shot/account.png" });
+});

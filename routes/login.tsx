@@ -1,0 +1,24 @@
+// The login and registration page.
+import type { Handlers, PageProps } from "../runtime/mod.ts";
+import type { AppState } from "../chat/app_state.ts";
+import { localPath } from "../chat/local_path.ts";
+import { AccountForms, type AccountFormsProps } from "../islands/account_forms.tsx";
+
+export const handler: Handlers<AccountFormsProps, AppState & { title?: string }> = {
+  GET(ctx) {
+    const next = localPath(ctx.url.searchParams.get("next"));
+    if (ctx.state.session?.account) return ctx.hono.redirect(next, 303);
+    ctx.state.title = "Log in";
+    const policy = ctx.state.accounts.policy;
+    return ctx.render({
+      next,
+      invite: ctx.url.searchParams.get("invite") ?? "",
+      registration: policy.registration,
+      guests: policy.guests,
+    });
+  },
+};
+
+export default function Login({ data }: PageProps<AccountFormsProps>) {
+  return <AccountForms {...data} />;
+}
