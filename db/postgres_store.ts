@@ -9,8 +9,11 @@ import {
   type Member,
   type Message,
   type MessageWaiter,
+  type MyRoom,
   type NewMessage,
+  type NewRoom,
   type Room,
+  type RoomKind,
   type Session,
   type Store,
   StoreUnavailableError,
@@ -59,6 +62,16 @@ function toMessage(row: Row, room: string): Message {
     clientId: String(row.client_id),
     author: { id: Number(row.author_id), name: String(row.author_name) },
     createdAt: new Date(Number(row.created_at)).toISOString(),
+  };
+}
+
+function toRoom(row: Row): Room {
+  return {
+    id: Number(row.id),
+    slug: String(row.slug),
+    name: String(row.name),
+    topic: String(row.topic),
+    kind: String(row.kind) as RoomKind,
   };
 }
 
@@ -166,8 +179,106 @@ export class PostgresStore implements Store {
 
   getRoom(slug: string): Promise<Room | null> {
     return this.#run(async () => {
-      const [row] = await this.sql`SELECT id, slug, name, topic FROM rooms WHERE slug = ${slug}`;
-      return row ? { id: Number(row.id), slug: row.slug, name: row.name, topic: row.topic } : null;
+      const [row] = await this.sql`SELECT id, slug, name, topic, kind FROM rooms
+        WHERE slug = ${slug}`;
+      return row ? toRoom(row) : null;
+    });
+  }
+
+  createRoom(input: NewRoom): Promise<Room | null> {
+    return this.#run(async () => {
+      try {
+        return await this.sql.begin(async (tx) => {
+          const [row] = await tx`
+            INSERT INTO rooms (slug, name, topic, kind, created_by, direct_key, created_at)
+            VALUES (${input.slug}, ${input.name}, ${input.topic}, ${input.kind},
+                    ${input.createdBy}, ${input.directKey ?? null}, ${Date.now()})
+            RETURNING id, slug, name, topic, kind`;
+          await tx`INSERT INTO room_members (room_id, member_id, joined_at)
+            VALUES (${row.id}, ${input.createdBy}, ${Date.now()})`;
+          return toRoom(row);
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code === "23505") return null;
+        throw error;
+      }
+    });
+  }
+
+  getDirectRoom(directKey: string): Promise<Room | null> {
+    return this.#run(async () => {
+      const [row] = await this.sql`SELECT id, slug, name, topic, kind FROM rooms
+        WHERE direct_key = ${directKey}`;
+      return row ? toRoom(row) : null;
+    });
+  }
+
+  listPublicRooms(): Promise<Room[]> {
+    return this.#run(async () => {
+      const rows = await this.sql`SELECT id, slug, name, topic, kind FROM rooms
+        WHERE kind = 'public' ORDER BY name`;
+      return rows.map(toRoom);
+    });
+  }
+
+  listMyRooms(memberId: number, unreadCap: number): Promise<MyRoom[]> {
+    return this.#run(async () => {
+      const rows = await this.sql`
+        SELECT r.id, r.slug, r.topic, r.kind, rm.last_read_id,
+          CASE WHEN r.kind = 'direct' THEN coalesce((
+            SELECT o.name FROM room_members x JOIN members o ON o.id = x.member_id
+            WHERE x.room_id = r.id AND x.member_id != rm.member_id LIMIT 1), r.name)
+          ELSE r.name END AS name,
+          (SELECT count(*) FROM (SELECT 1 FROM messages m
+            WHERE m.room_id = r.id AND m.id > rm.last_read_id LIMIT ${unreadCap}) AS u) AS unread
+        FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+        WHERE rm.member_id = ${memberId} ORDER BY r.kind = 'direct', name`;
+      return rows.map((row) => ({
+        ...toRoom(row),
+        unread: Number(row.unread),
+        lastReadId: Number(row.last_read_id),
+      }));
+    });
+  }
+
+  isRoomMember(roomId: number, memberId: number): Promise<boolean> {
+    return this.#run(async () => {
+      const rows = await this.sql`SELECT 1 FROM room_members
+        WHERE room_id = ${roomId} AND member_id = ${memberId}`;
+      return rows.length > 0;
+    });
+  }
+
+  addRoomMember(roomId: number, memberId: number): Promise<void> {
+    return this.#run(async () => {
+      await this.sql`
+        INSERT INTO room_members (room_id, member_id, joined_at, last_read_id)
+        VALUES (${roomId}, ${memberId}, ${Date.now()},
+          (SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ${roomId}))
+        ON CONFLICT DO NOTHING`;
+    });
+  }
+
+  removeRoomMember(roomId: number, memberId: number): Promise<boolean> {
+    return this.#run(async () => {
+      const result = await this.sql`DELETE FROM room_members
+        WHERE room_id = ${roomId} AND member_id = ${memberId}`;
+      return result.count > 0;
+    });
+  }
+
+  markRead(roomId: number, memberId: number, messageId: number): Promise<void> {
+    return this.#run(async () => {
+      await this.sql`UPDATE room_members SET last_read_id = greatest(last_read_id, ${messageId})
+        WHERE room_id = ${roomId} AND member_id = ${memberId}`;
+    });
+  }
+
+  listRoomMembers(roomId: number): Promise<Member[]> {
+    return this.#run(async () => {
+      const rows = await this.sql`SELECT m.id, m.name FROM room_members rm
+        JOIN members m ON m.id = rm.member_id WHERE rm.room_id = ${roomId} ORDER BY m.name`;
+      return rows.map(toMember);
     });
   }
 

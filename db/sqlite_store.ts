@@ -10,8 +10,11 @@ import type {
   Member,
   Message,
   MessageWaiter,
+  MyRoom,
   NewMessage,
+  NewRoom,
   Room,
+  RoomKind,
   Session,
   Store,
 } from "./store.ts";
@@ -20,6 +23,18 @@ type Row = Record<string, SQLInputValue>;
 
 const MESSAGE_COLUMNS = `m.id, m.body, m.client_id, m.created_at,
   a.id AS author_id, a.name AS author_name`;
+
+const ROOM_COLUMNS = "id, slug, name, topic, kind";
+
+function toRoom(row: Row): Room {
+  return {
+    id: Number(row.id),
+    slug: String(row.slug),
+    name: String(row.name),
+    topic: String(row.topic),
+    kind: String(row.kind) as RoomKind,
+  };
+}
 
 function toMessage(row: Row, room: string): Message {
   return {
@@ -96,18 +111,104 @@ export class SqliteStore implements Store {
   }
 
   getRoom(slug: string): Promise<Room | null> {
-    const row = this.#sql("SELECT id, slug, name, topic FROM rooms WHERE slug = ?")
-      .get(slug);
-    return Promise.resolve(
-      row
-        ? {
-          id: Number(row.id),
-          slug: String(row.slug),
-          name: String(row.name),
-          topic: String(row.topic),
-        }
-        : null,
-    );
+    const row = this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE slug = ?`).get(slug);
+    return Promise.resolve(row ? toRoom(row) : null);
+  }
+
+  createRoom(input: NewRoom): Promise<Room | null> {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const row = this.#sql(
+        `INSERT INTO rooms (slug, name, topic, kind, created_by, direct_key, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${ROOM_COLUMNS}`,
+      ).get(
+        input.slug,
+        input.name,
+        input.topic,
+        input.kind,
+        input.createdBy,
+        input.directKey ?? null,
+        Date.now(),
+      )!;
+      this.#sql(
+        "INSERT INTO room_members (room_id, member_id, joined_at) VALUES (?, ?, ?)",
+      ).run(row.id, input.createdBy, Date.now());
+      this.db.exec("COMMIT");
+      return Promise.resolve(toRoom(row));
+    } catch (error) {
+      this.db.exec("ROLLBACK");
+      if (String((error as Error).message).includes("UNIQUE")) return Promise.resolve(null);
+      throw error;
+    }
+  }
+
+  getDirectRoom(directKey: string): Promise<Room | null> {
+    const row = this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE direct_key = ?`)
+      .get(directKey);
+    return Promise.resolve(row ? toRoom(row) : null);
+  }
+
+  listPublicRooms(): Promise<Room[]> {
+    const rows = this.#sql(
+      `SELECT ${ROOM_COLUMNS} FROM rooms WHERE kind = 'public' ORDER BY name`,
+    ).all();
+    return Promise.resolve(rows.map(toRoom));
+  }
+
+  listMyRooms(memberId: number, unreadCap: number): Promise<MyRoom[]> {
+    const rows = this.#sql(
+      `SELECT r.id, r.slug, r.topic, r.kind, rm.last_read_id,
+         CASE WHEN r.kind = 'direct' THEN coalesce((
+           SELECT o.name FROM room_members x JOIN members o ON o.id = x.member_id
+           WHERE x.room_id = r.id AND x.member_id != rm.member_id LIMIT 1), r.name)
+         ELSE r.name END AS name,
+         (SELECT count(*) FROM (SELECT 1 FROM messages m
+           WHERE m.room_id = r.id AND m.id > rm.last_read_id LIMIT ?)) AS unread
+       FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+       WHERE rm.member_id = ? ORDER BY r.kind = 'direct', name`,
+    ).all(unreadCap, memberId);
+    return Promise.resolve(rows.map((row) => ({
+      ...toRoom(row),
+      unread: Number(row.unread),
+      lastReadId: Number(row.last_read_id),
+    })));
+  }
+
+  isRoomMember(roomId: number, memberId: number): Promise<boolean> {
+    const row = this.#sql("SELECT 1 AS yes FROM room_members WHERE room_id = ? AND member_id = ?")
+      .get(roomId, memberId);
+    return Promise.resolve(Boolean(row));
+  }
+
+  addRoomMember(roomId: number, memberId: number): Promise<void> {
+    this.#sql(
+      `INSERT INTO room_members (room_id, member_id, joined_at, last_read_id)
+       VALUES (?, ?, ?, (SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ?))
+       ON CONFLICT DO NOTHING`,
+    ).run(roomId, memberId, Date.now(), roomId);
+    return Promise.resolve();
+  }
+
+  removeRoomMember(roomId: number, memberId: number): Promise<boolean> {
+    const result = this.#sql("DELETE FROM room_members WHERE room_id = ? AND member_id = ?")
+      .run(roomId, memberId);
+    return Promise.resolve(Number(result.changes) > 0);
+  }
+
+  markRead(roomId: number, memberId: number, messageId: number): Promise<void> {
+    this.#sql(
+      `UPDATE room_members SET last_read_id = max(last_read_id, ?)
+       WHERE room_id = ? AND member_id = ?`,
+    ).run(messageId, roomId, memberId);
+    return Promise.resolve();
+  }
+
+  listRoomMembers(roomId: number): Promise<Member[]> {
+    const rows = this.#sql(
+      `SELECT m.id, m.name FROM room_members rm JOIN members m ON m.id = rm.member_id
+       WHERE rm.room_id = ? ORDER BY m.name`,
+    ).all(roomId);
+    return Promise.resolve(rows.map((row) => ({ id: Number(row.id), name: String(row.name) })));
   }
 
   createMember(name: string): Promise<Member> {

@@ -8,12 +8,33 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** Who can see a room: anyone (`public`), its members (`private`), or two people (`direct`). */
+export type RoomKind = "public" | "private" | "direct";
+
 /** A chat room. */
 export interface Room {
   id: number;
   slug: string;
   name: string;
   topic: string;
+  kind: RoomKind;
+}
+
+/** A room in a member's list: with how many messages they have not read. */
+export interface MyRoom extends Room {
+  unread: number;
+  lastReadId: number;
+}
+
+/** Input for {@link Store.createRoom}. */
+export interface NewRoom {
+  slug: string;
+  name: string;
+  topic: string;
+  kind: RoomKind;
+  createdBy: number;
+  /** For direct rooms: `"<smaller id>:<larger id>"`, unique. */
+  directKey?: string;
 }
 
 /** A person taking part in the chat (a guest until accounts exist). */
@@ -86,6 +107,24 @@ export interface Store {
   initSetting(key: string, value: string): Promise<string>;
   /** The room with this slug, or null. */
   getRoom(slug: string): Promise<Room | null>;
+  /** Creates a room with its creator as the first member; null when the slug is taken. */
+  createRoom(input: NewRoom): Promise<Room | null>;
+  /** The direct room with this key, or null. */
+  getDirectRoom(directKey: string): Promise<Room | null>;
+  /** Public rooms, by name. */
+  listPublicRooms(): Promise<Room[]>;
+  /** The rooms a member belongs to, with unread counts (capped at `unreadCap`). */
+  listMyRooms(memberId: number, unreadCap: number): Promise<MyRoom[]>;
+  /** Whether a member belongs to a room. */
+  isRoomMember(roomId: number, memberId: number): Promise<boolean>;
+  /** Adds a member to a room (no change if already in); starts reading at the newest message. */
+  addRoomMember(roomId: number, memberId: number): Promise<void>;
+  /** Removes a member from a room; returns whether they were in it. */
+  removeRoomMember(roomId: number, memberId: number): Promise<boolean>;
+  /** Moves a member's read cursor forward (never back). */
+  markRead(roomId: number, memberId: number, messageId: number): Promise<void>;
+  /** The members of a room. */
+  listRoomMembers(roomId: number): Promise<Member[]>;
   /** Creates a member. */
   createMember(name: string): Promise<Member>;
   /** The member with this id, or null. */

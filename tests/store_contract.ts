@@ -233,4 +233,105 @@ export function storeContract(
     assert.equal(await store.useInvite("i2", bob.id, now), false, "expired");
     assert.equal(await store.useInvite("nope", bob.id, now), false);
   });
+
+  test("creates rooms with their creator as member; slugs are unique", async (store, general) => {
+    assert.equal(general.kind, "public");
+    const ada = await store.createMember("Ada");
+    const room = await store.createRoom({
+      slug: "design",
+      name: "Design",
+      topic: "Pixels",
+      kind: "public",
+      createdBy: ada.id,
+    });
+    assert.deepEqual(room && { ...room, id: 0 }, {
+      id: 0,
+      slug: "design",
+      name: "Design",
+      topic: "Pixels",
+      kind: "public",
+    });
+    assert.deepEqual(await store.getRoom("design"), room);
+    assert.equal(
+      await store.createRoom({
+        slug: "design",
+        name: "x",
+        topic: "",
+        kind: "public",
+        createdBy: ada.id,
+      }),
+      null,
+    );
+    assert.equal(await store.isRoomMember(room!.id, ada.id), true);
+    assert.deepEqual(await store.listRoomMembers(room!.id), [ada]);
+    const secret = await store.createRoom({
+      slug: "secret",
+      name: "Secret",
+      topic: "",
+      kind: "private",
+      createdBy: ada.id,
+    });
+    assert.deepEqual((await store.listPublicRooms()).map((r) => r.slug), ["design", "general"]);
+    assert.equal(secret?.kind, "private");
+  });
+
+  test("direct rooms are found again by their key", async (store) => {
+    const [ada, bob] = [await store.createMember("Ada"), await store.createMember("Bob")];
+    const key = `${ada.id}:${bob.id}`;
+    assert.equal(await store.getDirectRoom(key), null);
+    const dm = await store.createRoom({
+      slug: "dm-1",
+      name: "",
+      topic: "",
+      kind: "direct",
+      createdBy: ada.id,
+      directKey: key,
+    });
+    await store.addRoomMember(dm!.id, bob.id);
+    assert.deepEqual(await store.getDirectRoom(key), dm);
+    const twice = await store.createRoom({
+      slug: "dm-2",
+      name: "",
+      topic: "",
+      kind: "direct",
+      createdBy: bob.id,
+      directKey: key,
+    });
+    assert.equal(twice, null, "one direct room per pair");
+    const [mine] = await store.listMyRooms(ada.id, 100);
+    assert.equal(mine.name, "Bob", "a direct room is named after the other person");
+    const [theirs] = await store.listMyRooms(bob.id, 100);
+    assert.equal(theirs.name, "Ada");
+  });
+
+  test("unread counts per member follow the read cursor", async (store, general) => {
+    const [ada, bob] = [await store.createMember("Ada"), await store.createMember("Bob")];
+    await store.addRoomMember(general.id, ada.id);
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { message } = await store.addMessage({
+        room: general,
+        authorId: bob.id,
+        body: `m${i}`,
+        clientId: `u${i}`,
+      });
+      ids.push(message.id);
+    }
+    await store.addRoomMember(general.id, bob.id);
+    const unread = async (memberId: number) =>
+      (await store.listMyRooms(memberId, 100)).find((r) => r.slug === "general")?.unread;
+    assert.equal(await unread(ada.id), 5);
+    assert.equal(await unread(bob.id), 0, "joining starts at the newest message");
+    assert.equal((await store.listMyRooms(ada.id, 3))[0].unread, 3, "capped");
+    await store.markRead(general.id, ada.id, ids[2]);
+    assert.equal(await unread(ada.id), 2);
+    await store.markRead(general.id, ada.id, ids[0]);
+    assert.equal(await unread(ada.id), 2, "the cursor never moves back");
+    await store.addRoomMember(general.id, ada.id);
+    assert.equal(await unread(ada.id), 2, "joining again changes nothing");
+    assert.equal(await store.removeRoomMember(general.id, ada.id), true);
+    assert.equal(await store.removeRoomMember(general.id, ada.id), false);
+    assert.equal(await unread(ada.id), undefined);
+    assert.equal(await store.isRoomMember(general.id, ada.id), false);
+  });
 }

@@ -69,4 +69,19 @@ export const SQLITE_MIGRATIONS: string[] = [
     used_at INTEGER
   ) STRICT;
   `,
+  `
+  ALTER TABLE rooms ADD COLUMN kind TEXT NOT NULL DEFAULT 'public';
+  ALTER TABLE rooms ADD COLUMN created_by INTEGER REFERENCES members(id);
+  ALTER TABLE rooms ADD COLUMN direct_key TEXT;
+  CREATE UNIQUE INDEX rooms_direct_key ON rooms(direct_key) WHERE direct_key IS NOT NULL;
+
+  CREATE TABLE room_members (
+    room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    joined_at INTEGER NOT NULL,
+    last_read_id INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (room_id, member_id)
+  ) STRICT;
+  CREATE INDEX room_members_member ON room_members(member_id);
+  `,
 ];
