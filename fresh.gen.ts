@@ -11,15 +11,21 @@ import * as $route6_api_auth_logout from "./routes/api/auth/logout.ts";
 import * as $route7_api_auth_password from "./routes/api/auth/password.ts";
 import * as $route8_api_auth_register from "./routes/api/auth/register.ts";
 import * as $route9_api_auth_sessions from "./routes/api/auth/sessions.ts";
-import * as $route10_api_docs_file from "./routes/api/docs/[file].ts";
-import * as $route11_api_docs_index from "./routes/api/docs/index.ts";
-import * as $route12_api_invites from "./routes/api/invites.ts";
-import * as $route13_api_me from "./routes/api/me.ts";
-import * as $route14_api_openapi_json from "./routes/api/openapi.json.ts";
-import * as $route15_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
-import * as $route16_index from "./routes/index.tsx";
-import * as $route17_login from "./routes/login.tsx";
-import * as $route18_rooms_room from "./routes/rooms/[room].tsx";
+import * as $route10_api_direct from "./routes/api/direct.ts";
+import * as $route11_api_docs_file from "./routes/api/docs/[file].ts";
+import * as $route12_api_docs_index from "./routes/api/docs/index.ts";
+import * as $route13_api_invites from "./routes/api/invites.ts";
+import * as $route14_api_me from "./routes/api/me.ts";
+import * as $route15_api_openapi_json from "./routes/api/openapi.json.ts";
+import * as $route16_api_rooms_room_invite from "./routes/api/rooms/[room]/invite.ts";
+import * as $route17_api_rooms_room_join from "./routes/api/rooms/[room]/join.ts";
+import * as $route18_api_rooms_room_leave from "./routes/api/rooms/[room]/leave.ts";
+import * as $route19_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
+import * as $route20_api_rooms_room_read from "./routes/api/rooms/[room]/read.ts";
+import * as $route21_api_rooms_index from "./routes/api/rooms/index.ts";
+import * as $route22_index from "./routes/index.tsx";
+import * as $route23_login from "./routes/login.tsx";
+import * as $route24_rooms_room from "./routes/rooms/[room].tsx";
 import * as $island0_account_forms from "./islands/account_forms.tsx";
 import * as $island1_chat_room from "./islands/chat_room.tsx";
 import type { Manifest } from "./runtime/types.ts";
@@ -36,15 +42,21 @@ const manifest: Manifest = {
     "./routes/api/auth/password.ts": $route7_api_auth_password,
     "./routes/api/auth/register.ts": $route8_api_auth_register,
     "./routes/api/auth/sessions.ts": $route9_api_auth_sessions,
-    "./routes/api/docs/[file].ts": $route10_api_docs_file,
-    "./routes/api/docs/index.ts": $route11_api_docs_index,
-    "./routes/api/invites.ts": $route12_api_invites,
-    "./routes/api/me.ts": $route13_api_me,
-    "./routes/api/openapi.json.ts": $route14_api_openapi_json,
-    "./routes/api/rooms/[room]/messages.ts": $route15_api_rooms_room_messages,
-    "./routes/index.tsx": $route16_index,
-    "./routes/login.tsx": $route17_login,
-    "./routes/rooms/[room].tsx": $route18_rooms_room,
+    "./routes/api/direct.ts": $route10_api_direct,
+    "./routes/api/docs/[file].ts": $route11_api_docs_file,
+    "./routes/api/docs/index.ts": $route12_api_docs_index,
+    "./routes/api/invites.ts": $route13_api_invites,
+    "./routes/api/me.ts": $route14_api_me,
+    "./routes/api/openapi.json.ts": $route15_api_openapi_json,
+    "./routes/api/rooms/[room]/invite.ts": $route16_api_rooms_room_invite,
+    "./routes/api/rooms/[room]/join.ts": $route17_api_rooms_room_join,
+    "./routes/api/rooms/[room]/leave.ts": $route18_api_rooms_room_leave,
+    "./routes/api/rooms/[room]/messages.ts": $route19_api_rooms_room_messages,
+    "./routes/api/rooms/[room]/read.ts": $route20_api_rooms_room_read,
+    "./routes/api/rooms/index.ts": $route21_api_rooms_index,
+    "./routes/index.tsx": $route22_index,
+    "./routes/login.tsx": $route23_login,
+    "./routes/rooms/[room].tsx": $route24_rooms_room,
   },
   islands: {
     "./islands/account_forms.tsx": $island0_account_forms,

@@ -86,6 +86,34 @@ export const inviteSchema = z.object({
   expiresAt: z.string(),
 });
 
+/** Body of `POST /api/rooms`. */
+export const newRoomBody = z.object({
+  name: z.string().describe("2 to 40 characters; the URL slug is made from it."),
+  topic: z.string().optional(),
+  private: z.boolean().optional().describe("Visible and readable only by its members."),
+});
+
+/** Body of `POST /api/rooms/{room}/invite` and `POST /api/direct`. */
+export const memberRefBody = z.object({ memberId: z.number().int().positive() });
+
+/** Body of `PUT /api/rooms/{room}/read`. */
+export const readBody = z.object({ messageId: z.number().int().min(0) });
+
+/** A room as the API shows it. */
+export const roomSchema = z.object({
+  id: z.number().int(),
+  slug: z.string(),
+  name: z.string(),
+  topic: z.string(),
+  kind: z.enum(["public", "private", "direct"]),
+});
+
+/** `GET /api/rooms`: my rooms with unread counts, and public rooms to join. */
+export const roomListSchema = z.object({
+  rooms: z.array(roomSchema.extend({ unread: z.number().int(), lastReadId: z.number().int() })),
+  publicRooms: z.array(roomSchema),
+});
+
 /** A member as the API shows it. */
 export const memberSchema = z.object({
   id: z.number().int(),

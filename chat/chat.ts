@@ -5,6 +5,7 @@ import type { ChatLimits } from "./limits.ts";
 import { normalizeName } from "./member_names.ts";
 import { bodyLength, normalizeBody } from "./message_text.ts";
 import { RateLimiter } from "./rate_limiter.ts";
+import { createRooms } from "./rooms.ts";
 
 /** Options for {@link createChat}. */
 export interface ChatOptions {
@@ -36,12 +37,11 @@ export function createChat(options: ChatOptions) {
     windowMs: limits.burstWindowMs,
   });
 
-  async function room(slug: string): Promise<Room> {
-    const found = await store.getRoom(slug);
-    if (!found) {
-      throw new ChatError(404, "room_not_found", `There is no room "${slug}".`);
-    }
-    return found;
+  const rooms = createRooms({ store });
+
+  /** The room `slug` if `viewer` may see it (private rooms only for members), else 404. */
+  function room(slug: string, viewer?: Member): Promise<Room> {
+    return rooms.open(slug, viewer);
   }
 
   const shutdown = options.shutdown;
@@ -107,6 +107,8 @@ export function createChat(options: ChatOptions) {
       );
     }
     const clientId = input.clientId ?? crypto.randomUUID();
+    // Speaking in a public room joins it (it shows in the sidebar with unread counts).
+    if (room.kind === "public") await store.addRoomMember(room.id, member.id);
     const result = await store.addMessage({ room, authorId: member.id, body, clientId });
     if (result.message.room !== room.slug) {
       throw new ChatError(
@@ -127,5 +129,5 @@ export function createChat(options: ChatOptions) {
     return renamed;
   }
 
-  return { store, limits, room, read, send, rename };
+  return { store, limits, rooms, room, read, send, rename };
 }

@@ -5,14 +5,19 @@ import {
   historyQuery,
   inviteSchema,
   loginBody,
+  memberRefBody,
   memberSchema,
   meSchema,
   messageListSchema,
   messageSchema,
   newMessageBody,
+  newRoomBody,
   passwordBody,
+  readBody,
   registerBody,
   renameBody,
+  roomListSchema,
+  roomSchema,
 } from "./api_schemas.ts";
 
 function schema(s: z.ZodType, io: "input" | "output" = "output") {
@@ -29,7 +34,7 @@ function errors(...statuses: number[]) {
     400: "Invalid input",
     401: "No valid session cookie",
     403: "Request from another site",
-    404: "Unknown room",
+    404: "Unknown room (or one you may not see)",
     409: "Conflict (clientId used in another room, username taken, already registered)",
     413: "Request body over 64 KiB",
     415: "Body is not JSON",
@@ -176,6 +181,63 @@ export function openApiDocument(): Record<string, unknown> {
             ),
             ...errors(400, 401, 403, 429),
           },
+        },
+      },
+      "/api/rooms": {
+        get: {
+          summary: "My rooms and the public rooms to join",
+          security: [{ session: [] }],
+          responses: { 200: json("Rooms with unread counts", roomListSchema), ...errors(401) },
+        },
+        post: {
+          summary: "Create a room",
+          description: "Public (anyone may read and join) or private (members only).",
+          security: [{ session: [] }],
+          requestBody: body(newRoomBody),
+          responses: { 201: json("The room", roomSchema), ...errors(400, 401, 409) },
+        },
+      },
+      "/api/rooms/{room}/join": {
+        post: {
+          summary: "Join a public room",
+          security: [{ session: [] }],
+          parameters: [roomParam],
+          responses: { 200: json("The room", roomSchema), ...errors(401, 404) },
+        },
+      },
+      "/api/rooms/{room}/leave": {
+        post: {
+          summary: "Leave a room",
+          security: [{ session: [] }],
+          parameters: [roomParam],
+          responses: { 204: { description: "Left" }, ...errors(400, 401, 404, 409) },
+        },
+      },
+      "/api/rooms/{room}/invite": {
+        post: {
+          summary: "Add a member to a room I am in",
+          security: [{ session: [] }],
+          parameters: [roomParam],
+          requestBody: body(memberRefBody),
+          responses: { 200: json("The member added", memberSchema), ...errors(400, 401, 403, 404) },
+        },
+      },
+      "/api/rooms/{room}/read": {
+        put: {
+          summary: "Mark read up to a message",
+          security: [{ session: [] }],
+          parameters: [roomParam],
+          requestBody: body(readBody),
+          responses: { 204: { description: "Marked" }, ...errors(400, 401, 404) },
+        },
+      },
+      "/api/direct": {
+        post: {
+          summary: "Open the direct conversation with a member",
+          description: "Found again rather than created twice; only its two members can see it.",
+          security: [{ session: [] }],
+          requestBody: body(memberRefBody),
+          responses: { 200: json("The direct room", roomSchema), ...errors(400, 401, 404) },
         },
       },
       "/api/invites": {

@@ -27,7 +27,7 @@ export async function renderRoomPage(
   const { chat, config } = ctx.state;
   let room: Room;
   try {
-    room = await chat.room(slug);
+    room = await chat.room(slug, ctx.state.member);
   } catch (error) {
     if (error instanceof ChatError && error.status === 404) {
       return await ctx.hono.notFound();

@@ -10,7 +10,7 @@ export const handler: Handlers<unknown, AppState> = {
   async GET({ req, url, params, state }) {
     if (!state.accounts.policy.guests) requireMember(state, state.accounts.policy);
     const query = readQuery(url, historyQuery);
-    const room = await state.chat.room(params.room);
+    const room = await state.chat.room(params.room, state.member);
     // Only a long poll needs to know when the reader goes away (reading req.signal has a cost).
     const signal = query.wait ? req.signal : undefined;
     const messages = await state.chat.read(room, { ...query, signal });
@@ -19,7 +19,7 @@ export const handler: Handlers<unknown, AppState> = {
 
   async POST({ req, params, state }) {
     const member = requireMember(state, state.accounts.policy);
-    const room = await state.chat.room(params.room);
+    const room = await state.chat.room(params.room, member);
     const input = await readJson(req, newMessageBody);
     const { message, created } = await state.chat.send(member, room, input);
     return jsonResponse(message, { status: created ? 201 : 200 });
