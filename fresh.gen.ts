@@ -28,6 +28,7 @@ import * as $route23_login from "./routes/login.tsx";
 import * as $route24_rooms_room from "./routes/rooms/[room].tsx";
 import * as $island0_account_forms from "./islands/account_forms.tsx";
 import * as $island1_chat_room from "./islands/chat_room.tsx";
+import * as $island2_room_sidebar from "./islands/room_sidebar.tsx";
 import type { Manifest } from "./runtime/types.ts";
 
 const manifest: Manifest = {
@@ -61,6 +62,7 @@ const manifest: Manifest = {
   islands: {
     "./islands/account_forms.tsx": $island0_account_forms,
     "./islands/chat_room.tsx": $island1_chat_room,
+    "./islands/room_sidebar.tsx": $island2_room_sidebar,
   },
   baseUrl: import.meta.url,
 };

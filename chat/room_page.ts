@@ -4,6 +4,8 @@ import type { RouteContext } from "../runtime/mod.ts";
 import type { AppState } from "./app_state.ts";
 import { ChatError } from "./chat_error.ts";
 import { startGuestSession } from "./sessions.ts";
+import type { RoomList } from "./rooms.ts";
+import { roomSigil } from "./room_sigil.ts";
 
 /** The room page's data, handed to the chat island as props. */
 export interface RoomPageData {
@@ -11,6 +13,8 @@ export interface RoomPageData {
   me: Member;
   /** The reader's account, or null for a guest. */
   account: Account | null;
+  /** The reader's rooms (with unread counts) and public rooms to join. */
+  roomList: RoomList;
   messages: Message[];
   hasOlder: boolean;
   pollWait: number;
@@ -18,6 +22,9 @@ export interface RoomPageData {
   maxChars: number;
   maxNameChars: number;
 }
+
+/** What the chat island gets: the page data without the room list (the sidebar's). */
+export type ChatRoomProps = Omit<RoomPageData, "roomList">;
 
 /** Renders the room `slug`, or the 404 page when there is none. */
 export async function renderRoomPage(
@@ -45,13 +52,21 @@ export async function renderRoomPage(
     ctx.state.session = session;
     ctx.state.member = session.member;
   }
+  // Everyone is in the default room; other public rooms are joined by choice or by speaking.
+  if (room.slug === "general") await chat.store.addRoomMember(room.id, ctx.state.member.id);
+  const roomList = await chat.rooms.list(ctx.state.member);
+  // A direct room is shown under the other person's name (as in the room list).
+  if (room.kind === "direct") {
+    room = { ...room, name: roomList.rooms.find((r) => r.id === room.id)?.name ?? room.name };
+  }
   const pageSize = config.limits.pageSize;
   const latest = await chat.read(room, { limit: pageSize + 1 });
-  ctx.state.title = `#${room.name}`;
+  ctx.state.title = `${roomSigil(room)}${room.name}`;
   return ctx.render({
     room,
     me: ctx.state.member,
     account: ctx.state.session?.account ?? null,
+    roomList,
     messages: latest.slice(-pageSize),
     hasOlder: latest.length > pageSize,
     pollWait: config.limits.pollWaitSeconds,

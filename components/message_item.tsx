@@ -30,17 +30,32 @@ export interface MessageItemProps {
   status?: string;
   /** Shown under the text (sending state, errors, retry buttons). */
   children?: ComponentChildren;
+  /** When given, another member's name is a button that calls it (to message them directly). */
+  onAuthor?: (author: Message["author"]) => void;
 }
 
 /** A message, as an `<li class="message sent|received">`. */
-export function MessageItem({ message, mine, localTime, status, children }: MessageItemProps) {
+export function MessageItem(
+  { message, mine, localTime, status, children, onAuthor }: MessageItemProps,
+) {
   const date = new Date(message.createdAt);
   const zone = localTime ? undefined : "UTC";
   const classes = ["message", mine ? "sent" : "received", status].filter(Boolean).join(" ");
   return (
     <li class={classes} data-id={message.id > 0 ? message.id : undefined}>
       <div class="meta">
-        <span class="author">{message.author.name}</span>{" "}
+        {onAuthor && !mine
+          ? (
+            <button
+              type="button"
+              class="author link"
+              title={`Message ${message.author.name} directly`}
+              onClick={() => onAuthor(message.author)}
+            >
+              {message.author.name}
+            </button>
+          )
+          : <span class="author">{message.author.name}</span>}{" "}
         <time dateTime={message.createdAt} title={formatTime(date, "full", zone)}>
           {formatTime(date, "clock", zone)}
         </time>

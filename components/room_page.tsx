@@ -2,8 +2,19 @@
 import type { PageProps } from "../runtime/mod.ts";
 import type { RoomPageData } from "../chat/room_page.ts";
 import { ChatRoom } from "../islands/chat_room.tsx";
+import { RoomSidebar } from "../islands/room_sidebar.tsx";
 
-/** The whole-screen chat for one room. */
+/** The whole-screen chat for one room, with the room list beside it. */
 export default function RoomPage({ data }: PageProps<RoomPageData>) {
-  return <ChatRoom {...data} />;
+  const { roomList, ...chat } = data;
+  return (
+    <div class="workspace">
+      <RoomSidebar
+        current={data.room.slug}
+        rooms={roomList.rooms}
+        publicRooms={roomList.publicRooms}
+      />
+      <ChatRoom {...chat} />
+    </div>
+  );
 }

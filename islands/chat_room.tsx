@@ -2,7 +2,8 @@
 import { useComputed, useSignal } from "@preact/signals";
 import { useEffect, useLayoutEffect, useMemo, useRef } from "preact/hooks";
 import type { Message } from "../db/store.ts";
-import type { RoomPageData } from "../chat/room_page.ts";
+import type { ChatRoomProps } from "../chat/room_page.ts";
+import { roomSigil } from "../chat/room_sigil.ts";
 import { createRoomClient, type OutboxItem, type RoomClient } from "../chat/room_client.ts";
 import { bodyLength } from "../chat/message_text.ts";
 import { MessageItem } from "../components/message_item.tsx";
@@ -12,7 +13,7 @@ const BOTTOM_SLACK = 48;
 const TOP_SLACK = 200;
 
 /** The whole chat for one room. */
-export function ChatRoom(props: RoomPageData) {
+export function ChatRoom(props: ChatRoomProps) {
   const hydrated = useSignal(false);
   const atBottom = useSignal(true);
   const unseen = useSignal(0);
@@ -53,6 +54,32 @@ export function ChatRoom(props: RoomPageData) {
   // Runs after every render that changed the list (new, older or pending messages).
   useLayoutEffect(scrollAfterRender, [client.messages.value, client.outbox.value]);
 
+  // What the reader has seen at the bottom of a visible page counts as read.
+  const lastRead = useRef(0);
+  useEffect(() => {
+    const newest = client.messages.value.at(-1)?.id ?? 0;
+    if (!atBottom.value || newest <= lastRead.current) return;
+    const timer = setTimeout(() => {
+      if (document.visibilityState !== "visible") return;
+      lastRead.current = newest;
+      fetch(`/api/rooms/${encodeURIComponent(props.room.slug)}/read`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ messageId: newest }),
+      }).catch(() => lastRead.current = 0);
+    }, 800);
+    return () => clearTimeout(timer);
+  }, [client.messages.value, atBottom.value]);
+
+  async function messageAuthor(author: { id: number }) {
+    const response = await fetch("/api/direct", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ memberId: author.id }),
+    });
+    if (response.ok) location.assign(`/rooms/${encodeURIComponent((await response.json()).slug)}`);
+  }
+
   async function loadOlder() {
     const el = conversation.current;
     if (!el || client.loadingOlder.value || !client.hasOlder.value) return;
@@ -92,7 +119,7 @@ export function ChatRoom(props: RoomPageData) {
       <header class="room-header">
         <div class="room-title">
           <h1>
-            <span aria-hidden="true">#</span>
+            <span aria-hidden="true">{roomSigil(props.room)}</span>
             {props.room.name}
           </h1>
           {props.room.topic && <p class="topic">{props.room.topic}</p>}
@@ -116,7 +143,7 @@ export function ChatRoom(props: RoomPageData) {
         tabIndex={0}
         role="log"
         aria-live="off"
-        aria-label={`Messages in #${props.room.name}`}
+        aria-label={`Messages in ${roomSigil(props.room)}${props.room.name}`}
       >
         <p class="history-edge">
           {client.hasOlder.value
@@ -125,7 +152,7 @@ export function ChatRoom(props: RoomPageData) {
                 {client.loadingOlder.value ? "Loading earlier messages…" : "Load earlier messages"}
               </button>
             )
-            : `This is the beginning of #${props.room.name}.`}
+            : `This is the beginning of ${roomSigil(props.room)}${props.room.name}.`}
         </p>
         <ol class="messages">
           {client.messages.value.map((message) => (
@@ -134,6 +161,7 @@ export function ChatRoom(props: RoomPageData) {
               message={message}
               mine={message.author.id === me.id}
               localTime={hydrated.value}
+              onAuthor={props.room.kind === "direct" ? undefined : messageAuthor}
             />
           ))}
           {client.outbox.value.map((item) => (
@@ -146,7 +174,11 @@ export function ChatRoom(props: RoomPageData) {
           {unseen.value} new {unseen.value === 1 ? "message" : "messages"} ↓
         </button>
       )}
-      <Composer roomName={props.room.name} maxChars={props.maxChars} onSend={send} />
+      <Composer
+        roomName={`${roomSigil(props.room)}${props.room.name}`}
+        maxChars={props.maxChars}
+        onSend={send}
+      />
       <p class="visually-hidden" aria-live="polite">{announcement.value}</p>
     </div>
   );
@@ -207,8 +239,8 @@ function Composer(
       <textarea
         name="body"
         rows={rows}
-        placeholder={`Message #${roomName}`}
-        aria-label={`Message #${roomName}`}
+        placeholder={`Message ${roomName}`}
+        aria-label={`Message ${roomName}`}
         aria-describedby="composer-hint"
         value={text.value}
         onInput={(e) => text.value = (e.currentTarget as HTMLTextAreaElement).value}
@@ -283,7 +315,7 @@ function NameEditor({ client, maxChars }: { client: RoomClient; maxChars: number
 }
 
 function AccountLinks(
-  { account, room }: { account: RoomPageData["account"]; room: string },
+  { account, room }: { account: ChatRoomProps["account"]; room: string },
 ) {
   const error = useSignal("");
   async function logout() {

@@ -396,7 +396,7 @@ browserTest("dark theme, and a phone-sized screen without sideways scrolling", a
 browserTest("keyboard only: focus reaches the conversation and the composer", async (w) => {
   const page = await w.open();
   const focused: string[] = [];
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 14; i++) {
     await page.keyboard.press("Tab");
     focused.push(await page.evaluate(() => document.activeElement?.className ?? ""));
   }
@@ -447,4 +447,83 @@ browserTest("register from the page, log out to a fresh guest, log back in", asy
   await page.locator(".account-links .username", { hasText: "@grace" }).waitFor();
   assert.equal(await page.locator(".message.sent").count(), 1);
   await page.screenshot({ path: "/tmp/shot/account.png" });
+});
+
+async function registerIn(page: Page, url: string, username: string) {
+  await page.goto(`${url}/login`);
+  await page.waitForSelector("island-root .account-page");
+  await page.fill("input[name=new-username]", username);
+  await page.fill("input[name=new-password]", "a long enough password");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.locator(".account-links .username", { hasText: `@${username}` }).waitFor();
+}
+
+browserTest("rooms: create, join, chat, unread counts; a direct room stays private", async (w) => {
+  const ada = await w.open();
+  const bob = await w.open();
+  const eve = await w.open();
+  await registerIn(ada, w.server.url, "ada");
+  await registerIn(bob, w.server.url, "bob");
+
+  await ada.fill(".new-room input[name=room-name]", "Launch Plans");
+  await ada.getByRole("button", { name: "Create" }).click();
+  await ada.waitForURL(`${w.server.url}/rooms/launch-plans`);
+  await ada.waitForSelector(".chat[data-hydrated]");
+  assert.equal(await ada.locator(".room-title h1").innerText(), "#Launch Plans");
+
+  await bob.reload();
+  await bob.locator(".sidebar .joinable", { hasText: "#Launch Plans" }).getByRole("button", {
+    name: "Join",
+  }).click();
+  await bob.waitForURL(`${w.server.url}/rooms/launch-plans`);
+  await bob.waitForSelector(".chat[data-hydrated]");
+  await send(bob, "Bob has joined the plans");
+  await messages(ada, "Bob has joined the plans").waitFor();
+  await ada.waitForTimeout(1200); // the read cursor is sent after a short pause at the bottom
+
+  // Ada goes back to #general; Bob's messages in the other room count as unread there.
+  await ada.goto(w.server.url);
+  await ada.waitForSelector(".chat[data-hydrated]");
+  await send(bob, "one more");
+  await send(bob, "and another");
+  await bob.locator(".message.sent:not(.pending) .body", { hasText: "and another" }).waitFor();
+  const badge = ada.locator(".sidebar a", { hasText: "Launch Plans" }).locator(".unread");
+  await ada.evaluate(() => dispatchEvent(new Event("focus")));
+  await ada.waitForFunction(
+    () => document.querySelector(".sidebar a.has-unread .unread")?.textContent === "2",
+  );
+  assert.equal(await badge.innerText(), "2");
+  await ada.locator(".sidebar a", { hasText: "Launch Plans" }).click();
+  await ada.waitForSelector(".chat[data-hydrated]");
+  await messages(ada, "and another").waitFor();
+  await ada.waitForTimeout(1200); // the read cursor is sent after a short pause at the bottom
+  await ada.goto(w.server.url);
+  await ada.waitForSelector(".chat[data-hydrated]");
+  assert.equal(await badge.count(), 0, "read: no badge any more");
+
+  // A direct conversation, started from a name.
+  await ada.goto(`${w.server.url}/rooms/launch-plans`);
+  await ada.waitForSelector(".chat[data-hydrated]");
+  await ada.locator("button.author", { hasText: await bob.locator(".my-name").innerText() })
+    .first().click();
+  await ada.waitForURL(/\/rooms\/dm-\d+-\d+$/);
+  await ada.waitForSelector(".chat[data-hydrated]");
+  const dmUrl = ada.url();
+  await send(ada, "just between us");
+  await ada.locator(".message.sent:not(.pending) .body", { hasText: "just between us" })
+    .waitFor();
+  await bob.goto(dmUrl);
+  await messages(bob, "just between us").waitFor();
+
+  const response = await eve.goto(dmUrl);
+  assert.equal(response?.status(), 404, "a third person cannot open it by its URL");
+  assert.equal(await eve.locator(".message").count(), 0);
+  const slug = new URL(dmUrl).pathname.split("/").pop();
+  const api = await eve.evaluate(async (s) => {
+    const r = await fetch(`/api/rooms/${s}/messages`);
+    return { status: r.status, text: await r.text() };
+  }, slug);
+  assert.equal(api.status, 404);
+  assert.doesNotMatch(api.text, /between us/);
+  await ada.screenshot({ path: "/tmp/shot/rooms.png" });
 });

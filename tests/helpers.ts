@@ -63,7 +63,9 @@ export async function newGuest(app: TestApp): Promise<Guest> {
   const setCookie = response.headers.get("set-cookie");
   if (!setCookie) throw new Error("The first visit set no cookie");
   const cookie = setCookie.split(";")[0];
-  const props = html.match(/<island-root[^>]*><script type="application\/json">(.*?)<\/script>/);
+  const props = html.match(
+    /<island-root data-island="chat_room#ChatRoom"><script type="application\/json">(.*?)<\/script>/,
+  );
   if (!props) throw new Error("The page has no chat island");
   return { cookie, member: JSON.parse(props[1]).me };
 }

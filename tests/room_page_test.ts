@@ -24,7 +24,9 @@ function messagesIn(html: string) {
 }
 
 function islandProps(html: string) {
-  const match = html.match(/<island-root[^>]*><script type="application\/json">(.*?)<\/script>/);
+  const match = html.match(
+    /<island-root data-island="chat_room#ChatRoom"><script type="application\/json">(.*?)<\/script>/,
+  );
   assert.ok(match);
   return { raw: match[1], props: JSON.parse(match[1]) };
 }

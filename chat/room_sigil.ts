@@ -1,0 +1,7 @@
+// How a room's name is shown: `#general`, `🔒 secret`, `@Ada` (safe to use in the browser).
+import type { Room } from "../db/store.ts";
+
+/** The prefix of a room's name: `#` public, `🔒` private, `@` a direct conversation. */
+export function roomSigil(room: Pick<Room, "kind">): string {
+  return room.kind === "direct" ? "@" : room.kind === "private" ? "🔒 " : "#";
+}
