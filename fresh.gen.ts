@@ -5,30 +5,32 @@ import * as $route0__404 from "./routes/_404.tsx";
 import * as $route1__500 from "./routes/_500.tsx";
 import * as $route2__app from "./routes/_app.tsx";
 import * as $route3__middleware from "./routes/_middleware.ts";
-import * as $route4_api_middleware from "./routes/api/_middleware.ts";
-import * as $route5_api_auth_login from "./routes/api/auth/login.ts";
-import * as $route6_api_auth_logout from "./routes/api/auth/logout.ts";
-import * as $route7_api_auth_password from "./routes/api/auth/password.ts";
-import * as $route8_api_auth_register from "./routes/api/auth/register.ts";
-import * as $route9_api_auth_sessions from "./routes/api/auth/sessions.ts";
-import * as $route10_api_direct from "./routes/api/direct.ts";
-import * as $route11_api_docs_file from "./routes/api/docs/[file].ts";
-import * as $route12_api_docs_index from "./routes/api/docs/index.ts";
-import * as $route13_api_invites from "./routes/api/invites.ts";
-import * as $route14_api_me from "./routes/api/me.ts";
-import * as $route15_api_openapi_json from "./routes/api/openapi.json.ts";
-import * as $route16_api_rooms_room_invite from "./routes/api/rooms/[room]/invite.ts";
-import * as $route17_api_rooms_room_join from "./routes/api/rooms/[room]/join.ts";
-import * as $route18_api_rooms_room_leave from "./routes/api/rooms/[room]/leave.ts";
-import * as $route19_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
-import * as $route20_api_rooms_room_read from "./routes/api/rooms/[room]/read.ts";
-import * as $route21_api_rooms_index from "./routes/api/rooms/index.ts";
-import * as $route22_index from "./routes/index.tsx";
-import * as $route23_login from "./routes/login.tsx";
-import * as $route24_rooms_room from "./routes/rooms/[room].tsx";
+import * as $route4_account from "./routes/account.tsx";
+import * as $route5_api_middleware from "./routes/api/_middleware.ts";
+import * as $route6_api_auth_login from "./routes/api/auth/login.ts";
+import * as $route7_api_auth_logout from "./routes/api/auth/logout.ts";
+import * as $route8_api_auth_password from "./routes/api/auth/password.ts";
+import * as $route9_api_auth_register from "./routes/api/auth/register.ts";
+import * as $route10_api_auth_sessions from "./routes/api/auth/sessions.ts";
+import * as $route11_api_direct from "./routes/api/direct.ts";
+import * as $route12_api_docs_file from "./routes/api/docs/[file].ts";
+import * as $route13_api_docs_index from "./routes/api/docs/index.ts";
+import * as $route14_api_invites from "./routes/api/invites.ts";
+import * as $route15_api_me from "./routes/api/me.ts";
+import * as $route16_api_openapi_json from "./routes/api/openapi.json.ts";
+import * as $route17_api_rooms_room_invite from "./routes/api/rooms/[room]/invite.ts";
+import * as $route18_api_rooms_room_join from "./routes/api/rooms/[room]/join.ts";
+import * as $route19_api_rooms_room_leave from "./routes/api/rooms/[room]/leave.ts";
+import * as $route20_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
+import * as $route21_api_rooms_room_read from "./routes/api/rooms/[room]/read.ts";
+import * as $route22_api_rooms_index from "./routes/api/rooms/index.ts";
+import * as $route23_index from "./routes/index.tsx";
+import * as $route24_login from "./routes/login.tsx";
+import * as $route25_rooms_room from "./routes/rooms/[room].tsx";
 import * as $island0_account_forms from "./islands/account_forms.tsx";
-import * as $island1_chat_room from "./islands/chat_room.tsx";
-import * as $island2_room_sidebar from "./islands/room_sidebar.tsx";
+import * as $island1_account_settings from "./islands/account_settings.tsx";
+import * as $island2_chat_room from "./islands/chat_room.tsx";
+import * as $island3_room_sidebar from "./islands/room_sidebar.tsx";
 import type { Manifest } from "./runtime/types.ts";
 
 const manifest: Manifest = {
@@ -37,32 +39,34 @@ const manifest: Manifest = {
     "./routes/_500.tsx": $route1__500,
     "./routes/_app.tsx": $route2__app,
     "./routes/_middleware.ts": $route3__middleware,
-    "./routes/api/_middleware.ts": $route4_api_middleware,
-    "./routes/api/auth/login.ts": $route5_api_auth_login,
-    "./routes/api/auth/logout.ts": $route6_api_auth_logout,
-    "./routes/api/auth/password.ts": $route7_api_auth_password,
-    "./routes/api/auth/register.ts": $route8_api_auth_register,
-    "./routes/api/auth/sessions.ts": $route9_api_auth_sessions,
-    "./routes/api/direct.ts": $route10_api_direct,
-    "./routes/api/docs/[file].ts": $route11_api_docs_file,
-    "./routes/api/docs/index.ts": $route12_api_docs_index,
-    "./routes/api/invites.ts": $route13_api_invites,
-    "./routes/api/me.ts": $route14_api_me,
-    "./routes/api/openapi.json.ts": $route15_api_openapi_json,
-    "./routes/api/rooms/[room]/invite.ts": $route16_api_rooms_room_invite,
-    "./routes/api/rooms/[room]/join.ts": $route17_api_rooms_room_join,
-    "./routes/api/rooms/[room]/leave.ts": $route18_api_rooms_room_leave,
-    "./routes/api/rooms/[room]/messages.ts": $route19_api_rooms_room_messages,
-    "./routes/api/rooms/[room]/read.ts": $route20_api_rooms_room_read,
-    "./routes/api/rooms/index.ts": $route21_api_rooms_index,
-    "./routes/index.tsx": $route22_index,
-    "./routes/login.tsx": $route23_login,
-    "./routes/rooms/[room].tsx": $route24_rooms_room,
+    "./routes/account.tsx": $route4_account,
+    "./routes/api/_middleware.ts": $route5_api_middleware,
+    "./routes/api/auth/login.ts": $route6_api_auth_login,
+    "./routes/api/auth/logout.ts": $route7_api_auth_logout,
+    "./routes/api/auth/password.ts": $route8_api_auth_password,
+    "./routes/api/auth/register.ts": $route9_api_auth_register,
+    "./routes/api/auth/sessions.ts": $route10_api_auth_sessions,
+    "./routes/api/direct.ts": $route11_api_direct,
+    "./routes/api/docs/[file].ts": $route12_api_docs_file,
+    "./routes/api/docs/index.ts": $route13_api_docs_index,
+    "./routes/api/invites.ts": $route14_api_invites,
+    "./routes/api/me.ts": $route15_api_me,
+    "./routes/api/openapi.json.ts": $route16_api_openapi_json,
+    "./routes/api/rooms/[room]/invite.ts": $route17_api_rooms_room_invite,
+    "./routes/api/rooms/[room]/join.ts": $route18_api_rooms_room_join,
+    "./routes/api/rooms/[room]/leave.ts": $route19_api_rooms_room_leave,
+    "./routes/api/rooms/[room]/messages.ts": $route20_api_rooms_room_messages,
+    "./routes/api/rooms/[room]/read.ts": $route21_api_rooms_room_read,
+    "./routes/api/rooms/index.ts": $route22_api_rooms_index,
+    "./routes/index.tsx": $route23_index,
+    "./routes/login.tsx": $route24_login,
+    "./routes/rooms/[room].tsx": $route25_rooms_room,
   },
   islands: {
     "./islands/account_forms.tsx": $island0_account_forms,
-    "./islands/chat_room.tsx": $island1_chat_room,
-    "./islands/room_sidebar.tsx": $island2_room_sidebar,
+    "./islands/account_settings.tsx": $island1_account_settings,
+    "./islands/chat_room.tsx": $island2_chat_room,
+    "./islands/room_sidebar.tsx": $island3_room_sidebar,
   },
   baseUrl: import.meta.url,
 };

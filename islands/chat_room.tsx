@@ -338,7 +338,7 @@ function AccountLinks(
   return (
     <p class="account-links">
       <span class="username">@{account.username}</span>
-      {account.isAdmin && <span class="badge">admin</span>}{" "}
+      {account.isAdmin && <span class="badge">admin</span>} <a href="/account">Account</a>{" "}
       <button type="button" class="link" onClick={logout}>Log out</button>
       {error.value && <span class="error" role="alert">{error.value}</span>}
     </p>

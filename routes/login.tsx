@@ -5,7 +5,7 @@ import { localPath } from "../chat/local_path.ts";
 import { AccountForms, type AccountFormsProps } from "../islands/account_forms.tsx";
 
 export const handler: Handlers<AccountFormsProps, AppState & { title?: string }> = {
-  GET(ctx) {
+  async GET(ctx) {
     const next = localPath(ctx.url.searchParams.get("next"));
     if (ctx.state.session?.account) return ctx.hono.redirect(next, 303);
     ctx.state.title = "Log in";
@@ -13,7 +13,8 @@ export const handler: Handlers<AccountFormsProps, AppState & { title?: string }>
     return ctx.render({
       next,
       invite: ctx.url.searchParams.get("invite") ?? "",
-      registration: policy.registration,
+      // Until the first account (the admin) exists, registering needs no invitation.
+      registration: await ctx.state.chat.store.countAccounts() === 0 ? "open" : policy.registration,
       guests: policy.guests,
     });
   },

@@ -23,7 +23,11 @@ interface World {
   post(memberId: number, body: string): Promise<void>;
 }
 
-function browserTest(name: string, fn: (world: World) => Promise<void>) {
+function browserTest(
+  name: string,
+  fn: (world: World) => Promise<void>,
+  env?: Record<string, string>,
+) {
   Deno.test({
     name: `browser: ${name}`,
     ignore: !hasChromium,
@@ -48,7 +52,7 @@ function browserTest(name: string, fn: (world: World) => Promise<void>) {
       const world: World = {
         browser,
         dir,
-        server: await startTestServer({ sqlitePath: `${dir}/parley.db` }),
+        server: await startTestServer({ sqlitePath: `${dir}/parley.db`, env }),
         async open(options = {}) {
           const context = await browser.newContext({
             viewport: options.viewport ?? { width: 1000, height: 700 },
@@ -527,3 +531,37 @@ browserTest("rooms: create, join, chat, unread counts; a direct room stays priva
   assert.doesNotMatch(api.text, /between us/);
   await ada.screenshot({ path: "/tmp/shot/rooms.png" });
 });
+
+browserTest("account page: invitation links, password change ends other sessions", async (w) => {
+  const admin = await w.open();
+  await registerIn(admin, w.server.url, "boss");
+  const otherDevice = await w.browser.newContext();
+  const second = await otherDevice.newPage();
+  await second.goto(`${w.server.url}/login`);
+  await second.waitForSelector("island-root .account-page");
+  await second.fill("input[name=username]", "boss");
+  await second.fill("input[name=password]", "a long enough password");
+  await second.getByRole("button", { name: "Log in", exact: true }).click();
+  await second.locator(".account-links .username", { hasText: "@boss" }).waitFor();
+
+  await admin.getByRole("link", { name: "Account" }).click();
+  await admin.waitForSelector("island-root .account-page");
+  await admin.getByRole("button", { name: "Create an invitation link" }).click();
+  const link = await admin.locator(".invite-link").inputValue();
+  assert.match(link, /\/login\?invite=/);
+
+  const friend = await (await w.browser.newContext()).newPage();
+  await friend.goto(link);
+  await friend.waitForSelector("island-root .account-page");
+  await friend.fill("input[name=new-username]", "friend");
+  await friend.fill("input[name=new-password]", "another long password");
+  await friend.getByRole("button", { name: "Create account" }).click();
+  await friend.locator(".account-links .username", { hasText: "@friend" }).waitFor();
+
+  await admin.fill("input[name=current-password]", "a long enough password");
+  await admin.fill("input[name=new-password]", "an even longer password");
+  await admin.getByRole("button", { name: "Change password" }).click();
+  await admin.locator(".status", { hasText: "1 other session ended" }).waitFor();
+  await second.reload();
+  await second.locator(".account-links a", { hasText: "Log in or register" }).waitFor();
+}, { PARLEY_REGISTRATION: "invite" });

@@ -1,0 +1,114 @@
+// Account settings: change the password, log out everywhere, and (admins) invitation links.
+import { useSignal } from "@preact/signals";
+
+/** Props of {@link AccountSettings}. */
+export interface AccountSettingsProps {
+  username: string;
+  isAdmin: boolean;
+}
+
+async function call(method: string, path: string, body?: unknown) {
+  try {
+    const response = await fetch(path, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await response.json().catch(() => null);
+    return { ok: response.ok, json, error: json?.error?.message as string | undefined };
+  } catch {
+    return { ok: false, json: null, error: "No connection; try again." };
+  }
+}
+
+/** The account page's forms. */
+export function AccountSettings(props: AccountSettingsProps) {
+  const current = useSignal("");
+  const next = useSignal("");
+  const passwordStatus = useSignal("");
+  const inviteLink = useSignal("");
+  const inviteStatus = useSignal("");
+
+  async function changePassword(event: Event) {
+    event.preventDefault();
+    const result = await call("PUT", "/api/auth/password", {
+      currentPassword: current.value,
+      newPassword: next.value,
+    });
+    if (result.ok) {
+      current.value = next.value = "";
+      const ended = result.json.endedOtherSessions;
+      passwordStatus.value = `Password changed. ${ended} other session${
+        ended === 1 ? "" : "s"
+      } ended.`;
+    } else passwordStatus.value = result.error ?? "Could not change the password.";
+  }
+
+  async function logoutEverywhere() {
+    const result = await call("DELETE", "/api/auth/sessions");
+    if (result.ok) location.assign("/login");
+  }
+
+  async function invite() {
+    const result = await call("POST", "/api/invites");
+    if (result.ok) {
+      inviteLink.value = result.json.url;
+      inviteStatus.value = `Valid once, until ${new Date(result.json.expiresAt).toLocaleString()}.`;
+    } else inviteStatus.value = result.error ?? "Could not create an invitation.";
+  }
+
+  return (
+    <main class="account-page">
+      <p>
+        <a href="/">← Back to the chat</a>
+      </p>
+      <h1>@{props.username}</h1>
+      <div class="account-forms">
+        <form class="account-form" onSubmit={changePassword}>
+          <h2>Change password</h2>
+          <label class="field">
+            <span>Current password</span>
+            <input
+              type="password"
+              name="current-password"
+              autoComplete="current-password"
+              required
+              value={current.value}
+              onInput={(e) => current.value = e.currentTarget.value}
+            />
+          </label>
+          <label class="field">
+            <span>New password</span>
+            <input
+              type="password"
+              name="new-password"
+              autoComplete="new-password"
+              required
+              value={next.value}
+              onInput={(e) => next.value = e.currentTarget.value}
+            />
+            <small>At least 10 characters. Your other sessions will end.</small>
+          </label>
+          <p class="status" role="status">{passwordStatus.value}</p>
+          <button type="submit">Change password</button>
+        </form>
+        <section class="account-form">
+          <h2>Sessions</h2>
+          <p class="hint">Ends every session of this account, on every device, this one too.</p>
+          <button type="button" onClick={logoutEverywhere}>Log out everywhere</button>
+          {props.isAdmin && (
+            <>
+              <h2>Invitations</h2>
+              <p class="hint">A link that lets one person register.</p>
+              <button type="button" onClick={invite}>Create an invitation link</button>
+              {inviteLink.value && (
+                <input class="invite-link" readOnly value={inviteLink.value} aria-label="Link" />
+              )}
+              <p class="status" role="status">{inviteStatus.value}</p>
+            </>
+          )}
+        </section>
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,17 @@
+// The account page (accounts only; guests go to the login page).
+import type { Handlers, PageProps } from "../runtime/mod.ts";
+import type { AppState } from "../chat/app_state.ts";
+import { AccountSettings, type AccountSettingsProps } from "../islands/account_settings.tsx";
+
+export const handler: Handlers<AccountSettingsProps, AppState & { title?: string }> = {
+  GET(ctx) {
+    const account = ctx.state.session?.account;
+    if (!account) return ctx.hono.redirect("/login?next=%2Faccount", 303);
+    ctx.state.title = "Account";
+    return ctx.render(account, { headers: { "cache-control": "no-store" } });
+  },
+};
+
+export default function Account({ data }: PageProps<AccountSettingsProps>) {
+  return <AccountSettings {...data} />;
+}
