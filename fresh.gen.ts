@@ -17,16 +17,17 @@ import * as $route12_api_docs_file from "./routes/api/docs/[file].ts";
 import * as $route13_api_docs_index from "./routes/api/docs/index.ts";
 import * as $route14_api_invites from "./routes/api/invites.ts";
 import * as $route15_api_me from "./routes/api/me.ts";
-import * as $route16_api_openapi_json from "./routes/api/openapi.json.ts";
-import * as $route17_api_rooms_room_invite from "./routes/api/rooms/[room]/invite.ts";
-import * as $route18_api_rooms_room_join from "./routes/api/rooms/[room]/join.ts";
-import * as $route19_api_rooms_room_leave from "./routes/api/rooms/[room]/leave.ts";
-import * as $route20_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
-import * as $route21_api_rooms_room_read from "./routes/api/rooms/[room]/read.ts";
-import * as $route22_api_rooms_index from "./routes/api/rooms/index.ts";
-import * as $route23_index from "./routes/index.tsx";
-import * as $route24_login from "./routes/login.tsx";
-import * as $route25_rooms_room from "./routes/rooms/[room].tsx";
+import * as $route16_api_members from "./routes/api/members.ts";
+import * as $route17_api_openapi_json from "./routes/api/openapi.json.ts";
+import * as $route18_api_rooms_room_invite from "./routes/api/rooms/[room]/invite.ts";
+import * as $route19_api_rooms_room_join from "./routes/api/rooms/[room]/join.ts";
+import * as $route20_api_rooms_room_leave from "./routes/api/rooms/[room]/leave.ts";
+import * as $route21_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
+import * as $route22_api_rooms_room_read from "./routes/api/rooms/[room]/read.ts";
+import * as $route23_api_rooms_index from "./routes/api/rooms/index.ts";
+import * as $route24_index from "./routes/index.tsx";
+import * as $route25_login from "./routes/login.tsx";
+import * as $route26_rooms_room from "./routes/rooms/[room].tsx";
 import * as $island0_account_forms from "./islands/account_forms.tsx";
 import * as $island1_account_settings from "./islands/account_settings.tsx";
 import * as $island2_chat_room from "./islands/chat_room.tsx";
@@ -51,16 +52,17 @@ const manifest: Manifest = {
     "./routes/api/docs/index.ts": $route13_api_docs_index,
     "./routes/api/invites.ts": $route14_api_invites,
     "./routes/api/me.ts": $route15_api_me,
-    "./routes/api/openapi.json.ts": $route16_api_openapi_json,
-    "./routes/api/rooms/[room]/invite.ts": $route17_api_rooms_room_invite,
-    "./routes/api/rooms/[room]/join.ts": $route18_api_rooms_room_join,
-    "./routes/api/rooms/[room]/leave.ts": $route19_api_rooms_room_leave,
-    "./routes/api/rooms/[room]/messages.ts": $route20_api_rooms_room_messages,
-    "./routes/api/rooms/[room]/read.ts": $route21_api_rooms_room_read,
-    "./routes/api/rooms/index.ts": $route22_api_rooms_index,
-    "./routes/index.tsx": $route23_index,
-    "./routes/login.tsx": $route24_login,
-    "./routes/rooms/[room].tsx": $route25_rooms_room,
+    "./routes/api/members.ts": $route16_api_members,
+    "./routes/api/openapi.json.ts": $route17_api_openapi_json,
+    "./routes/api/rooms/[room]/invite.ts": $route18_api_rooms_room_invite,
+    "./routes/api/rooms/[room]/join.ts": $route19_api_rooms_room_join,
+    "./routes/api/rooms/[room]/leave.ts": $route20_api_rooms_room_leave,
+    "./routes/api/rooms/[room]/messages.ts": $route21_api_rooms_room_messages,
+    "./routes/api/rooms/[room]/read.ts": $route22_api_rooms_room_read,
+    "./routes/api/rooms/index.ts": $route23_api_rooms_index,
+    "./routes/index.tsx": $route24_index,
+    "./routes/login.tsx": $route25_login,
+    "./routes/rooms/[room].tsx": $route26_rooms_room,
   },
   islands: {
     "./islands/account_forms.tsx": $island0_account_forms,

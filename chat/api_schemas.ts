@@ -114,6 +114,19 @@ export const roomListSchema = z.object({
   publicRooms: z.array(roomSchema),
 });
 
+/** Query of `GET /api/members`. */
+export const memberSearchQuery = z.object({
+  q: z.string().min(1, "q must not be empty").max(40, "q can have at most 40 characters")
+    .describe("Part of a name or username."),
+});
+
+/** `GET /api/members`: members found. */
+export const memberSearchSchema = z.object({
+  members: z.array(
+    z.object({ id: z.number().int(), name: z.string(), username: z.string().nullable() }),
+  ),
+});
+
 /** A member as the API shows it. */
 export const memberSchema = z.object({
   id: z.number().int(),

@@ -7,6 +7,8 @@ import {
   loginBody,
   memberRefBody,
   memberSchema,
+  memberSearchQuery,
+  memberSearchSchema,
   meSchema,
   messageListSchema,
   messageSchema,
@@ -238,6 +240,19 @@ export function openApiDocument(): Record<string, unknown> {
           security: [{ session: [] }],
           requestBody: body(memberRefBody),
           responses: { 200: json("The direct room", roomSchema), ...errors(400, 401, 404) },
+        },
+      },
+      "/api/members": {
+        get: {
+          summary: "Find members",
+          security: [{ session: [] }],
+          parameters: [{
+            name: "q",
+            in: "query",
+            required: true,
+            schema: schema(memberSearchQuery.shape.q, "input"),
+          }],
+          responses: { 200: json("Up to 10 members", memberSearchSchema), ...errors(400, 401) },
         },
       },
       "/api/invites": {

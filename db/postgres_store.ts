@@ -7,6 +7,7 @@ import {
   type Credentials,
   type HistoryQuery,
   type Member,
+  type MemberSummary,
   type Message,
   type MessageWaiter,
   type MyRoom,
@@ -287,6 +288,19 @@ export class PostgresStore implements Store {
       const [row] = await this.sql`INSERT INTO members (name, created_at)
         VALUES (${name}, ${Date.now()}) RETURNING id, name`;
       return toMember(row);
+    });
+  }
+
+  searchMembers(query: string, limit: number): Promise<MemberSummary[]> {
+    return this.#run(async () => {
+      const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const rows = await this.sql`SELECT id, name, username FROM members
+        WHERE lower(name) LIKE ${pattern} OR username_key LIKE ${pattern}
+        ORDER BY name, id LIMIT ${limit}`;
+      return rows.map((row) => ({
+        ...toMember(row),
+        username: row.username === null ? null : String(row.username),
+      }));
     });
   }
 

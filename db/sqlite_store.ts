@@ -8,6 +8,7 @@ import type {
   Credentials,
   HistoryQuery,
   Member,
+  MemberSummary,
   Message,
   MessageWaiter,
   MyRoom,
@@ -216,6 +217,20 @@ export class SqliteStore implements Store {
       "INSERT INTO members (name, created_at) VALUES (?, ?) RETURNING id, name",
     ).get(name, Date.now())!;
     return Promise.resolve({ id: Number(row.id), name: String(row.name) });
+  }
+
+  searchMembers(query: string, limit: number): Promise<MemberSummary[]> {
+    const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = this.#sql(
+      `SELECT id, name, username FROM members
+       WHERE lower(name) LIKE ? ESCAPE '\\' OR username_key LIKE ? ESCAPE '\\'
+       ORDER BY name, id LIMIT ?`,
+    ).all(pattern, pattern, limit);
+    return Promise.resolve(rows.map((row) => ({
+      id: Number(row.id),
+      name: String(row.name),
+      username: row.username === null ? null : String(row.username),
+    })));
   }
 
   getMember(id: number): Promise<Member | null> {

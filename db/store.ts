@@ -43,6 +43,11 @@ export interface Member {
   name: string;
 }
 
+/** A member as found by a search: with the username when registered. */
+export interface MemberSummary extends Member {
+  username: string | null;
+}
+
 /** A message as the API and the UI show it. */
 export interface Message {
   id: number;
@@ -127,6 +132,8 @@ export interface Store {
   listRoomMembers(roomId: number): Promise<Member[]>;
   /** Creates a member. */
   createMember(name: string): Promise<Member>;
+  /** Members whose name or username contains `query` (any case), by name, at most `limit`. */
+  searchMembers(query: string, limit: number): Promise<MemberSummary[]>;
   /** The member with this id, or null. */
   getMember(id: number): Promise<Member | null>;
   /** Renames a member; returns the updated member, or null if there is none. */

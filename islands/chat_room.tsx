@@ -126,6 +126,7 @@ export function ChatRoom(props: ChatRoomProps) {
         </div>
         <div class="header-side">
           <NameEditor client={client} maxChars={props.maxNameChars} />
+          {props.room.kind === "private" && <AddPeople room={props.room.slug} />}
           <AccountLinks account={props.account} room={props.room.slug} />
         </div>
       </header>
@@ -342,5 +343,64 @@ function AccountLinks(
       <button type="button" class="link" onClick={logout}>Log out</button>
       {error.value && <span class="error" role="alert">{error.value}</span>}
     </p>
+  );
+}
+
+function AddPeople({ room }: { room: string }) {
+  const open = useSignal(false);
+  const query = useSignal("");
+  const found = useSignal<{ id: number; name: string; username: string | null }[]>([]);
+  const status = useSignal("");
+
+  async function search(text: string) {
+    query.value = text;
+    if (text.trim() === "") return found.value = [];
+    const response = await fetch(`/api/members?q=${encodeURIComponent(text.trim())}`);
+    if (response.ok && query.value === text) found.value = (await response.json()).members;
+  }
+
+  async function add(member: { id: number; name: string }) {
+    const response = await fetch(`/api/rooms/${encodeURIComponent(room)}/invite`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ memberId: member.id }),
+    });
+    const json = await response.json().catch(() => null);
+    status.value = response.ok
+      ? `${member.name} can now read and write here.`
+      : json?.error?.message ?? "Could not add them.";
+  }
+
+  if (!open.value) {
+    return (
+      <button type="button" class="link add-people" onClick={() => open.value = true}>
+        Add people
+      </button>
+    );
+  }
+  return (
+    <div class="add-people-panel">
+      <label>
+        <span class="visually-hidden">Find a member</span>
+        <input
+          name="member-search"
+          placeholder="Name or username"
+          autoFocus
+          value={query.value}
+          onInput={(e) => search(e.currentTarget.value)}
+          onKeyDown={(e) => e.key === "Escape" && (open.value = false)}
+        />
+      </label>
+      <ul>
+        {found.value.map((member) => (
+          <li key={member.id}>
+            {member.name}
+            {member.username && <span class="hint">@{member.username}</span>}{" "}
+            <button type="button" class="link" onClick={() => add(member)}>Add</button>
+          </li>
+        ))}
+      </ul>
+      <p class="hint" role="status">{status.value}</p>
+    </div>
   );
 }

@@ -565,3 +565,32 @@ browserTest("account page: invitation links, password change ends other sessions
   await second.reload();
   await second.locator(".account-links a", { hasText: "Log in or register" }).waitFor();
 }, { PARLEY_REGISTRATION: "invite" });
+
+browserTest("a private room: add people from its header; others cannot see it", async (w) => {
+  const ada = await w.open();
+  const bob = await w.open();
+  const bobName = await bob.locator(".my-name").innerText();
+  await ada.fill(".new-room input[name=room-name]", "Inner Circle");
+  await ada.locator(".new-room input[type=checkbox]").check();
+  await ada.getByRole("button", { name: "Create" }).click();
+  await ada.waitForURL(`${w.server.url}/rooms/inner-circle`);
+  await ada.waitForSelector(".chat[data-hydrated]");
+  assert.match(await ada.locator(".room-title h1").innerText(), /🔒\s*Inner Circle/);
+  await send(ada, "only for us");
+  await ada.locator(".message.sent:not(.pending)").waitFor();
+
+  const before = await bob.goto(`${w.server.url}/rooms/inner-circle`);
+  assert.equal(before?.status(), 404, "not before being added");
+
+  await ada.getByRole("button", { name: "Add people" }).click();
+  await ada.fill("input[name=member-search]", bobName.split(" ")[1]);
+  await ada.locator(".add-people-panel li", { hasText: bobName }).getByRole("button", {
+    name: "Add",
+  }).click();
+  await ada.locator(".add-people-panel [role=status]", { hasText: "can now read and write" })
+    .waitFor();
+  const after = await bob.goto(`${w.server.url}/rooms/inner-circle`);
+  assert.equal(after?.status(), 200);
+  await messages(bob, "only for us").waitFor();
+  assert.equal(await bob.locator(".sidebar a", { hasText: "Inner Circle" }).count(), 1);
+});

@@ -214,3 +214,16 @@ roomTest("the OpenAPI document lists the account and room endpoints", async (app
     assert.ok(doc.paths[path], path);
   }
 });
+
+roomTest("members are found by name to invite or message them", async (app) => {
+  const [ada, bob] = [await newGuest(app), await newGuest(app)];
+  const part = bob.member.name.split(" ")[1].toLowerCase();
+  const found = await call(app, ada, "GET", `/api/members?q=${part}`);
+  assert.equal(found.status, 200);
+  assert.ok(found.json.members.some((m: { id: number }) => m.id === bob.member.id));
+  assert.equal((await call(app, ada, "GET", "/api/members?q=")).status, 400);
+  assert.equal((await call(app, ada, "GET", `/api/members?q=${"x".repeat(41)}`)).status, 400);
+  const anonymous = await app.request(`/api/members?q=${part}`);
+  assert.equal(anonymous.status, 401);
+  await anonymous.body?.cancel();
+});

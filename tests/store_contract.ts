@@ -334,4 +334,20 @@ export function storeContract(
     assert.equal(await unread(ada.id), undefined);
     assert.equal(await store.isRoomMember(general.id, ada.id), false);
   });
+
+  test("finds members by name or username, wildcards taken literally", async (store) => {
+    const ada = await store.createMember("Ada Lovelace");
+    const bob = await store.createMember("Bob");
+    await store.createMember("100% real_name");
+    await store.registerAccount(bob.id, {
+      username: "Builder",
+      usernameKey: "builder",
+      passwordHash: "h",
+    });
+    assert.deepEqual(await store.searchMembers("love", 10), [{ ...ada, username: null }]);
+    assert.deepEqual(await store.searchMembers("BUILD", 10), [{ ...bob, username: "Builder" }]);
+    assert.deepEqual((await store.searchMembers("%", 10)).map((m) => m.name), ["100% real_name"]);
+    assert.deepEqual((await store.searchMembers("_", 10)).map((m) => m.name), ["100% real_name"]);
+    assert.equal((await store.searchMembers("a", 1)).length, 1);
+  });
 }
