@@ -27,6 +27,8 @@ export interface ParleyConfig {
   accounts: AccountPolicy;
   /** Sessions unused for this long end (`PARLEY_SESSION_IDLE_DAYS`), in ms. */
   sessionIdleMs: number;
+  /** Take the client's address from X-Forwarded-For (`PARLEY_TRUST_PROXY=1`, behind a proxy). */
+  trustProxy: boolean;
 }
 
 const positive = z.coerce.number().int().positive();
@@ -45,6 +47,7 @@ const envSchema = z.object({
   PARLEY_GUESTS: z.enum(["on", "off"]).default("on"),
   PARLEY_REGISTRATION: z.enum(["open", "invite"]).default("open"),
   PARLEY_SESSION_IDLE_DAYS: positive.default(30),
+  PARLEY_TRUST_PROXY: z.enum(["0", "1", "true", "false"]).default("0"),
   PARLEY_POLL_WAIT: positive.max(DEFAULT_LIMITS.maxWaitSeconds).default(
     DEFAULT_LIMITS.pollWaitSeconds,
   ),
@@ -88,5 +91,6 @@ export function loadConfig(
       inviteTtlMs: 7 * 24 * 3600 * 1000,
     },
     sessionIdleMs: e.PARLEY_SESSION_IDLE_DAYS * 24 * 3600 * 1000,
+    trustProxy: e.PARLEY_TRUST_PROXY === "1" || e.PARLEY_TRUST_PROXY === "true",
   };
 }

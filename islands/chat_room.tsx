@@ -127,6 +127,9 @@ export function ChatRoom(props: ChatRoomProps) {
         <div class="header-side">
           <NameEditor client={client} maxChars={props.maxNameChars} />
           {props.room.kind === "private" && <AddPeople room={props.room.slug} />}
+          {props.room.kind !== "direct" && props.room.slug !== "general" && (
+            <LeaveRoom room={props.room.slug} />
+          )}
           <AccountLinks account={props.account} room={props.room.slug} />
         </div>
       </header>
@@ -402,5 +405,22 @@ function AddPeople({ room }: { room: string }) {
       </ul>
       <p class="hint" role="status">{status.value}</p>
     </div>
+  );
+}
+
+function LeaveRoom({ room }: { room: string }) {
+  const error = useSignal("");
+  async function leave() {
+    const response = await fetch(`/api/rooms/${encodeURIComponent(room)}/leave`, {
+      method: "POST",
+    });
+    if (response.ok) location.assign("/");
+    else error.value = (await response.json().catch(() => null))?.error?.message ?? "Try again.";
+  }
+  return (
+    <p class="account-links">
+      <button type="button" class="link" onClick={leave}>Leave room</button>
+      {error.value && <span class="error" role="alert">{error.value}</span>}
+    </p>
   );
 }

@@ -245,3 +245,31 @@ accountTest("registration by invitation: the admin invites, each link works once
   assert.equal(byMember.status, 403, "only admins invite");
   assert.equal(byMember.json.error.code, "admin_only");
 }, { PARLEY_REGISTRATION: "invite" });
+
+accountTest(
+  "login attempts are limited per address, from X-Forwarded-For behind a proxy",
+  async (app) => {
+    const attempt = (address: string, username: string) =>
+      app.request("/api/auth/login", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          origin: ORIGIN,
+          "x-forwarded-for": `${address}, 10.0.0.1`,
+        },
+        body: JSON.stringify({ username, password: "wrong password" }),
+      });
+    for (let i = 0; i < 30; i++) {
+      const response = await attempt("203.0.113.7", `user${i}`);
+      assert.equal(response.status, 401);
+      await response.body?.cancel();
+    }
+    const blocked = await attempt("203.0.113.7", "another");
+    assert.equal(blocked.status, 429);
+    await blocked.body?.cancel();
+    const elsewhere = await attempt("198.51.100.2", "another");
+    assert.equal(elsewhere.status, 401, "another address is not blocked");
+    await elsewhere.body?.cancel();
+  },
+  { PARLEY_TRUST_PROXY: "1" },
+);

@@ -593,4 +593,13 @@ browserTest("a private room: add people from its header; others cannot see it", 
   assert.equal(after?.status(), 200);
   await messages(bob, "only for us").waitFor();
   assert.equal(await bob.locator(".sidebar a", { hasText: "Inner Circle" }).count(), 1);
+
+  await Promise.all([
+    bob.waitForURL(`${w.server.url}/`),
+    bob.getByRole("button", { name: "Leave room" }).click(),
+  ]);
+  await bob.waitForSelector(".chat[data-hydrated]");
+  assert.equal(await bob.locator(".sidebar a", { hasText: "Inner Circle" }).count(), 0);
+  const gone = await bob.goto(`${w.server.url}/rooms/inner-circle`);
+  assert.equal(gone?.status(), 404, "after leaving, a private room is hidden again");
 });
