@@ -603,3 +603,42 @@ browserTest("a private room: add people from its header; others cannot see it", 
   const gone = await bob.goto(`${w.server.url}/rooms/inner-circle`);
   assert.equal(gone?.status(), 404, "after leaving, a private room is hidden again");
 });
+
+browserTest(
+  "a message stored while my poll was away is not skipped when my send gets through first",
+  async (w) => {
+    // After a restart my outbox retry can get through before my poll loop is back; the message
+    // someone else stored in between must still reach me, in its place.
+    const ada = await w.open();
+    const bob = await w.open();
+    await send(bob, "first");
+    await messages(ada, "first").waitFor();
+
+    const isPoll = (url: URL) => url.searchParams.has("after");
+    await ada.route(isPoll, (route) => route.abort("connectionrefused"));
+    const port = w.server.port;
+    await w.server.stop(); // ends the current long poll; the next one fails
+    w.server = await startTestServer({ sqlitePath: `${w.dir}/parley.db`, port });
+    await ada.locator(".connection", { hasText: "Reconnecting…" }).waitFor();
+
+    await send(bob, "from Bob while Ada's poll is away");
+    await bob.locator(".message.sent:not(.pending) .body", {
+      hasText: "from Bob while Ada's poll is away",
+    }).waitFor({ timeout: 15_000 });
+    await send(ada, "from Ada, sent fine");
+    await ada.locator(".message.sent:not(.pending) .body", { hasText: "from Ada, sent fine" })
+      .waitFor({ timeout: 15_000 });
+
+    await ada.unroute(isPoll);
+    await ada.locator(".connection").waitFor({ state: "hidden", timeout: 15_000 });
+    await send(bob, "later from Bob");
+    await messages(ada, "later from Bob").waitFor({ timeout: 15_000 });
+    assert.deepEqual(await ada.locator(".message .body").allInnerTexts(), [
+      "first",
+      "from Bob while Ada's poll is away",
+      "from Ada, sent fine",
+      "later from Bob",
+    ]);
+    await idsAreUnique(ada);
+  },
+);
