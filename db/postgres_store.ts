@@ -2,6 +2,7 @@
 import postgres from "postgres";
 import { POSTGRES_MIGRATIONS } from "./migrations/postgres.ts";
 import { RoomEvents } from "./room_events.ts";
+import { type Row, toMember, toMessage, toRoom } from "./rows.ts";
 import {
   type Account,
   type Credentials,
@@ -14,14 +15,12 @@ import {
   type NewMessage,
   type NewRoom,
   type Room,
-  type RoomKind,
   type Session,
   type Store,
   StoreUnavailableError,
 } from "./store.ts";
 
 type Sql = ReturnType<typeof postgres>;
-type Row = Record<string, unknown>;
 
 /** Options for {@link PostgresStore.open}. */
 export interface PostgresOptions {
@@ -53,31 +52,6 @@ export function isUnavailable(error: unknown): boolean {
     return error instanceof Error && /connection refused|connect ECONNREFUSED/i.test(error.message);
   }
   return UNAVAILABLE_CODES.has(code) || code.startsWith("08");
-}
-
-function toMessage(row: Row, room: string): Message {
-  return {
-    id: Number(row.id),
-    room,
-    body: String(row.body),
-    clientId: String(row.client_id),
-    author: { id: Number(row.author_id), name: String(row.author_name) },
-    createdAt: new Date(Number(row.created_at)).toISOString(),
-  };
-}
-
-function toRoom(row: Row): Room {
-  return {
-    id: Number(row.id),
-    slug: String(row.slug),
-    name: String(row.name),
-    topic: String(row.topic),
-    kind: String(row.kind) as RoomKind,
-  };
-}
-
-function toMember(row: Row): Member {
-  return { id: Number(row.id), name: String(row.name) };
 }
 
 /** Applies the migrations a database has not had yet, one instance at a time. */

@@ -1,8 +1,9 @@
 // The SQLite store on Deno's built-in node:sqlite: WAL, versioned migrations, prepared statements.
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations/sqlite.ts";
 import { RoomEvents } from "./room_events.ts";
+import { type Row, toMessage, toRoom } from "./rows.ts";
 import type {
   Account,
   Credentials,
@@ -15,38 +16,14 @@ import type {
   NewMessage,
   NewRoom,
   Room,
-  RoomKind,
   Session,
   Store,
 } from "./store.ts";
-
-type Row = Record<string, SQLInputValue>;
 
 const MESSAGE_COLUMNS = `m.id, m.body, m.client_id, m.created_at,
   a.id AS author_id, a.name AS author_name`;
 
 const ROOM_COLUMNS = "id, slug, name, topic, kind";
-
-function toRoom(row: Row): Room {
-  return {
-    id: Number(row.id),
-    slug: String(row.slug),
-    name: String(row.name),
-    topic: String(row.topic),
-    kind: String(row.kind) as RoomKind,
-  };
-}
-
-function toMessage(row: Row, room: string): Message {
-  return {
-    id: Number(row.id),
-    room,
-    body: String(row.body),
-    clientId: String(row.client_id),
-    author: { id: Number(row.author_id), name: String(row.author_name) },
-    createdAt: new Date(Number(row.created_at)).toISOString(),
-  };
-}
 
 /** Applies the migrations a database has not had yet, in one transaction. */
 export function migrateSqlite(db: DatabaseSync): void {

@@ -1,7 +1,8 @@
 // Accounts through the API: registration, login, rotation, logout, passwords, invitations, policy.
 import assert from "node:assert/strict";
 import {
-  createTestApp,
+  appTest,
+  callApi,
   type Guest,
   jsonInit,
   newGuest,
@@ -12,32 +13,10 @@ import {
 const ORIGIN = "http://localhost";
 const PASSWORD = "correct horse battery";
 
-function accountTest(
-  name: string,
-  fn: (app: TestApp) => Promise<void>,
-  env?: Record<string, string>,
-) {
-  Deno.test(`accounts: ${name}`, async () => {
-    const app = await createTestApp({ env });
-    try {
-      await fn(app);
-    } finally {
-      await app.close();
-    }
-  });
-}
+const accountTest = appTest("accounts");
 
-/** Calls the API as the browser would; returns the response and the new cookie, if one was set. */
-async function call(app: TestApp, method: string, path: string, body: unknown, cookie?: string) {
-  const response = await app.request(
-    path,
-    body === undefined
-      ? { method, headers: { origin: ORIGIN, ...(cookie ? { cookie } : {}) } }
-      : jsonInit(method, body, { cookie, origin: ORIGIN }),
-  );
-  const setCookie = response.headers.get("set-cookie");
-  const json = response.status === 204 ? null : await response.json();
-  return { status: response.status, json, setCookie, cookie: setCookie?.split(";")[0] };
+function call(app: TestApp, method: string, path: string, body: unknown, cookie?: string) {
+  return callApi(app, method, path, { body, cookie });
 }
 
 async function register(app: TestApp, guest: Guest | undefined, username: string, extra = {}) {

@@ -128,3 +128,50 @@ export async function startTestServer(
     },
   };
 }
+
+/**
+ * A `Deno.test` registrar for tests that each get a fresh app (closed afterwards), named
+ * `"<prefix>: <name>"`; `env` overrides the configuration of one test.
+ */
+export function appTest(prefix: string) {
+  return (name: string, fn: (app: TestApp) => Promise<void>, env?: Record<string, string>) =>
+    Deno.test(`${prefix}: ${name}`, async () => {
+      const app = await createTestApp({ env });
+      try {
+        await fn(app);
+      } finally {
+        await app.close();
+      }
+    });
+}
+
+/** An API answer: status, parsed JSON (null for 204) and the cookie set, if any. */
+export interface ApiAnswer {
+  status: number;
+  // deno-lint-ignore no-explicit-any
+  json: any;
+  setCookie: string | null;
+  cookie?: string;
+}
+
+/** Calls the API as the browser does (same origin, JSON), as the owner of `cookie`. */
+export async function callApi(
+  app: TestApp,
+  method: string,
+  path: string,
+  options: { body?: unknown; cookie?: string } = {},
+): Promise<ApiAnswer> {
+  const response = await app.request(
+    path,
+    options.body === undefined
+      ? { method, headers: { origin: "http://localhost", ...cookieHeader(options.cookie) } }
+      : jsonInit(method, options.body, { cookie: options.cookie, origin: "http://localhost" }),
+  );
+  const setCookie = response.headers.get("set-cookie");
+  const json = response.status === 204 ? null : await response.json();
+  return { status: response.status, json, setCookie, cookie: setCookie?.split(";")[0] };
+}
+
+function cookieHeader(cookie?: string): Record<string, string> {
+  return cookie ? { cookie } : {};
+}

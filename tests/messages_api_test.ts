@@ -1,6 +1,7 @@
 // API tests of the messages endpoints through app.request(): every rule of the contract.
 import assert from "node:assert/strict";
 import {
+  appTest,
   createTestApp,
   type Guest,
   jsonInit,
@@ -12,21 +13,7 @@ import {
 const ORIGIN = "http://localhost";
 const MESSAGES = "/api/rooms/general/messages";
 
-/** Runs `fn` with a fresh app and closes it afterwards. */
-function apiTest(
-  name: string,
-  fn: (app: TestApp) => Promise<void>,
-  env?: Record<string, string>,
-) {
-  Deno.test(`api: ${name}`, async () => {
-    const app = await createTestApp({ env });
-    try {
-      await fn(app);
-    } finally {
-      await app.close();
-    }
-  });
-}
+const apiTest = appTest("api");
 
 async function expectError(response: Response, status: number, code?: string) {
   const body = await response.json();

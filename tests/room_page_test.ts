@@ -1,19 +1,10 @@
 // The room page and the member endpoints: first visit, server-rendered history, escaping, names.
 import assert from "node:assert/strict";
-import { createTestApp, jsonInit, newGuest, postMessage, type TestApp } from "./helpers.ts";
+import { appTest, createTestApp, jsonInit, newGuest, postMessage } from "./helpers.ts";
 
 const ORIGIN = "http://localhost";
 
-function pageTest(name: string, fn: (app: TestApp) => Promise<void>) {
-  Deno.test(`page: ${name}`, async () => {
-    const app = await createTestApp();
-    try {
-      await fn(app);
-    } finally {
-      await app.close();
-    }
-  });
-}
+const pageTest = appTest("page");
 
 /** The `<li class="message …">` elements of a page, with their classes and text. */
 function messagesIn(html: string) {

@@ -1,39 +1,12 @@
 // Rooms through the API: creating, joining, private rooms, direct messages, unread counts — and
 // every access rule, including the ones that must say no.
 import assert from "node:assert/strict";
-import {
-  createTestApp,
-  type Guest,
-  jsonInit,
-  newGuest,
-  postMessage,
-  type TestApp,
-} from "./helpers.ts";
+import { appTest, callApi, type Guest, newGuest, postMessage, type TestApp } from "./helpers.ts";
 
-const ORIGIN = "http://localhost";
+const roomTest = appTest("rooms");
 
-function roomTest(name: string, fn: (app: TestApp) => Promise<void>) {
-  Deno.test(`rooms: ${name}`, async () => {
-    const app = await createTestApp();
-    try {
-      await fn(app);
-    } finally {
-      await app.close();
-    }
-  });
-}
-
-async function call(app: TestApp, guest: Guest, method: string, path: string, body?: unknown) {
-  const response = await app.request(
-    path,
-    body === undefined
-      ? { method, headers: { cookie: guest.cookie, origin: ORIGIN } }
-      : jsonInit(method, body, { cookie: guest.cookie, origin: ORIGIN }),
-  );
-  return {
-    status: response.status,
-    json: response.status === 204 ? null : await response.json(),
-  };
+function call(app: TestApp, guest: Guest, method: string, path: string, body?: unknown) {
+  return callApi(app, method, path, { body, cookie: guest.cookie });
 }
 
 /** Every way to reach a room's content; each must answer 404 for an outsider. */
