@@ -47,6 +47,7 @@ const envSchema = z.object({
   PARLEY_GUESTS: z.enum(["on", "off"]).default("on"),
   PARLEY_REGISTRATION: z.enum(["open", "invite"]).default("open"),
   PARLEY_SESSION_IDLE_DAYS: positive.default(30),
+  PARLEY_NEW_GUESTS_PER_MINUTE: positive.default(60),
   PARLEY_TRUST_PROXY: z.enum(["0", "1", "true", "false"]).default("0"),
   PARLEY_POLL_WAIT: positive.max(DEFAULT_LIMITS.maxWaitSeconds).default(
     DEFAULT_LIMITS.pollWaitSeconds,
@@ -89,6 +90,7 @@ export function loadConfig(
       guests: e.PARLEY_GUESTS === "on",
       registration: e.PARLEY_REGISTRATION,
       inviteTtlMs: 7 * 24 * 3600 * 1000,
+      newGuestsPerMinute: e.PARLEY_NEW_GUESTS_PER_MINUTE,
     },
     sessionIdleMs: e.PARLEY_SESSION_IDLE_DAYS * 24 * 3600 * 1000,
     trustProxy: e.PARLEY_TRUST_PROXY === "1" || e.PARLEY_TRUST_PROXY === "true",

@@ -14,6 +14,8 @@ export interface AccountPolicy {
   guests: boolean;
   /** How long an invitation stays valid, in ms. */
   inviteTtlMs: number;
+  /** New guests one address may start per minute. */
+  newGuestsPerMinute: number;
 }
 
 const USERNAME = /^[A-Za-z0-9_-]{3,32}$/;
@@ -49,6 +51,7 @@ export function createAccounts(
   const { store, secret, policy } = options;
   const byUsername = new RateLimiter({ limit: 10, windowMs: 10 * 60_000 });
   const byAddress = new RateLimiter({ limit: 30, windowMs: 10 * 60_000 });
+  const guestsByAddress = new RateLimiter({ limit: policy.newGuestsPerMinute, windowMs: 60_000 });
   // Checked against when the username is unknown, so both cases take as long.
   const decoy = hashPassword(crypto.randomUUID());
 
@@ -162,5 +165,18 @@ export function createAccounts(
     return { token, expiresAt: new Date(expiresAt).toISOString() };
   }
 
-  return { policy, register, login, changePassword, invite };
+  /** Lets a new guest in from `address`, or refuses (429) past the limit per minute (bots). */
+  function admitGuest(address: string): void {
+    const wait = guestsByAddress.take(address);
+    if (wait > 0) {
+      throw new ChatError(
+        429,
+        "rate_limited",
+        "Too many new visitors from your address; try again in a minute.",
+        { retryAfter: Math.ceil(wait / 1000) },
+      );
+    }
+  }
+
+  return { policy, register, login, changePassword, invite, admitGuest };
 }

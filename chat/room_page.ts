@@ -4,6 +4,7 @@ import type { RouteContext } from "../runtime/mod.ts";
 import type { AppState } from "./app_state.ts";
 import { ChatError } from "./chat_error.ts";
 import { startGuestSession } from "./sessions.ts";
+import { clientAddress } from "./client_address.ts";
 import type { RoomList } from "./rooms.ts";
 import { roomSigil } from "./room_sigil.ts";
 
@@ -45,6 +46,7 @@ export async function renderRoomPage(
     return ctx.hono.redirect(`/login?next=${encodeURIComponent(ctx.url.pathname)}`, 303);
   }
   if (!ctx.state.member) {
+    ctx.state.accounts.admitGuest(clientAddress(ctx.hono, config.trustProxy));
     const session = await startGuestSession(ctx.hono, {
       store: chat.store,
       secret: ctx.state.secret,

@@ -194,3 +194,19 @@ pageTest("static files and bundles are served with the right caching", async (ap
   assert.equal(script.headers.get("cache-control"), "public, max-age=31536000, immutable");
   await script.body?.cancel();
 });
+
+pageTest("new guests are limited per address (bots cannot fill the members table)", async (app) => {
+  const visit = (address: string) => app.request("/", { headers: { "x-forwarded-for": address } });
+  for (let i = 0; i < 5; i++) {
+    const response = await visit("203.0.113.9");
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+  }
+  const refused = await visit("203.0.113.9");
+  assert.equal(refused.status, 429);
+  assert.equal(refused.headers.get("set-cookie"), null);
+  assert.match(await refused.text(), /Too many new visitors/);
+  const other = await visit("198.51.100.3");
+  assert.equal(other.status, 200);
+  await other.body?.cancel();
+}, { PARLEY_TRUST_PROXY: "1", PARLEY_NEW_GUESTS_PER_MINUTE: "5" });
