@@ -1,375 +1,791 @@
-// `deno task bench`: starts Parley and drives it over HTTP on 127.0.0.1: delivery, throughput, pages.
+// Load benchmark: starts Parley (and a hello-world baseline) as child processes and measures them.
 import { parseArgs } from "node:util";
-import { SqliteStore } from "../db/sqlite_store.ts";
-import { PostgresStore } from "../db/postgres_store.ts";
-import { type Child, closedLoop, freePort, percentile, rssMb, startChild } from "./load.ts";
+import {
+  CpuMeter,
+  type CpuUse,
+  formatCpu,
+  type TcpCounters,
+  tcpCounters,
+  tcpDelta,
+} from "./cpu.ts";
+import { type DeliveryResult, runDelivery } from "./delivery.ts";
+import { fillPostgresHistory, fillSqliteHistory } from "./history.ts";
+import {
+  closedLoop,
+  latestId,
+  MESSAGES_PATH,
+  newGuest,
+  newGuests,
+  postHeaders,
+  sequentialLatency,
+  type ThroughputResult,
+} from "./http.ts";
+import { type CpuProfile, Profiler, summarizeProfile } from "./profile.ts";
+import { formatTable, formatTargets, type TargetCheck, verdict } from "./report.ts";
+import {
+  freePort,
+  rssMb,
+  RssSampler,
+  type ServerProcess,
+  ServerStartError,
+  startServer,
+  stopAllServers,
+} from "./servers.ts";
+import { int, percentiles, round } from "./stats.ts";
 
-const { values: flags } = parseArgs({
-  args: Deno.args,
-  options: {
-    clients: { type: "string", default: "200" },
-    rate: { type: "string", default: "20" },
-    seconds: { type: "string", default: "10" },
-    history: { type: "string", default: "0" },
-    db: { type: "string", default: "sqlite" },
-    instances: { type: "string", default: "1" },
-    concurrency: { type: "string", default: "32" },
-  },
-});
-const clients = Number(flags.clients);
-const rate = Number(flags.rate);
-const seconds = Number(flags.seconds);
-const history = Number(flags.history);
-const db = flags.db === "postgres" ? "postgres" : "sqlite";
-const instances = Math.max(1, Number(flags.instances));
-const concurrency = Number(flags.concurrency);
-const databaseUrl = Deno.env.get("DATABASE_URL");
-if (db === "postgres" && !databaseUrl) {
-  console.error("--db postgres needs DATABASE_URL (a database the benchmark may empty)");
-  Deno.exit(2);
+const USAGE = `Usage: deno task bench [options]
+
+  --clients N        readers running the island's long-poll loop (default 200)
+  --rate R           messages per second, all posters together (default 20)
+  --seconds S        how long to post (default 10)
+  --history N        messages stored before the run (default 0)
+  --db D             sqlite (default) or postgres (uses DATABASE_URL)
+  --instances N      app processes sharing the database: 1, or 2 with postgres (default 1)
+  --posters N        members posting during the delivery phase (default 4)
+  --concurrency N    requests in flight in the throughput phases (default 32)
+  --phase-seconds S  measured duration of each throughput phase (default 3)
+  --page-requests N  room page requests for the page latency (default 200)
+  --drain-ms MS      reading time after the last post (default 2000)
+  --profile DIR      CPU-profile the (first) server in each phase into DIR (slows it down)
+  --server-flags=F   extra deno flags for the app servers, e.g. --server-flags=--v8-flags=--jitless
+  --no-floor         skip the delivery floor: the same delivery phase against an in-memory
+                     server (bench/ideal_server.ts), which shows what the load generator allows
+  --raw-readers      readers send the same HTTP/1.1 requests over their own sockets instead of
+                     fetch, which costs this process ~100 µs per poll at 2,000 connections
+  --anonymous-readers  readers poll without their session cookie (a browser always sends it;
+                     this shows what the session lookup costs the long polls)
+`;
+
+/** The benchmark's options. */
+interface Options {
+  clients: number;
+  rate: number;
+  seconds: number;
+  history: number;
+  db: "sqlite" | "postgres";
+  instances: number;
+  posters: number;
+  concurrency: number;
+  phaseSeconds: number;
+  pageRequests: number;
+  drainMs: number;
+  profileDir?: string;
+  serverFlags: string[];
+  anonymousReaders: boolean;
+  floor: boolean;
+  rawReaders: boolean;
 }
-if (db === "sqlite" && instances > 1) {
-  console.error("--instances above 1 needs --db postgres (SQLite is one process's file)");
-  Deno.exit(2);
+
+const POLL_WAIT = 25;
+const ROOT = new URL("..", import.meta.url).pathname;
+const TARGET = { clients: 2000, rate: 20, seconds: 20, history: 1_000_000 };
+
+function log(line: string): void {
+  console.error(line);
 }
 
-const root = new URL("..", import.meta.url).pathname;
-const tmp = await Deno.makeTempDir({ prefix: "parley-bench-" });
-const sqlitePath = `${tmp}/parley.db`;
-const children: Child[] = [];
-const ROOM = "/api/rooms/general/messages";
-
-function log(text: string) {
-  console.error(text);
-}
-
-async function ok(url: string): Promise<boolean> {
-  const response = await fetch(url);
-  await response.body?.cancel();
-  return response.ok;
-}
-
-/** Fills the store with `count` old messages, fast, before the server starts. */
-async function fillHistory(count: number) {
-  if (db === "sqlite") {
-    const store = new SqliteStore(sqlitePath);
-    const member = await store.createMember("History");
-    const insert = store.db.prepare(
-      `INSERT INTO messages (room_id, author_id, body, client_id, created_at)
-       VALUES (1, ?, ?, ?, ?)`,
-    );
-    const start = Date.now() - count * 1000;
-    store.db.exec("BEGIN");
-    for (let i = 0; i < count; i++) {
-      insert.run(member.id, `old message ${i} with a little text in it`, `h${i}`, start + i * 1000);
+function parseOptions(args: string[]): Options {
+  const { values } = parseArgs({
+    args,
+    options: {
+      clients: { type: "string", default: "200" },
+      rate: { type: "string", default: "20" },
+      seconds: { type: "string", default: "10" },
+      history: { type: "string", default: "0" },
+      db: { type: "string", default: "sqlite" },
+      instances: { type: "string", default: "1" },
+      posters: { type: "string", default: "4" },
+      concurrency: { type: "string", default: "32" },
+      "phase-seconds": { type: "string", default: "3" },
+      "page-requests": { type: "string", default: "200" },
+      "drain-ms": { type: "string", default: "2000" },
+      profile: { type: "string" },
+      "server-flags": { type: "string", default: "" },
+      "anonymous-readers": { type: "boolean", default: false },
+      "no-floor": { type: "boolean", default: false },
+      "raw-readers": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const number = (name: string, value: string, min: number, max: number) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      throw new Error(`--${name} must be a number from ${min} to ${max} (got "${value}")`);
     }
-    store.db.exec("COMMIT");
-    await store.close();
-  } else {
-    const store = await PostgresStore.open(databaseUrl!);
-    await store.sql`TRUNCATE messages, sessions, members RESTART IDENTITY CASCADE`;
-    if (count > 0) {
-      const member = await store.createMember("History");
-      await store.sql`
-        INSERT INTO messages (room_id, author_id, body, client_id, created_at)
-        SELECT r.id, ${member.id}, 'old message ' || g || ' with a little text in it', 'h' || g,
-               ${Date.now() - count * 1000} + g * 1000
-        FROM generate_series(1, ${count}) AS g, rooms r WHERE r.slug = 'general'`;
-      await store.sql`ANALYZE messages`;
-    }
-    await store.close();
+    return n;
+  };
+  const db = values.db;
+  if (db !== "sqlite" && db !== "postgres") throw new Error(`--db must be sqlite or postgres`);
+  const options: Options = {
+    clients: Math.round(number("clients", values.clients, 1, 20_000)),
+    rate: number("rate", values.rate, 0.1, 10_000),
+    seconds: number("seconds", values.seconds, 0.1, 600),
+    history: Math.round(number("history", values.history, 0, 100_000_000)),
+    db,
+    instances: Math.round(number("instances", values.instances, 1, 2)),
+    posters: Math.round(number("posters", values.posters, 1, 1000)),
+    concurrency: Math.round(number("concurrency", values.concurrency, 1, 1000)),
+    phaseSeconds: number("phase-seconds", values["phase-seconds"], 0.5, 120),
+    pageRequests: Math.round(number("page-requests", values["page-requests"], 1, 100_000)),
+    drainMs: number("drain-ms", values["drain-ms"], 0, 60_000),
+    profileDir: values.profile,
+    serverFlags: values["server-flags"].split(/\s+/).filter(Boolean),
+    anonymousReaders: values["anonymous-readers"],
+    floor: !values["no-floor"],
+    rawReaders: values["raw-readers"],
+  };
+  if (options.instances > 1 && db !== "postgres") {
+    throw new Error("--instances 2 needs --db postgres (SQLite is one process's file)");
+  }
+  if (db === "postgres" && !Deno.env.get("DATABASE_URL")) {
+    throw new Error("--db postgres needs DATABASE_URL in the environment");
+  }
+  if (options.clients * options.rate * options.seconds > 50_000_000) {
+    throw new Error("clients × rate × seconds is above 50,000,000 deliveries; use a smaller run");
+  }
+  return options;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "?";
   }
 }
 
-async function startParley(): Promise<string[]> {
-  const bases: string[] = [];
-  for (let i = 0; i < instances; i++) {
+/** Per phase: the CPU it used and, when profiling, the summary of the first server's profile. */
+interface PhaseRecords {
+  cpu: Record<string, CpuUse>;
+  /** Growth of the kernel's TCP drop counters during each phase (whole machine). */
+  tcp: Record<string, TcpCounters>;
+  profiles: string[];
+  /** The profiler of the phase running now, if profiling. */
+  profiler?: Profiler;
+  /** V8 heap readings taken while profiling, by moment. */
+  heap: Record<string, { usedMb: number; totalMb: number }>;
+}
+
+/** Runs one phase: measures CPU use and profiles the first server when profiling is on. */
+async function phase<T>(
+  name: string,
+  servers: ServerProcess[],
+  options: Options,
+  records: PhaseRecords,
+  work: () => Promise<T>,
+): Promise<T> {
+  const meter = new CpuMeter(servers.map((s) => s.pid));
+  const tcp = tcpCounters();
+  try {
+    return await profiled(name, servers[0], options, work, records);
+  } finally {
+    records.cpu[name] = meter.stop();
+    records.tcp[name] = tcpDelta(tcp, tcpCounters());
+  }
+}
+
+/** Profiles `work` on `server` when it has an inspector; prints and saves the profile. */
+async function profiled<T>(
+  phase: string,
+  server: ServerProcess,
+  options: Options,
+  work: () => Promise<T>,
+  records: PhaseRecords,
+): Promise<T> {
+  if (!options.profileDir || !server.inspectPort) return await work();
+  const summaries = records.profiles;
+  const profiler = await Profiler.connect(server.inspectPort);
+  records.profiler = profiler;
+  await profiler.start();
+  let profile: CpuProfile | undefined;
+  try {
+    return await work();
+  } finally {
+    records.heap[`${phase} end`] = await profiler.heapUsage();
+    profile = await profiler.stop();
+    records.profiler = undefined;
+    profiler.close();
+    const file = `${options.profileDir}/${phase}.cpuprofile`;
+    await Deno.writeTextFile(file, JSON.stringify(profile));
+    summaries.push(`CPU profile of ${server.name} during "${phase}" (${file}):`);
+    summaries.push(...summarizeProfile(profile, "file://" + ROOT));
+    summaries.push("");
+  }
+}
+
+async function startParley(options: Options, dataDir: string): Promise<ServerProcess[]> {
+  const servers: ServerProcess[] = [];
+  for (let i = 0; i < options.instances; i++) {
     const port = freePort();
-    const env: Record<string, string> = {
-      PORT: String(port),
-      HOSTNAME: "127.0.0.1",
-      PARLEY_SECRET: "bench-secret-0123456789abcdef",
-      PARLEY_BURST_MESSAGES: "100000000",
-      PARLEY_BUILD_DIR: "_no_prebuilt_bundle_",
-    };
-    if (db === "sqlite") env.SQLITE_PATH = sqlitePath;
-    else env.DATABASE_URL = databaseUrl!;
-    const base = `http://127.0.0.1:${port}`;
-    children.push(
-      await startChild({
-        script: `${root}main.ts`,
-        env,
-        ready: () => ok(`${base}/api/openapi.json`),
+    const started = performance.now();
+    servers.push(
+      await startServer({
+        name: `parley #${i + 1} (${options.db})`,
+        script: "main.ts",
+        cwd: ROOT,
+        port,
+        readyPath: `${MESSAGES_PATH}?limit=1`,
+        inspectPort: options.profileDir && i === 0 ? freePort() : undefined,
+        flags: options.serverFlags,
+        env: {
+          PORT: String(port),
+          HOSTNAME: "127.0.0.1",
+          SQLITE_PATH: `${dataDir}/parley.db`,
+          // Empty removes a DATABASE_URL from the environment: SQLite runs stay on SQLite.
+          DATABASE_URL: options.db === "postgres" ? Deno.env.get("DATABASE_URL")! : "",
+          // Every guest comes from 127.0.0.1: lift the per-member and per-address limits.
+          PARLEY_BURST_MESSAGES: "1000000",
+          PARLEY_NEW_GUESTS_PER_MINUTE: "1000000",
+          PARLEY_GUESTS: "on",
+          PARLEY_DEV: "0",
+        },
       }),
     );
-    bases.push(base);
+    log(
+      `  ${servers[i].name} answering on ${servers[i].origin} (pid ${servers[i].pid}, ` +
+        `${Math.round(performance.now() - started)} ms)`,
+    );
   }
-  return bases;
+  return servers;
 }
 
-async function guest(base: string): Promise<string> {
-  const response = await fetch(`${base}/`);
-  await response.body?.cancel();
-  return response.headers.get("set-cookie")!.split(";")[0];
-}
-
-async function latestId(base: string): Promise<number> {
-  const { messages } = await (await fetch(`${base}${ROOM}?limit=1`)).json();
-  return messages.at(-1)?.id ?? 0;
-}
-
-function post(base: string, cookie: string, body: string) {
-  return fetch(`${base}${ROOM}`, {
-    method: "POST",
-    headers: { cookie, "content-type": "application/json" },
-    body: JSON.stringify({ body, clientId: crypto.randomUUID() }),
-  });
-}
-
-async function measureHello(): Promise<number> {
+async function helloBaseline(
+  options: Options,
+  records: PhaseRecords,
+): Promise<ThroughputResult> {
   const port = freePort();
-  const hello = await startChild({
-    script: `${root}bench/hello_server.ts`,
-    args: [String(port)],
-    ready: () => ok(`http://127.0.0.1:${port}/`),
+  const hello = await startServer({
+    name: "hello world",
+    script: "bench/hello.ts",
+    cwd: ROOT,
+    port,
+    readyPath: "/",
+    env: { PORT: String(port), HOSTNAME: "127.0.0.1" },
   });
   try {
-    return await closedLoop({
-      concurrency,
-      seconds: 3,
-      request: async () => {
-        const response = await fetch(`http://127.0.0.1:${port}/`);
-        await response.arrayBuffer();
-        return response.ok;
-      },
-    });
+    return await phase("hello", [hello], options, records, () =>
+      closedLoop({
+        concurrency: options.concurrency,
+        seconds: options.phaseSeconds,
+        request: async (_worker, _index, client) => {
+          const response = await fetch(hello.origin + "/", { client });
+          await response.arrayBuffer();
+          return response.status === 200;
+        },
+      }));
   } finally {
     await hello.stop();
   }
 }
 
-/** Readers run the island's loop; posters send `rate` messages/s; latency per (message, reader). */
-async function measureDelivery(bases: string[]) {
-  const cookies = await Promise.all(
-    Array.from({ length: 8 }, (_, i) => guest(bases[i % bases.length])),
-  );
-  const start = await latestId(bases[0]);
-  const expectedPerReader = Math.round(rate * seconds);
-  const seen = new Uint8Array(clients * expectedPerReader);
-  const latencies: number[] = [];
-  let duplicates = 0;
-  let delivered = 0;
-  let errors = 0;
-  const stop = new AbortController();
-
-  async function reader(index: number) {
-    const base = bases[index % bases.length];
-    let cursor = start;
-    while (!stop.signal.aborted) {
-      try {
-        const response = await fetch(`${base}${ROOM}?after=${cursor}&wait=25`, {
-          signal: stop.signal,
-        });
-        const { messages } = await response.json() as { messages: { id: number; body: string }[] };
-        const now = performance.now();
-        for (const message of messages) {
-          const [, seq, sentAt] = message.body.split(":");
-          const slot = index * expectedPerReader + Number(seq);
-          if (seen[slot]) duplicates++;
-          else {
-            seen[slot] = 1;
-            delivered++;
-            latencies.push(now - Number(sentAt));
-          }
-        }
-        if (messages.length) cursor = messages.at(-1)!.id;
-      } catch {
-        if (!stop.signal.aborted) {
-          errors++;
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
-      }
-    }
+/** The delivery phase against the in-memory server: the load generator's own latency. */
+async function deliveryFloor(
+  options: Options,
+  records: PhaseRecords,
+  runId: string,
+): Promise<DeliveryResult> {
+  const port = freePort();
+  const ideal = await startServer({
+    name: "in-memory messages API",
+    script: "bench/ideal_server.ts",
+    cwd: ROOT,
+    port,
+    readyPath: `${MESSAGES_PATH}?limit=1`,
+    env: { PORT: String(port), HOSTNAME: "127.0.0.1" },
+  });
+  try {
+    const guests = await newGuests([ideal.origin], options.posters + options.clients);
+    return await phase("floor", [ideal], options, records, () =>
+      runDelivery({
+        readers: guests.slice(options.posters),
+        posters: guests.slice(0, options.posters),
+        rate: options.rate,
+        seconds: options.seconds,
+        afterId: 0,
+        pollWait: POLL_WAIT,
+        drainMs: options.drainMs,
+        runId: `${runId}-floor`,
+        log,
+        rawReaders: options.rawReaders,
+      }));
+  } finally {
+    await ideal.stop();
   }
+}
 
-  const readers = Array.from({ length: clients }, (_, i) => reader(i));
-  // Long polls are not answered until a message arrives: give them time to reach the server.
-  await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 500 + clients)));
+async function main(options: Options): Promise<void> {
+  const runId = crypto.randomUUID().slice(0, 8);
+  const dataDir = await Deno.makeTempDir({ prefix: "parley-bench-" });
+  if (options.profileDir) await Deno.mkdir(options.profileDir, { recursive: true });
+  const records: PhaseRecords = { cpu: {}, tcp: {}, profiles: [], heap: {} };
+  const loadBefore = loadAverage();
+  log(
+    `Parley benchmark ${runId}: ${options.db}, ${options.instances} instance(s), ` +
+      `${options.clients} clients, ${options.rate} msg/s for ${options.seconds} s, ` +
+      `history ${int(options.history)} (load average ${loadBefore})`,
+  );
+  if (options.profileDir) log("  profiling is on: the figures of this run are slowed down");
 
-  let peakRss = 0;
-  const sampler = setInterval(() => {
-    const rss = children.reduce((sum, child) => sum + rssMb(child.pid), 0);
-    peakRss = Math.max(peakRss, rss);
-  }, 250);
-  let posted = 0;
-  let postFailures = 0;
-  const sends: Promise<void>[] = [];
-  const began = performance.now();
-  for (let seq = 0; seq < expectedPerReader; seq++) {
-    const due = began + (seq * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const base = bases[seq % bases.length];
-    sends.push(
-      post(base, cookies[seq % cookies.length], `bench:${seq}:${performance.now()}`).then(
-        async (response) => {
-          await response.body?.cancel();
-          if (response.status === 201) posted++;
-          else postFailures++;
+  let cleanedUp = false;
+  const cleanUp = async () => {
+    if (cleanedUp) return;
+    cleanedUp = true;
+    await stopAllServers();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  };
+  const onSignal = () => {
+    log("Interrupted: stopping the servers.");
+    cleanUp().finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+
+  try {
+    log("Hello-world baseline…");
+    const hello = await helloBaseline(options, records);
+    log(`  ${int(hello.rps)} req/s`);
+
+    let floor: DeliveryResult | undefined;
+    if (options.floor) {
+      log(`Delivery floor: ${options.clients} readers against an in-memory server…`);
+      floor = await deliveryFloor(options, records, runId);
+      log(`  p99 ${percentiles(floor.latency).p99} ms`);
+    }
+
+    let historyMs = 0;
+    if (options.history > 0) log(`Storing ${int(options.history)} messages of history…`);
+    if (options.db === "sqlite") {
+      historyMs = await fillSqliteHistory(`${dataDir}/parley.db`, options.history);
+    } else if (options.history > 0) {
+      historyMs = await fillPostgresHistory(Deno.env.get("DATABASE_URL")!, options.history);
+    }
+    if (options.history > 0) log(`  done in ${int(historyMs)} ms`);
+
+    log("Starting Parley…");
+    const servers = await startParley(options, dataDir);
+    const origins = servers.map((s) => s.origin);
+    const first = servers[0];
+    const rssIdle = servers.map((s) => rssMb(s.pid));
+
+    const guestCount = options.posters + options.concurrency + options.clients;
+    log(`Opening the room page for ${int(guestCount)} guests (sessions)…`);
+    const started = performance.now();
+    const guests = await newGuests(origins, guestCount);
+    const posters = guests.slice(0, options.posters);
+    const workers = guests.slice(options.posters, options.posters + options.concurrency);
+    const readers = guests.slice(options.posters + options.concurrency)
+      .map((guest) => options.anonymousReaders ? { ...guest, cookie: "" } : guest);
+    log(`  done in ${int(performance.now() - started)} ms`);
+
+    log(`Room page latency (${options.pageRequests} × GET / with a cookie)…`);
+    const pageGuest = await newGuest(first.origin);
+    const page = await phase(
+      "page",
+      servers,
+      options,
+      records,
+      () =>
+        sequentialLatency(options.pageRequests, 10, async (client) => {
+          const response = await fetch(first.origin + "/", {
+            headers: { accept: "text/html", cookie: pageGuest.cookie },
+            client,
+            signal: AbortSignal.timeout(30_000),
+          });
+          await response.arrayBuffer();
+          return response.status === 200;
+        }),
+    );
+    const pageMs = percentiles(page.ms);
+    log(`  p50 ${pageMs.p50} ms`);
+
+    log("Empty-poll throughput (GET ?after=<latest>, no wait)…");
+    const latest = await latestId(pageGuest);
+    const check = await fetch(`${first.origin}${MESSAGES_PATH}?after=${latest}`, {
+      headers: { accept: "application/json", cookie: workers[0].cookie },
+    });
+    const checkBody = await check.text();
+    if (check.status !== 200 || checkBody !== '{"messages":[]}') {
+      throw new Error(`An empty poll answered ${check.status} ${checkBody.slice(0, 200)}`);
+    }
+    const emptyPoll = await phase("empty-poll", servers, options, records, () =>
+      closedLoop({
+        concurrency: options.concurrency,
+        seconds: options.phaseSeconds,
+        request: async (worker, _index, client) => {
+          const guest = workers[worker % workers.length];
+          const response = await fetch(`${guest.origin}${MESSAGES_PATH}?after=${latest}`, {
+            headers: { accept: "application/json", cookie: guest.cookie },
+            client,
+            signal: AbortSignal.timeout(30_000),
+          });
+          await response.arrayBuffer();
+          return response.status === 200;
         },
-        () => void postFailures++,
-      ),
+      }));
+    log(`  ${int(emptyPoll.rps)} req/s`);
+
+    log(`Delivery: ${options.clients} readers, ${options.posters} posters…`);
+    const sampler = new RssSampler(servers.map((s) => s.pid));
+    let rssConnected: number[] = [];
+    const delivery = await phase("delivery", servers, options, records, () =>
+      runDelivery({
+        readers,
+        posters,
+        rate: options.rate,
+        seconds: options.seconds,
+        afterId: latest,
+        pollWait: POLL_WAIT,
+        drainMs: options.drainMs,
+        runId,
+        log,
+        rawReaders: options.rawReaders,
+        onConnected: async () => {
+          rssConnected = servers.map((s) => rssMb(s.pid));
+          const heap = await records.profiler?.heapUsage();
+          if (heap) records.heap["all readers connected"] = heap;
+        },
+      }));
+    const rssPeaks = sampler.stop();
+    const latency = percentiles(delivery.latency);
+    const postLatency = percentiles(delivery.postMs);
+    const pollMs = percentiles(delivery.pollMs);
+    log(
+      `  ${int(delivery.delivered)}/${int(delivery.expected)} delivered, p99 ${latency.p99} ms`,
+    );
+    await sleep(1000); // let the servers close the readers' connections
+
+    log("POST throughput…");
+    const posts = await phase("post", servers, options, records, () =>
+      closedLoop({
+        concurrency: options.concurrency,
+        seconds: options.phaseSeconds,
+        request: async (worker, index, client) => {
+          const guest = workers[worker % workers.length];
+          const response = await fetch(guest.origin + MESSAGES_PATH, {
+            method: "POST",
+            headers: postHeaders(guest),
+            body: JSON.stringify({
+              body: `throughput ${worker} ${index}`,
+              clientId: `t-${runId}-${worker}-${index}`,
+            }),
+            client,
+            signal: AbortSignal.timeout(30_000),
+          });
+          await response.arrayBuffer();
+          return response.status === 201;
+        },
+      }));
+    log(`  ${int(posts.rps)} req/s`);
+
+    await cleanUp();
+    report({
+      options,
+      hello,
+      emptyPoll,
+      posts,
+      pageMs,
+      pageFailed: page.failed,
+      delivery,
+      latency,
+      postLatency,
+      pollMs,
+      floor,
+      rssIdle,
+      rssConnected,
+      rssPeaks,
+      historyMs,
+      loadBefore,
+      loadAfter: loadAverage(),
+      records,
+    });
+  } finally {
+    await cleanUp();
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}
+
+interface Figures {
+  options: Options;
+  hello: ThroughputResult;
+  emptyPoll: ThroughputResult;
+  posts: ThroughputResult;
+  pageMs: ReturnType<typeof percentiles>;
+  pageFailed: number;
+  delivery: Awaited<ReturnType<typeof runDelivery>>;
+  latency: ReturnType<typeof percentiles>;
+  postLatency: ReturnType<typeof percentiles>;
+  pollMs: ReturnType<typeof percentiles>;
+  floor?: DeliveryResult;
+  rssIdle: number[];
+  rssConnected: number[];
+  rssPeaks: number[];
+  historyMs: number;
+  loadBefore: string;
+  loadAfter: string;
+  records: PhaseRecords;
+}
+
+function report(f: Figures): void {
+  const { options: o, delivery: d } = f;
+  const ratio = (rps: number) => f.hello.rps > 0 ? rps / f.hello.rps : 0;
+  const pct = (rps: number) => `${Math.round(100 * ratio(rps))} % of hello`;
+  const rssMax = Math.max(...f.rssPeaks);
+  const rssTotal = f.rssPeaks.reduce((a, b) => a + b, 0);
+  const belowScale = o.clients < TARGET.clients || o.rate < TARGET.rate ||
+    o.seconds < TARGET.seconds;
+  const scaleNote = belowScale
+    ? `run is smaller than the target's ${int(TARGET.clients)} clients × ${TARGET.rate}/s × ` +
+      `${TARGET.seconds} s`
+    : undefined;
+
+  const floor = f.floor ? percentiles(f.floor.latency) : undefined;
+  const floorNote = floor && floor.p99 >= 100
+    ? `the load generator alone (floor) has p99 ${floor.p99} ms`
+    : undefined;
+  const notes = (...parts: (string | undefined)[]) => parts.filter(Boolean).join("; ") || undefined;
+
+  const checks: TargetCheck[] = [
+    {
+      key: "delivery_loss",
+      name: "delivery: lost, duplicates",
+      figure: `${int(d.lost)} lost, ${int(d.duplicates)} duplicates`,
+      target: "0 and 0",
+      pass: d.lost === 0 && d.duplicates === 0 && d.expected > 0,
+      note: scaleNote,
+    },
+    {
+      key: "delivery_p99",
+      name: "delivery p99",
+      figure: `${f.latency.p99} ms`,
+      target: "< 100 ms",
+      pass: f.latency.count > 0 && f.latency.p99 < 100,
+      note: notes(scaleNote, floorNote),
+    },
+    {
+      key: "empty_poll",
+      name: "empty_poll_rps",
+      figure: `${int(f.emptyPoll.rps)}/s (${pct(f.emptyPoll.rps)})`,
+      target: `≥ 40 % of hello (${int(0.4 * f.hello.rps)}/s)`,
+      pass: ratio(f.emptyPoll.rps) >= 0.4,
+    },
+    {
+      key: "post_rps",
+      name: "post_rps",
+      figure: `${int(f.posts.rps)}/s`,
+      target: "≥ 3,000/s on SQLite",
+      pass: o.db === "sqlite" ? f.posts.rps >= 3000 : null,
+      note: o.db === "sqlite" ? undefined : "the target is for SQLite",
+    },
+    {
+      key: "page_ms",
+      name: "page_ms_p50",
+      figure: `${f.pageMs.p50} ms`,
+      target: `< 15 ms with ${int(TARGET.history)} messages`,
+      pass: f.pageMs.p50 < 15,
+      note: o.history < TARGET.history ? `history is ${int(o.history)}` : undefined,
+    },
+    {
+      key: "rss",
+      name: "rss_mb (peak, largest process)",
+      figure: `${round(rssMax)} MB`,
+      target: `< 300 MB at ${int(TARGET.clients)} clients`,
+      pass: rssMax < 300,
+      note: o.clients < TARGET.clients ? `${int(o.clients)} clients` : undefined,
+    },
+  ];
+
+  const figures = formatTable([
+    ["figure", "value", "detail"],
+    ["hello_rps", int(f.hello.rps), `bare Deno.serve, concurrency ${o.concurrency}`],
+    [
+      "empty_poll_rps",
+      int(f.emptyPoll.rps),
+      `${pct(f.emptyPoll.rps)}; ${f.emptyPoll.failed} failed`,
+    ],
+    [
+      "post_rps",
+      int(f.posts.rps),
+      `${pct(f.posts.rps)}; 201s only, ${f.posts.failed} failed`,
+    ],
+    [
+      "page_ms",
+      `p50 ${f.pageMs.p50}`,
+      `p95 ${f.pageMs.p95}, max ${f.pageMs.max}; ${f.pageFailed} failed`,
+    ],
+    [
+      "delivery_ms",
+      `p50 ${f.latency.p50}`,
+      `p95 ${f.latency.p95}, p99 ${f.latency.p99}, max ${f.latency.max}`,
+    ],
+    ...(f.floor && floor
+      ? [[
+        "delivery floor",
+        `p50 ${floor.p50}`,
+        `p95 ${floor.p95}, p99 ${floor.p99}, max ${floor.max}; ` +
+        `${int(f.floor.delivered)}/${int(f.floor.expected)} delivered: same readers and ` +
+        `posters against an in-memory server (bench/ideal_server.ts)`,
+      ]]
+      : []),
+    [
+      "delivered",
+      `${int(d.delivered)}/${int(d.expected)}`,
+      `${int(d.lost)} lost (not received ${int(o.drainMs)} ms after the last post), ` +
+      `${int(d.duplicates)} duplicates, ` +
+      `${d.unacknowledgedDeliveries} of unacknowledged posts`,
+    ],
+    [
+      "posts (delivery phase)",
+      `${int(d.posted)}/${int(d.planned)}`,
+      `${d.postFailed} failed ${JSON.stringify(d.postFailures)}; ` +
+      `201 in p50 ${f.postLatency.p50} ms, p99 ${f.postLatency.p99} ms`,
+    ],
+    [
+      "long polls",
+      int(d.polls),
+      `${d.pollErrors} errors, ${d.earlyEmpty} empty within 1 s; warm-up reached all ` +
+      `readers in ${int(d.warmupMs)} ms` + (d.warmupMissing ? ` (${d.warmupMissing} missing)` : ""),
+    ],
+    [
+      "long poll answers",
+      `p50 ${f.pollMs.p50} ms`,
+      `p99 ${f.pollMs.p99} ms, max ${f.pollMs.max} ms (from sending a poll to its answer)`,
+    ],
+    [
+      "slowest messages",
+      d.slowestMessages.map((m) => `#${m.seq}`).join(" "),
+      d.slowestMessages.map((m) => `${m.lastReaderMs} ms (sent at +${m.sentAtMs} ms)`).join(", "),
+    ],
+    [
+      "rss_mb",
+      `${round(rssMax)}`,
+      `peak per process ${f.rssPeaks.map((r) => round(r)).join(", ")}; all readers ` +
+      `connected, before posting ${f.rssConnected.map((r) => round(r)).join(", ")}; ` +
+      `started ${f.rssIdle.map((r) => round(r)).join(", ")}`,
+    ],
+  ]);
+
+  const lines = [
+    "",
+    `Parley load benchmark: ${o.db}, ${o.instances} instance(s), ${int(o.clients)} clients, ` +
+    `${o.rate} msg/s for ${o.seconds} s, ${o.posters} posters, history ${int(o.history)}` +
+    (o.anonymousReaders ? ", readers without cookies" : "") +
+    (o.rawReaders ? ", readers on raw sockets" : ", readers on fetch") +
+    (o.serverFlags.length ? `, server flags ${o.serverFlags.join(" ")}` : "") +
+    (o.history ? ` (stored in ${int(f.historyMs)} ms)` : ""),
+    `Load average before ${f.loadBefore}, after ${f.loadAfter} on ` +
+    `${navigator.hardwareConcurrency} CPUs; other work on the machine makes figures noisy.`,
+    "",
+    figures,
+    "",
+    formatTargets(checks),
+    "",
+  ];
+  lines.push(
+    formatTable([
+      [
+        "phase",
+        `CPU used (${navigator.hardwareConcurrency} = the whole machine` +
+        (o.db === "postgres" ? "; others include PostgreSQL)" : ")"),
+        "SYNs dropped, accept queue full (whole machine)",
+      ],
+      ...Object.entries(f.records.cpu).map(([name, use]) => [
+        name,
+        formatCpu(use),
+        String(f.records.tcp[name]?.listenOverflows ?? "?"),
+      ]),
+    ]),
+    "",
+  );
+  if (f.records.profiles.length) lines.push(...f.records.profiles);
+  for (const [moment, heap] of Object.entries(f.records.heap)) {
+    lines.push(
+      `V8 heap of ${o.db} server #1, ${moment}: ${round(heap.usedMb)} MB used of ` +
+        `${round(heap.totalMb)} MB`,
     );
   }
-  await Promise.all(sends);
-  const expected = posted * clients;
-  const drainUntil = performance.now() + 5000;
-  while (delivered < expected && performance.now() < drainUntil) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  clearInterval(sampler);
-  stop.abort();
-  await Promise.all(readers);
-  latencies.sort((a, b) => a - b);
-  return {
-    expected,
-    delivered,
-    lost: expected - delivered,
-    duplicates,
-    postFailures,
-    readerErrors: errors,
+  console.log(lines.join("\n"));
+
+  const json = {
+    db: o.db,
+    instances: o.instances,
+    clients: o.clients,
+    rate: o.rate,
+    seconds: o.seconds,
+    history: o.history,
+    posters: o.posters,
+    planned: d.planned,
+    posted: d.posted,
+    post_failed: d.postFailed,
+    expected: d.expected,
+    delivered: d.delivered,
+    lost: d.lost,
+    duplicates: d.duplicates,
     delivery_ms: {
-      p50: round(percentile(latencies, 50)),
-      p95: round(percentile(latencies, 95)),
-      p99: round(percentile(latencies, 99)),
-      max: round(latencies.at(-1) ?? NaN),
+      p50: f.latency.p50,
+      p95: f.latency.p95,
+      p99: f.latency.p99,
+      max: f.latency.max,
     },
-    rss_mb: round(peakRss),
+    poll_errors: d.pollErrors,
+    floor_delivery_ms: floor
+      ? { p50: floor.p50, p95: floor.p95, p99: floor.p99, max: floor.max }
+      : null,
+    floor_lost: f.floor ? f.floor.lost : null,
+    post_rps: Math.round(f.posts.rps),
+    empty_poll_rps: Math.round(f.emptyPoll.rps),
+    hello_rps: Math.round(f.hello.rps),
+    post_vs_hello: round(ratio(f.posts.rps), 3),
+    empty_poll_vs_hello: round(ratio(f.emptyPoll.rps), 3),
+    page_ms_p50: f.pageMs.p50,
+    rss_mb: round(rssMax),
+    rss_mb_total: round(rssTotal),
+    rss_mb_connected: round(Math.max(...f.rssConnected, 0)),
+    concurrency: o.concurrency,
+    readers_transport: o.rawReaders ? "raw" : "fetch",
+    anonymous_readers: o.anonymousReaders,
+    server_flags: o.serverFlags.join(" "),
+    targets: Object.fromEntries(checks.map((c) => [c.key, verdict(c.pass)])),
+    load_average: { before: f.loadBefore, after: f.loadAfter },
+    syn_drops: Object.fromEntries(
+      Object.entries(f.records.tcp).map(([name, tcp]) => [name, tcp.listenOverflows]),
+    ),
+    cpu: Object.fromEntries(
+      Object.entries(f.records.cpu).map(([name, use]) => [name, {
+        client: round(use.client, 2),
+        server: round(use.servers, 2),
+        others: round(use.others, 2),
+      }]),
+    ),
   };
+  console.log(JSON.stringify(json));
 }
 
-function round(value: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
-
-try {
-  log(
-    `parley bench: ${db}, ${instances} instance(s), ${clients} clients, ${rate} msg/s, ${seconds} s, history ${history}`,
-  );
-  log("measuring hello-world baseline…");
-  const helloRps = await measureHello();
-  if (history > 0) log(`filling ${history} messages…`);
-  if (history > 0 || db === "postgres") await fillHistory(history);
-  const bases = await startParley();
-
-  log("room page latency…");
-  const pageCookie = await guest(bases[0]);
-  const pageTimes: number[] = [];
-  for (let i = 0; i < 200; i++) {
-    const t = performance.now();
-    const response = await fetch(`${bases[0]}/`, { headers: { cookie: pageCookie } });
-    await response.arrayBuffer();
-    pageTimes.push(performance.now() - t);
+if (import.meta.main) {
+  let options: Options;
+  try {
+    options = parseOptions(Deno.args);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    Deno.exit(2);
   }
-  pageTimes.sort((a, b) => a - b);
-
-  log("empty poll throughput…");
-  const latest = await latestId(bases[0]);
-  const emptyPollRps = await closedLoop({
-    concurrency,
-    seconds: 3,
-    request: async (worker) => {
-      const response = await fetch(`${bases[worker % bases.length]}${ROOM}?after=${latest}`);
-      await response.arrayBuffer();
-      return response.ok;
-    },
-  });
-
-  log("post throughput…");
-  const posterCookies = await Promise.all(
-    Array.from({ length: concurrency }, (_, i) => guest(bases[i % bases.length])),
-  );
-  const postRps = await closedLoop({
-    concurrency,
-    seconds: 3,
-    request: async (worker) => {
-      const response = await post(
-        bases[worker % bases.length],
-        posterCookies[worker],
-        "throughput",
-      );
-      await response.body?.cancel();
-      return response.status === 201;
-    },
-  });
-
-  log(`delivery: ${clients} readers, ${rate} msg/s for ${seconds} s…`);
-  const delivery = await measureDelivery(bases);
-
-  const result = {
-    db,
-    instances,
-    clients,
-    rate,
-    seconds,
-    history,
-    delivered: delivery.delivered,
-    expected: delivery.expected,
-    lost: delivery.lost,
-    duplicates: delivery.duplicates,
-    delivery_ms: delivery.delivery_ms,
-    post_rps: Math.round(postRps),
-    empty_poll_rps: Math.round(emptyPollRps),
-    hello_rps: Math.round(helloRps),
-    post_vs_hello: round(postRps / helloRps, 3),
-    empty_poll_vs_hello: round(emptyPollRps / helloRps, 3),
-    page_ms_p50: round(percentile(pageTimes, 50), 2),
-    page_ms_p95: round(percentile(pageTimes, 95), 2),
-    rss_mb: delivery.rss_mb,
-    post_failures: delivery.postFailures,
-    reader_errors: delivery.readerErrors,
-    cpus: navigator.hardwareConcurrency,
-  };
-  const targets: [string, boolean, string][] = [
-    [
-      "0 lost, 0 duplicates",
-      result.lost === 0 && result.duplicates === 0,
-      `${result.lost} lost, ${result.duplicates} duplicates`,
-    ],
-    ["p99 delivery < 100 ms", result.delivery_ms.p99 < 100, `${result.delivery_ms.p99} ms`],
-    [
-      "empty polls ≥ 40 % of hello",
-      result.empty_poll_vs_hello >= 0.4,
-      `${Math.round(result.empty_poll_vs_hello * 100)} %`,
-    ],
-    ["posts ≥ 3,000/s (SQLite)", result.post_rps >= 3000, `${result.post_rps}/s`],
-    ["room page median < 15 ms", result.page_ms_p50 < 15, `${result.page_ms_p50} ms`],
-    ["RSS < 300 MB", result.rss_mb < 300, `${result.rss_mb} MB`],
-  ];
-  const rows = [
-    ["delivered / expected", `${result.delivered} / ${result.expected}`],
-    [
-      "delivery p50 / p95 / p99 / max",
-      `${result.delivery_ms.p50} / ${result.delivery_ms.p95} / ${result.delivery_ms.p99} / ${result.delivery_ms.max} ms`,
-    ],
-    ["POST throughput", `${result.post_rps}/s (${result.post_vs_hello}× hello)`],
-    ["empty poll throughput", `${result.empty_poll_rps}/s (${result.empty_poll_vs_hello}× hello)`],
-    ["hello-world baseline", `${result.hello_rps}/s`],
-    [
-      "room page p50 / p95",
-      `${result.page_ms_p50} / ${result.page_ms_p95} ms (history ${history})`,
-    ],
-    ["server RSS at peak", `${result.rss_mb} MB`],
-  ];
-  console.log("");
-  for (const [name, value] of rows) console.log(`${name.padEnd(32)} ${value}`);
-  console.log("");
-  for (const [name, pass, value] of targets) {
-    console.log(`${pass ? "PASS" : "MISS"}  ${name.padEnd(30)} ${value}`);
+  try {
+    await main(options);
+  } catch (error) {
+    await stopAllServers();
+    const text = error instanceof ServerStartError
+      ? error.message
+      : (error as Error).stack ?? String(error);
+    console.error(`\nBenchmark failed: ${text}`);
+    Deno.exit(1);
   }
-  console.log(JSON.stringify(result));
-} finally {
-  await Promise.all(children.map((child) => child.stop()));
-  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  Deno.exit(0);
 }

@@ -1,0 +1,66 @@
+// Fills a store with history before the benchmark: one bulk INSERT … SELECT, no HTTP.
+import { SqliteStore } from "../db/sqlite_store.ts";
+
+const ROOM = "general";
+const BODY = "' history message: the quick brown fox jumps over the lazy dog'";
+
+/**
+ * Migrates the SQLite file at `path` (creating it) and adds `count` messages to the room
+ * `general` by one new member, in one transaction with one prepared statement. Returns the
+ * time it took, in ms.
+ */
+export async function fillSqliteHistory(path: string, count: number): Promise<number> {
+  const started = performance.now();
+  const store = new SqliteStore(path);
+  try {
+    if (count <= 0) return 0;
+    const room = await store.getRoom(ROOM);
+    if (!room) throw new Error(`No room "${ROOM}" after migrating ${path}`);
+    const author = await store.createMember("History");
+    const now = Date.now();
+    store.db.exec("BEGIN IMMEDIATE");
+    try {
+      // A recursive CTE counts 1..count inside SQLite: no round trip per row.
+      store.db.prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         INSERT INTO messages (room_id, author_id, body, client_id, created_at)
+         SELECT ?, ?, '#' || i || ${BODY}, 'history-' || i, ? - (? - i) * 1000 FROM n`,
+      ).run(count, room.id, author.id, now, count);
+      store.db.exec("COMMIT");
+    } catch (error) {
+      store.db.exec("ROLLBACK");
+      throw error;
+    }
+    return performance.now() - started;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Migrates the PostgreSQL database at `url` and adds `count` messages to the room `general`
+ * by one new member, with one `INSERT … SELECT generate_series`. Returns the time it took, in ms.
+ */
+export async function fillPostgresHistory(url: string, count: number): Promise<number> {
+  const started = performance.now();
+  // Loaded only for PostgreSQL runs.
+  const { PostgresStore } = await import("../db/postgres_store.ts");
+  const store = await PostgresStore.open(url, { max: 1 });
+  try {
+    if (count <= 0) return 0;
+    const room = await store.getRoom(ROOM);
+    if (!room) throw new Error(`No room "${ROOM}" after migrating the database`);
+    const author = await store.createMember("History");
+    const now = Date.now();
+    await store.sql.unsafe(
+      `INSERT INTO messages (room_id, author_id, body, client_id, created_at)
+       SELECT $1, $2, '#' || g || ${BODY}, 'history-' || g, $3::bigint - ($4::bigint - g) * 1000
+       FROM generate_series(1, $4::bigint) AS g`,
+      [room.id, author.id, now, count],
+    );
+    await store.sql.unsafe("ANALYZE messages");
+    return performance.now() - started;
+  } finally {
+    await store.close();
+  }
+}

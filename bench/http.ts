@@ -1,0 +1,152 @@
+// HTTP load helpers: guest sessions as a browser gets them, and a closed-loop throughput runner.
+
+/** The room every benchmark request goes to. */
+export const ROOM = "general";
+/** The messages API path of {@link ROOM}. */
+export const MESSAGES_PATH = `/api/rooms/${ROOM}/messages`;
+const SESSION_COOKIE = "parley_session";
+
+/** A guest of one server: its origin and its session cookie (`name=value`). */
+export interface Guest {
+  origin: string;
+  cookie: string;
+}
+
+/** Opens the room page as a first-time visitor and returns the session cookie it sets. */
+export async function newGuest(origin: string, client?: Deno.HttpClient): Promise<Guest> {
+  const response = await fetch(origin + "/", {
+    headers: { accept: "text/html" },
+    client,
+    signal: AbortSignal.timeout(30_000),
+  });
+  await response.arrayBuffer();
+  if (response.status !== 200) throw new Error(`GET ${origin}/ answered ${response.status}`);
+  const cookie = response.headers.getSetCookie()
+    .map((header) => header.split(";")[0].trim())
+    .find((pair) => pair.startsWith(`${SESSION_COOKIE}=`));
+  if (!cookie) throw new Error(`GET ${origin}/ set no ${SESSION_COOKIE} cookie`);
+  return { origin, cookie };
+}
+
+/** Creates `count` guests spread over `origins`, `concurrency` page loads at a time. */
+export async function newGuests(
+  origins: string[],
+  count: number,
+  concurrency = 16,
+): Promise<Guest[]> {
+  const guests: Guest[] = new Array(count);
+  const client = Deno.createHttpClient({});
+  let next = 0;
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        guests[i] = await newGuest(origins[i % origins.length], client);
+      }
+    }));
+  } finally {
+    client.close();
+  }
+  return guests;
+}
+
+/** The newest message id in the room (0 when it is empty). */
+export async function latestId(guest: Guest): Promise<number> {
+  const response = await fetch(`${guest.origin}${MESSAGES_PATH}?limit=1`, {
+    headers: { accept: "application/json", cookie: guest.cookie },
+  });
+  if (!response.ok) throw new Error(`GET ${MESSAGES_PATH}?limit=1 answered ${response.status}`);
+  const { messages } = await response.json() as { messages: { id: number }[] };
+  return messages.at(-1)?.id ?? 0;
+}
+
+/** Headers of a POST as the browser's island sends it (same origin, JSON, session cookie). */
+export function postHeaders(guest: Guest): Record<string, string> {
+  return {
+    "content-type": "application/json",
+    accept: "application/json",
+    origin: guest.origin,
+    cookie: guest.cookie,
+  };
+}
+
+/** Options for {@link closedLoop}. */
+export interface ClosedLoopOptions {
+  /** Requests in flight at any time. */
+  concurrency: number;
+  /** Measured duration, in seconds (after the warm-up). */
+  seconds: number;
+  /** Unmeasured warm-up, in seconds. */
+  warmupSeconds?: number;
+  /** Upper bound on requests per worker, whatever the time. */
+  maxPerWorker?: number;
+  /**
+   * Sends one request with the phase's HTTP client, reads the whole answer, and returns
+   * whether it succeeded (network errors count as failures).
+   */
+  request: (worker: number, index: number, client: Deno.HttpClient) => Promise<boolean>;
+}
+
+/** What {@link closedLoop} measured. */
+export interface ThroughputResult {
+  /** Successful requests per second in the measured window. */
+  rps: number;
+  ok: number;
+  failed: number;
+  seconds: number;
+}
+
+/**
+ * Runs `concurrency` workers that each send one request after another for the warm-up plus
+ * `seconds`, and counts the requests that completed inside the measured window.
+ */
+export async function closedLoop(options: ClosedLoopOptions): Promise<ThroughputResult> {
+  const client = Deno.createHttpClient({});
+  const start = performance.now();
+  const measureFrom = start + (options.warmupSeconds ?? 0.5) * 1000;
+  const end = measureFrom + options.seconds * 1000;
+  const maxPerWorker = options.maxPerWorker ?? 10_000_000;
+  let ok = 0;
+  let failed = 0;
+  try {
+    await Promise.all(Array.from({ length: options.concurrency }, async (_, worker) => {
+      for (let i = 0; i < maxPerWorker && performance.now() < end; i++) {
+        let success = false;
+        try {
+          success = await options.request(worker, i, client);
+        } catch {
+          success = false;
+        }
+        const done = performance.now();
+        if (done < measureFrom || done > end) continue;
+        if (success) ok++;
+        else failed++;
+      }
+    }));
+  } finally {
+    client.close();
+  }
+  return { rps: ok / options.seconds, ok, failed, seconds: options.seconds };
+}
+
+/** Sends `count` requests one after another (after `warmup` unmeasured ones); returns each one's ms. */
+export async function sequentialLatency(
+  count: number,
+  warmup: number,
+  request: (client: Deno.HttpClient) => Promise<boolean>,
+): Promise<{ ms: Float64Array; failed: number }> {
+  const client = Deno.createHttpClient({});
+  const ms = new Float64Array(count);
+  let failed = 0;
+  try {
+    for (let i = 0; i < warmup; i++) await request(client);
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      if (!await request(client)) failed++;
+      ms[i] = performance.now() - started;
+    }
+  } finally {
+    client.close();
+  }
+  return { ms, failed };
+}
