@@ -98,7 +98,7 @@ export function createAccounts(
     // By invitation, except the very first account (the admin who will invite the others).
     if (policy.registration === "invite" && await store.countAccounts() > 0) {
       const used = input.invite &&
-        await store.useInvite(await hashToken(input.invite), member.id, Date.now());
+        await store.useInvite(hashToken(input.invite), member.id, Date.now());
       if (!used) {
         throw new ChatError(
           403,
@@ -159,7 +159,7 @@ export function createAccounts(
     const expiresAt = Date.now() + policy.inviteTtlMs;
     await store.createInvite({
       createdBy: session.member.id,
-      tokenHash: await hashToken(token),
+      tokenHash: hashToken(token),
       expiresAt,
     });
     return { token, expiresAt: new Date(expiresAt).toISOString() };

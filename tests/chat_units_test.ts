@@ -4,6 +4,8 @@ import { generateName, normalizeName } from "../chat/member_names.ts";
 import { bodyLength, bodyParts, normalizeBody } from "../chat/message_text.ts";
 import { RateLimiter } from "../chat/rate_limiter.ts";
 import { ChatError } from "../chat/chat_error.ts";
+import { verifySigned } from "../chat/sessions.ts";
+import { generateSignedCookie } from "hono/cookie";
 import { mergeMessages } from "../chat/room_client.ts";
 import { loadConfig } from "../fresh.config.ts";
 import type { Message } from "../db/store.ts";
@@ -124,4 +126,25 @@ Deno.test("room client: merging keeps each id once, in id order", () => {
     5,
     6,
   ]);
+});
+
+Deno.test("sessions: signed cookie values verify; any change to value or signature fails", async () => {
+  const header = await generateSignedCookie("c", "token-value", "s3cret-s3cret-s3cret");
+  const signed = decodeURIComponent(header.split(";")[0].slice(2));
+  assert.equal(verifySigned(signed, "s3cret-s3cret-s3cret"), "token-value");
+  assert.equal(verifySigned(signed, "another-secret-here"), null);
+  const dot = signed.lastIndexOf(".");
+  const variants = [
+    "X" + signed.slice(1),
+    signed.slice(0, dot) + "x" + signed.slice(dot),
+    signed + ":",
+    signed.slice(0, -1) + ":",
+    signed.slice(0, -2) + "A=",
+    signed.slice(0, dot),
+    "",
+    ".",
+  ];
+  for (const variant of variants) {
+    assert.equal(verifySigned(variant, "s3cret-s3cret-s3cret"), null, variant);
+  }
 });
