@@ -40,6 +40,11 @@ const CSP = [
 ].join("; ");
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 
+/** Whether a path is a JSON API endpoint (the docs pages are not). */
+function isApi(path: string): boolean {
+  return path.startsWith("/api/") && !path.startsWith("/api/docs");
+}
+
 /** Loads the browser bundle: the `build` task's output when present (not in dev), else built now. */
 export async function loadBundle(config: ParleyConfig): Promise<Bundle> {
   const root = new URL(".", import.meta.url);
@@ -68,6 +73,11 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     state.secret = secret;
     await next();
   };
+  // Pages, scripts and styles are worth compressing; API answers are mostly tiny, and a poll
+  // answer would be compressed once per waiting reader.
+  const compression = compress();
+  const compressPages: MiddlewareHandler = (c, next) =>
+    isApi(c.req.path) ? next() : compression(c, next);
   const documentHeaders = secureHeaders({
     contentSecurityPolicy: undefined,
     crossOriginEmbedderPolicy: false,
@@ -75,8 +85,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
   // Pages and files get the full set; JSON answers only what matters for them (fewer bytes
   // on every poll: the full set cost a third of the empty-poll throughput).
   const securityHeaders: MiddlewareHandler = async (c, next) => {
-    const path = c.req.path;
-    if (path.startsWith("/api/") && !path.startsWith("/api/docs")) {
+    if (isApi(c.req.path)) {
       await next();
       c.res.headers.set("x-content-type-options", "nosniff");
       c.res.headers.set("cross-origin-resource-policy", "same-origin");
@@ -97,7 +106,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     staticDir: new URL("./static", import.meta.url).pathname,
     middleware: [
       securityHeaders,
-      compress(),
+      compressPages,
       provide,
     ],
     errorResponse,

@@ -45,6 +45,20 @@ export function createChat(options: ChatOptions) {
   }
 
   const shutdown = options.shutdown;
+  // Readers woken by the same message ask the same question: answer it once per moment.
+  // Messages do not change once stored, so a shared answer is never stale, only early.
+  const reads = new Map<string, Promise<Message[]>>();
+
+  function sharedRead(room: Room, query: { after: number; limit: number }) {
+    const key = `${room.id}:${query.after}:${query.limit}`;
+    let read = reads.get(key);
+    if (!read) {
+      read = store.listMessages(room, query);
+      reads.set(key, read);
+      setTimeout(() => reads.delete(key), 0);
+    }
+    return read;
+  }
 
   async function read(room: Room, options: ReadOptions): Promise<Message[]> {
     const limit = Math.min(options.limit ?? limits.pageSize, limits.maxPageSize);
@@ -73,7 +87,7 @@ export function createChat(options: ChatOptions) {
       const messages = await store.listMessages(room, query);
       if (messages.length > 0) return messages;
       if (!await waiter.arrived) return [];
-      return await store.listMessages(room, query);
+      return await sharedRead(room, query);
     } finally {
       waiter.cancel();
     }

@@ -6,6 +6,16 @@ interface Waiting {
   wake: (arrived: boolean) => void;
 }
 
+const WAKE_BATCH = 200;
+
+// Wakes waits a batch per macrotask, so that thousands of readers woken by one message do not
+// hold up everything else (new posts, other requests) until the last of them is answered.
+function wakeInBatches(entries: Waiting[], from = 0): void {
+  const end = Math.min(entries.length, from + WAKE_BATCH);
+  for (let i = from; i < end; i++) entries[i].wake(true);
+  if (end < entries.length) setTimeout(() => wakeInBatches(entries, end), 0);
+}
+
 /** Tracks the newest message id per room and the long polls waiting for a newer one. */
 export class RoomEvents {
   #latest = new Map<number, number>();
@@ -16,9 +26,8 @@ export class RoomEvents {
     if (id > (this.#latest.get(roomId) ?? 0)) this.#latest.set(roomId, id);
     const waiting = this.#waiting.get(roomId);
     if (!waiting) return;
-    for (const entry of waiting) {
-      if (id > entry.after) entry.wake(true);
-    }
+    const due = [...waiting].filter((entry) => id > entry.after);
+    wakeInBatches(due);
   }
 
   /**
@@ -26,9 +35,7 @@ export class RoomEvents {
    * reader then reads again and finds whatever arrived.
    */
   wakeAll(): void {
-    for (const set of [...this.#waiting.values()]) {
-      for (const entry of [...set]) entry.wake(true);
-    }
+    wakeInBatches([...this.#waiting.values()].flatMap((set) => [...set]));
   }
 
   /** Number of long polls waiting now (all rooms). */

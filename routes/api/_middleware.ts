@@ -4,10 +4,22 @@ import { getState } from "../../runtime/mod.ts";
 import type { AppState } from "../../chat/app_state.ts";
 import { jsonBodies, sameOrigin } from "../../chat/request_guards.ts";
 
+// Built once per configuration, not on every request.
+const guards = new WeakMap<object, MiddlewareHandler[]>();
+
+function guardsFor(config: AppState["config"]): MiddlewareHandler[] {
+  let built = guards.get(config);
+  if (!built) {
+    built = [sameOrigin(config.trustedOrigins), jsonBodies(config.limits.maxRequestBytes)];
+    guards.set(config, built);
+  }
+  return built;
+}
+
 /** Refuses cross-site and non-JSON requests, and marks API answers uncacheable. */
 export const handler: MiddlewareHandler[] = [
-  (c, next) => sameOrigin(getState<AppState>(c).config.trustedOrigins)(c, next),
-  (c, next) => jsonBodies(getState<AppState>(c).config.limits.maxRequestBytes)(c, next),
+  (c, next) => guardsFor(getState<AppState>(c).config)[0](c, next),
+  (c, next) => guardsFor(getState<AppState>(c).config)[1](c, next),
   async (c, next) => {
     await next();
     if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
