@@ -2,7 +2,7 @@
 import postgres from "postgres";
 import { POSTGRES_MIGRATIONS } from "./migrations/postgres.ts";
 import { RoomEvents } from "./room_events.ts";
-import { type Row, toMember, toMessage, toRoom } from "./rows.ts";
+import { containsPattern, type Row, toMember, toMessage, toRoom, toSession } from "./rows.ts";
 import {
   type Account,
   type Credentials,
@@ -267,7 +267,7 @@ export class PostgresStore implements Store {
 
   searchMembers(query: string, limit: number): Promise<MemberSummary[]> {
     return this.#run(async () => {
-      const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const pattern = containsPattern(query);
       const rows = await this.sql`SELECT id, name, username FROM members
         WHERE lower(name) LIKE ${pattern} OR username_key LIKE ${pattern}
         ORDER BY name, id LIMIT ${limit}`;
@@ -310,16 +310,7 @@ export class PostgresStore implements Store {
         SELECT s.id, s.last_seen_at, m.id AS member_id, m.name, m.username, m.is_admin
         FROM sessions s JOIN members m ON m.id = s.member_id
         WHERE s.token_hash = ${tokenHash}`;
-      return row
-        ? {
-          id: Number(row.id),
-          lastSeenAt: Number(row.last_seen_at),
-          member: { id: Number(row.member_id), name: String(row.name) },
-          account: row.username === null
-            ? null
-            : { username: String(row.username), isAdmin: Boolean(row.is_admin) },
-        }
-        : null;
+      return row ? toSession(row) : null;
     });
   }
 

@@ -3,7 +3,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations/sqlite.ts";
 import { RoomEvents } from "./room_events.ts";
-import { type Row, toMessage, toRoom } from "./rows.ts";
+import { containsPattern, type Row, toMessage, toRoom, toSession } from "./rows.ts";
 import type {
   Account,
   Credentials,
@@ -197,7 +197,7 @@ export class SqliteStore implements Store {
   }
 
   searchMembers(query: string, limit: number): Promise<MemberSummary[]> {
-    const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const pattern = containsPattern(query);
     const rows = this.#sql(
       `SELECT id, name, username FROM members
        WHERE lower(name) LIKE ? ESCAPE '\\' OR username_key LIKE ? ESCAPE '\\'
@@ -238,16 +238,7 @@ export class SqliteStore implements Store {
        FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = ?`,
     ).get(tokenHash);
     return Promise.resolve(
-      row
-        ? {
-          id: Number(row.id),
-          lastSeenAt: Number(row.last_seen_at),
-          member: { id: Number(row.member_id), name: String(row.name) },
-          account: row.username === null
-            ? null
-            : { username: String(row.username), isAdmin: Boolean(row.is_admin) },
-        }
-        : null,
+      row ? toSession(row) : null,
     );
   }
 
