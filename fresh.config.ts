@@ -27,10 +27,48 @@ export interface ParleyConfig {
   accounts: AccountPolicy;
   /** Sessions unused for this long end (`PARLEY_SESSION_IDLE_DAYS`), in ms. */
   sessionIdleMs: number;
-  /** Take the client's address from X-Forwarded-For (`PARLEY_TRUST_PROXY=1`, behind a proxy). */
+  /**
+   * How many proxies in front of Parley append to X-Forwarded-For (`PARLEY_TRUST_PROXY`: `0`
+   * trusts no header, `1` the right-most entry, N the N-th from the right). With it, the
+   * client address and `X-Forwarded-Proto` come from the proxy.
+   */
+  proxyHops: number;
+  /** Whether any proxy is trusted (`proxyHops > 0`). */
   trustProxy: boolean;
+  /**
+   * The public URL (`PARLEY_PUBLIC_URL`, e.g. `https://chat.example.com`): when set it decides
+   * the `Secure` cookie flag, is an allowed origin and host, and is the base of invitation links.
+   */
+  publicUrl?: string;
+  /** Whether guests may create rooms (`PARLEY_GUEST_ROOMS=on`; default off). */
+  guestRooms: boolean;
+  /** Rooms one member may create per hour (`PARLEY_ROOMS_PER_HOUR`). */
+  roomsPerHour: number;
+  /** Registrations one address may make per hour (`PARLEY_REGISTRATIONS_PER_HOUR`). */
+  registrationsPerHour: number;
+  /** Guests with no messages and no live session are removed after this long, in ms. */
+  guestRetentionMs: number;
+  /** Connection limits and timeouts of the HTTP server. */
+  server: ServerLimits;
 }
 
+/** Limits that keep clients from exhausting the server's connections (see the README). */
+export interface ServerLimits {
+  /** Open connections in all (`PARLEY_MAX_CONNECTIONS`; default: from the open-files limit). */
+  maxConnections?: number;
+  /** Open connections from one address (`PARLEY_MAX_CONNECTIONS_PER_ADDRESS`). */
+  maxConnectionsPerAddress: number;
+  /** Waiting long polls from one address (`PARLEY_MAX_POLLS_PER_ADDRESS`). */
+  maxPollsPerAddress: number;
+  /** A connection with no request under way (idle, or slowly sending headers) closes after this, in ms (`PARLEY_IDLE_SECONDS`). */
+  idleTimeoutMs: number;
+  /** A request body must arrive within this, in ms (`PARLEY_BODY_SECONDS`); else 408. */
+  bodyTimeoutMs: number;
+  /** On SIGTERM/SIGINT, requests still running after this are cut off, in ms (`PARLEY_SHUTDOWN_SECONDS`). */
+  shutdownTimeoutMs: number;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
 const positive = z.coerce.number().int().positive();
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
@@ -48,7 +86,24 @@ const envSchema = z.object({
   PARLEY_REGISTRATION: z.enum(["open", "invite"]).default("open"),
   PARLEY_SESSION_IDLE_DAYS: positive.default(30),
   PARLEY_NEW_GUESTS_PER_MINUTE: positive.default(60),
-  PARLEY_TRUST_PROXY: z.enum(["0", "1", "true", "false"]).default("0"),
+  PARLEY_TRUST_PROXY: z.union([
+    z.enum(["true", "false"]),
+    z.string().regex(/^\d{1,2}$/, "PARLEY_TRUST_PROXY is 0, 1 or the number of proxies"),
+  ]).default("0"),
+  PARLEY_PUBLIC_URL: z.string().url().refine(
+    (url) => /^https?:$/.test(new URL(url).protocol),
+    "PARLEY_PUBLIC_URL must be an http or https URL",
+  ).optional(),
+  PARLEY_GUEST_ROOMS: z.enum(["on", "off"]).default("off"),
+  PARLEY_ROOMS_PER_HOUR: positive.default(10),
+  PARLEY_REGISTRATIONS_PER_HOUR: positive.default(10),
+  PARLEY_GUEST_RETENTION_DAYS: positive.default(30),
+  PARLEY_MAX_CONNECTIONS: positive.optional(),
+  PARLEY_MAX_CONNECTIONS_PER_ADDRESS: positive.default(256),
+  PARLEY_MAX_POLLS_PER_ADDRESS: positive.default(100),
+  PARLEY_IDLE_SECONDS: positive.default(30),
+  PARLEY_BODY_SECONDS: positive.default(10),
+  PARLEY_SHUTDOWN_SECONDS: positive.default(10),
   PARLEY_POLL_WAIT: positive.max(DEFAULT_LIMITS.maxWaitSeconds).default(
     DEFAULT_LIMITS.pollWaitSeconds,
   ),
@@ -70,6 +125,11 @@ export function loadConfig(
     throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  const proxyHops = e.PARLEY_TRUST_PROXY === "true"
+    ? 1
+    : e.PARLEY_TRUST_PROXY === "false"
+    ? 0
+    : Number(e.PARLEY_TRUST_PROXY);
   return {
     port: e.PORT,
     hostname: e.HOSTNAME,
@@ -92,7 +152,21 @@ export function loadConfig(
       inviteTtlMs: 7 * 24 * 3600 * 1000,
       newGuestsPerMinute: e.PARLEY_NEW_GUESTS_PER_MINUTE,
     },
-    sessionIdleMs: e.PARLEY_SESSION_IDLE_DAYS * 24 * 3600 * 1000,
-    trustProxy: e.PARLEY_TRUST_PROXY === "1" || e.PARLEY_TRUST_PROXY === "true",
+    sessionIdleMs: e.PARLEY_SESSION_IDLE_DAYS * DAY_MS,
+    proxyHops,
+    trustProxy: proxyHops > 0,
+    publicUrl: e.PARLEY_PUBLIC_URL ? new URL(e.PARLEY_PUBLIC_URL).origin : undefined,
+    guestRooms: e.PARLEY_GUEST_ROOMS === "on",
+    roomsPerHour: e.PARLEY_ROOMS_PER_HOUR,
+    registrationsPerHour: e.PARLEY_REGISTRATIONS_PER_HOUR,
+    guestRetentionMs: e.PARLEY_GUEST_RETENTION_DAYS * DAY_MS,
+    server: {
+      maxConnections: e.PARLEY_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: e.PARLEY_MAX_CONNECTIONS_PER_ADDRESS,
+      maxPollsPerAddress: e.PARLEY_MAX_POLLS_PER_ADDRESS,
+      idleTimeoutMs: e.PARLEY_IDLE_SECONDS * 1000,
+      bodyTimeoutMs: e.PARLEY_BODY_SECONDS * 1000,
+      shutdownTimeoutMs: e.PARLEY_SHUTDOWN_SECONDS * 1000,
+    },
   };
 }
