@@ -38,17 +38,32 @@ export function errorStatus(error: unknown): number | undefined {
   return undefined;
 }
 
+/** Seconds after which a request refused because the database is unavailable may succeed. */
+const UNAVAILABLE_RETRY_S = 2;
+
+/** Headers an error's answer carries, API or page: `Retry-After` for rate limits and 503. */
+export function errorHeaders(error: unknown): Record<string, string> {
+  if (error instanceof StoreUnavailableError) {
+    return { "retry-after": String(UNAVAILABLE_RETRY_S) };
+  }
+  if (error instanceof ChatError && error.retryAfter) {
+    return { "retry-after": String(error.retryAfter) };
+  }
+  return {};
+}
+
 /** The JSON error response for anything thrown while answering an API request. */
 export function apiErrorFor(status: number, error: unknown): Response {
   if (error instanceof StoreUnavailableError) {
-    return apiError(503, "unavailable", "The database is unavailable; try again shortly.", {
-      "retry-after": "2",
-    });
+    return apiError(
+      503,
+      "unavailable",
+      "The database is unavailable; try again shortly.",
+      errorHeaders(error),
+    );
   }
   if (error instanceof ChatError) {
-    const headers: Record<string, string> = {};
-    if (error.retryAfter) headers["retry-after"] = String(error.retryAfter);
-    return apiError(error.status, error.code, error.message, headers);
+    return apiError(error.status, error.code, error.message, errorHeaders(error));
   }
   const [code, fallback] = CODES[status] ?? CODES[500];
   const message = error instanceof HTTPException && status < 500 && error.message

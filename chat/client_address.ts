@@ -1,18 +1,44 @@
-// The address a request came from, for per-address rate limits.
+// The address a request came from, for per-address rate limits, and whether it came over HTTPS.
 import type { Context } from "hono";
 import { getConnInfo } from "hono/deno";
 
 /**
- * The client's IP address: with `trustProxy`, the first `X-Forwarded-For` entry (set it only
- * behind a proxy that writes that header); else the peer's address, or "unknown" (requests made
- * in tests without a socket).
+ * The entry a trusted proxy wrote in a comma-separated forwarding header: the `proxyHops`-th
+ * from the right (1 = the right-most, appended by the proxy next to us; entries further left
+ * are written by the client and cannot be trusted). With fewer entries, the left-most.
+ * Undefined when `proxyHops` is 0 or the header is absent.
  */
-export function clientAddress(c: Context, trustProxy = false): string {
-  const forwarded = trustProxy && c.req.header("x-forwarded-for")?.split(",")[0].trim();
+export function forwardedEntry(header: string | undefined, proxyHops: number): string | undefined {
+  if (proxyHops < 1 || !header) return undefined;
+  const entries = header.split(",").map((entry) => entry.trim());
+  return entries[Math.max(0, entries.length - proxyHops)] || undefined;
+}
+
+/**
+ * The client's IP address: with `proxyHops` > 0 (`PARLEY_TRUST_PROXY`), the entry of
+ * `X-Forwarded-For` that many from the right (see {@link forwardedEntry}); else the peer's
+ * address, or "unknown" (requests made in tests without a socket).
+ */
+export function clientAddress(c: Context, proxyHops: number): string {
+  const forwarded = forwardedEntry(c.req.header("x-forwarded-for"), proxyHops);
   if (forwarded) return forwarded;
   try {
     return getConnInfo(c).remote.address ?? "unknown";
   } catch {
     return "unknown";
   }
+}
+
+/**
+ * Whether the browser reached Parley over HTTPS: `publicUrl`'s scheme when set, else a
+ * trusted proxy's `X-Forwarded-Proto` (the entry it wrote), else the request URL's scheme.
+ */
+export function isHttps(
+  c: Context,
+  options: { publicUrl?: string; proxyHops: number },
+): boolean {
+  if (options.publicUrl) return new URL(options.publicUrl).protocol === "https:";
+  const forwarded = forwardedEntry(c.req.header("x-forwarded-proto"), options.proxyHops);
+  if (forwarded) return forwarded.toLowerCase() === "https";
+  return new URL(c.req.url).protocol === "https:";
 }

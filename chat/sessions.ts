@@ -3,10 +3,12 @@ import type { Context, MiddlewareHandler } from "hono";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { deleteCookie, getCookie, setSignedCookie } from "hono/cookie";
-import type { Member, Session, Store } from "../db/store.ts";
+import { type Member, type Session, type Store, StoreUnavailableError } from "../db/store.ts";
 import { getState } from "../runtime/mod.ts";
 import { ChatError } from "./chat_error.ts";
 import { generateName } from "./member_names.ts";
+import { isHttps } from "./client_address.ts";
+import type { ParleyConfig } from "../fresh.config.ts";
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = "parley_session";
@@ -63,7 +65,8 @@ export async function startSession(
     path: "/",
     httpOnly: true,
     sameSite: "Lax",
-    secure: new URL(c.req.url).protocol === "https:",
+    // Behind a TLS proxy the request URL says http: the public URL or the proxy knows better.
+    secure: isHttps(c, getState<{ config?: ParleyConfig }>(c).config ?? { proxyHops: 0 }),
     maxAge: COOKIE_MAX_AGE_S,
   });
   return session;
@@ -105,7 +108,10 @@ export function sessions(
         state.session = session;
         state.member = session.member;
         if (now - session.lastSeenAt > TOUCH_EVERY_MS) {
-          await options.store.touchSession(session.id, now);
+          // Best effort: with the disk full, members can still read (the next request retries).
+          await options.store.touchSession(session.id, now).catch((error) => {
+            if (!(error instanceof StoreUnavailableError)) throw error;
+          });
         }
       } else state.sessionRejected = true;
     } else {

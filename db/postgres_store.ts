@@ -4,7 +4,6 @@ import { POSTGRES_MIGRATIONS } from "./migrations/postgres.ts";
 import { RoomEvents } from "./room_events.ts";
 import { containsPattern, type Row, toMember, toMessage, toRoom, toSession } from "./rows.ts";
 import {
-  type Account,
   type Credentials,
   type HistoryQuery,
   type Member,
@@ -12,8 +11,13 @@ import {
   type Message,
   type MessageWaiter,
   type MyRoom,
+  type NewAccount,
   type NewMessage,
   type NewRoom,
+  type PruneCounts,
+  type PruneOptions,
+  type PublicRoomQuery,
+  type Registration,
   type Room,
   type Session,
   type Store,
@@ -31,6 +35,8 @@ export interface PostgresOptions {
 }
 
 const MIGRATION_LOCK = 72_616_100; // any constant: serializes migrations across instances
+const PRUNE_LOCK = 72_616_101; // one instance prunes at a time; the others skip
+const REGISTRATION_LOCK = 72_616_101; // serializes registrations (first account, invitations)
 const UNAVAILABLE_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -51,7 +57,10 @@ export function isUnavailable(error: unknown): boolean {
   if (typeof code !== "string") {
     return error instanceof Error && /connection refused|connect ECONNREFUSED/i.test(error.message);
   }
-  return UNAVAILABLE_CODES.has(code) || code.startsWith("08");
+  // 08: connection exceptions; 53: insufficient resources (53100 disk full, 53300 too many
+  // connections); 25006: a read-only database (a standby, default_transaction_read_only).
+  return UNAVAILABLE_CODES.has(code) || code.startsWith("08") || code.startsWith("53") ||
+    code === "25006";
 }
 
 /** Applies the migrations a database has not had yet, one instance at a time. */
@@ -188,10 +197,18 @@ export class PostgresStore implements Store {
     });
   }
 
-  listPublicRooms(): Promise<Room[]> {
+  listPublicRooms(options: PublicRoomQuery): Promise<Room[]> {
     return this.#run(async () => {
-      const rows = await this.sql`SELECT id, slug, name, topic, kind FROM rooms
-        WHERE kind = 'public' ORDER BY name`;
+      const member = options.notJoinedBy ?? null;
+      const pattern = options.query ? containsPattern(options.query) : null;
+      const rows = await this.sql`SELECT id, slug, name, topic, kind FROM rooms r
+        WHERE kind = 'public'
+          AND (${member}::bigint IS NULL OR NOT EXISTS (
+            SELECT 1 FROM room_members rm WHERE rm.room_id = r.id AND rm.member_id = ${member}))
+          AND (${pattern}::text IS NULL OR lower(name) LIKE ${pattern})
+        ORDER BY coalesce((SELECT max(m.id) FROM messages m WHERE m.room_id = r.id), 0) DESC,
+          r.id DESC
+        LIMIT ${options.limit}`;
       return rows.map(toRoom);
     });
   }
@@ -265,11 +282,21 @@ export class PostgresStore implements Store {
     });
   }
 
-  searchMembers(query: string, limit: number): Promise<MemberSummary[]> {
+  searchMembers(
+    query: string,
+    limit: number,
+    options: { sharingRoomWith?: number; exceptRoomId?: number } = {},
+  ): Promise<MemberSummary[]> {
     return this.#run(async () => {
       const pattern = containsPattern(query);
+      const sharing = options.sharingRoomWith ?? null;
       const rows = await this.sql`SELECT id, name, username FROM members
-        WHERE lower(name) LIKE ${pattern} OR username_key LIKE ${pattern}
+        WHERE (lower(name) LIKE ${pattern} OR username_key LIKE ${pattern})
+          AND (${sharing}::bigint IS NULL OR EXISTS (
+            SELECT 1 FROM room_members mine
+            JOIN room_members theirs ON theirs.room_id = mine.room_id
+            WHERE mine.member_id = ${sharing}::bigint AND theirs.member_id = members.id
+              AND mine.room_id != ${options.exceptRoomId ?? 0}))
         ORDER BY name, id LIMIT ${limit}`;
       return rows.map((row) => ({
         ...toMember(row),
@@ -334,20 +361,64 @@ export class PostgresStore implements Store {
     });
   }
 
-  registerAccount(
-    memberId: number,
-    input: { username: string; usernameKey: string; passwordHash: string },
-  ): Promise<Account | null> {
+  accountNames(exceptMemberId: number): Promise<string[]> {
+    return this.#run(async () => {
+      const rows = await this.sql`SELECT name, username FROM members
+        WHERE username_key IS NOT NULL AND id != ${exceptMemberId}`;
+      return rows.flatMap((row) => [String(row.name), String(row.username)]);
+    });
+  }
+
+  /**
+   * One transaction under an advisory lock, so that registrations run one at a time across
+   * instances: two first registrations cannot both see "no account yet", and an invitation
+   * is used only by the registration that succeeds. Checks everything before writing.
+   */
+  registerAccount(input: NewAccount): Promise<Registration> {
     return this.#run(async () => {
       try {
-        const [row] = await this.sql`
-          UPDATE members SET username = ${input.username}, username_key = ${input.usernameKey},
-            password_hash = ${input.passwordHash},
-            is_admin = NOT EXISTS (SELECT 1 FROM members WHERE username_key IS NOT NULL)
-          WHERE id = ${memberId} AND username_key IS NULL RETURNING username, is_admin`;
-        return row ? { username: String(row.username), isAdmin: Boolean(row.is_admin) } : null;
+        return await this.sql.begin(async (tx): Promise<Registration> => {
+          await tx`SELECT pg_advisory_xact_lock(${REGISTRATION_LOCK})`;
+          if (input.memberId !== null) {
+            const [member] = await tx`SELECT username_key FROM members
+              WHERE id = ${input.memberId} FOR UPDATE`;
+            if (!member) return { ok: false, reason: "no_member" };
+            if (member.username_key !== null) return { ok: false, reason: "already_registered" };
+          }
+          const taken = await tx`SELECT 1 FROM members WHERE username_key = ${input.usernameKey}`;
+          if (taken.length > 0) return { ok: false, reason: "username_taken" };
+          const [{ first }] = await tx`SELECT NOT EXISTS (
+            SELECT 1 FROM members WHERE username_key IS NOT NULL) AS first`;
+          let inviteId: number | null = null;
+          if (input.invite && !first) {
+            const [invite] = input.invite.tokenHash === null ? [] : await tx`
+              SELECT id FROM invites WHERE token_hash = ${input.invite.tokenHash}
+                AND used_by IS NULL AND expires_at > ${input.invite.now} FOR UPDATE`;
+            if (!invite) return { ok: false, reason: "invite_required" };
+            inviteId = Number(invite.id);
+          }
+          const memberId = input.memberId ?? Number(
+            (await tx`INSERT INTO members (name, created_at)
+              VALUES (${input.name}, ${Date.now()}) RETURNING id`)[0].id,
+          );
+          const [row] = await tx`UPDATE members SET username = ${input.username},
+              username_key = ${input.usernameKey}, password_hash = ${input.passwordHash},
+              is_admin = ${Boolean(first)}
+            WHERE id = ${memberId} RETURNING id, name, username, is_admin`;
+          if (inviteId !== null) {
+            await tx`UPDATE invites SET used_by = ${memberId}, used_at = ${input.invite!.now}
+              WHERE id = ${inviteId}`;
+          }
+          return {
+            ok: true,
+            member: toMember(row),
+            account: { username: String(row.username), isAdmin: Boolean(row.is_admin) },
+          };
+        });
       } catch (error) {
-        if ((error as { code?: string }).code === "23505") return null; // unique_violation
+        if ((error as { code?: string }).code === "23505") {
+          return { ok: false, reason: "username_taken" }; // unique_violation
+        }
         throw error;
       }
     });
@@ -398,15 +469,6 @@ export class PostgresStore implements Store {
     });
   }
 
-  useInvite(tokenHash: string, memberId: number, now: number): Promise<boolean> {
-    return this.#run(async () => {
-      const rows = await this.sql`UPDATE invites SET used_by = ${memberId}, used_at = ${now}
-        WHERE token_hash = ${tokenHash} AND used_by IS NULL AND expires_at > ${now}
-        RETURNING id`;
-      return rows.length > 0;
-    });
-  }
-
   /**
    * Inserts under a lock on the room's row, so that ids in a room are assigned and committed
    * in order (a reader that saw id N never later misses a smaller one), and notifies every
@@ -426,7 +488,7 @@ export class PostgresStore implements Store {
         SELECT id, pg_notify(${this.channel}, room_id || ':' || id) FROM added`;
       const [row] = await this.sql`
         SELECT m.id, m.body, m.client_id, m.created_at, a.id AS author_id,
-               a.name AS author_name, r.slug AS room_slug
+               a.name AS author_name, a.username AS author_username, r.slug AS room_slug
         FROM messages m JOIN members a ON a.id = m.author_id JOIN rooms r ON r.id = m.room_id
         WHERE m.author_id = ${input.authorId} AND m.client_id = ${input.clientId}`;
       if (!row) throw new Error(`Room ${input.room.id} does not exist`);
@@ -442,7 +504,7 @@ export class PostgresStore implements Store {
       let rows: Row[];
       if ("after" in query) {
         rows = await this.sql`
-          SELECT m.id, m.body, m.client_id, m.created_at, a.id AS author_id, a.name AS author_name
+          SELECT m.id, m.body, m.client_id, m.created_at, a.id AS author_id, a.name AS author_name, a.username AS author_username
           FROM messages m JOIN members a ON a.id = m.author_id
           WHERE m.room_id = ${room.id} AND m.id > ${query.after}
           ORDER BY m.id LIMIT ${query.limit}`;
@@ -450,7 +512,7 @@ export class PostgresStore implements Store {
         const before = "before" in query ? query.before : Number.MAX_SAFE_INTEGER;
         rows = [
           ...await this.sql`
-          SELECT m.id, m.body, m.client_id, m.created_at, a.id AS author_id, a.name AS author_name
+          SELECT m.id, m.body, m.client_id, m.created_at, a.id AS author_id, a.name AS author_name, a.username AS author_username
           FROM messages m JOIN members a ON a.id = m.author_id
           WHERE m.room_id = ${room.id} AND m.id < ${before}
           ORDER BY m.id DESC LIMIT ${query.limit}`,
@@ -466,6 +528,28 @@ export class PostgresStore implements Store {
     options: { timeoutMs: number; signal?: AbortSignal },
   ): MessageWaiter {
     return this.events.wait(room.id, after, options);
+  }
+
+  pruneStale(options: PruneOptions): Promise<PruneCounts | null> {
+    return this.#run(() =>
+      this.sql.begin(async (tx) => {
+        const [lock] = await tx`SELECT pg_try_advisory_xact_lock(${PRUNE_LOCK}) AS taken`;
+        if (!lock.taken) return null;
+        const sessions = await tx`DELETE FROM sessions
+          WHERE last_seen_at < ${options.now - options.sessionIdleMs}`;
+        const invites = await tx`DELETE FROM invites WHERE expires_at <= ${options.now}`;
+        // Room memberships go with the member (ON DELETE CASCADE).
+        const guests = await tx`DELETE FROM members g
+          WHERE g.username_key IS NULL
+            AND g.created_at < ${options.now - options.guestRetentionMs}
+            AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.member_id = g.id)
+            AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.author_id = g.id)
+            AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.created_by = g.id)
+            AND NOT EXISTS (SELECT 1 FROM invites i
+              WHERE i.created_by = g.id OR i.used_by = g.id)`;
+        return { sessions: sessions.count, invites: invites.count, guests: guests.count };
+      })
+    );
   }
 
   async close(): Promise<void> {

@@ -20,14 +20,18 @@ export function toMember(row: Row): Member {
   return { id: Number(row.id), name: String(row.name) };
 }
 
-/** A message row joined with its author (author_id, author_name), in room `room`. */
+/** A message row joined with its author (author_id, author_name, author_username), in room `room`. */
 export function toMessage(row: Row, room: string): Message {
   return {
     id: Number(row.id),
     room,
     body: String(row.body),
     clientId: String(row.client_id),
-    author: { id: Number(row.author_id), name: String(row.author_name) },
+    author: {
+      id: Number(row.author_id),
+      name: String(row.author_name),
+      username: row.author_username == null ? null : String(row.author_username),
+    },
     createdAt: new Date(Number(row.created_at)).toISOString(),
   };
 }

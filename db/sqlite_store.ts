@@ -4,8 +4,9 @@ import { dirname } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations/sqlite.ts";
 import { RoomEvents } from "./room_events.ts";
 import { containsPattern, type Row, toMessage, toRoom, toSession } from "./rows.ts";
+import { sqliteError } from "./sqlite_errors.ts";
+import { StoreOpenError } from "./store.ts";
 import type {
-  Account,
   Credentials,
   HistoryQuery,
   Member,
@@ -13,17 +14,24 @@ import type {
   Message,
   MessageWaiter,
   MyRoom,
+  NewAccount,
   NewMessage,
   NewRoom,
+  PruneCounts,
+  PruneOptions,
+  PublicRoomQuery,
+  Registration,
   Room,
   Session,
   Store,
 } from "./store.ts";
 
 const MESSAGE_COLUMNS = `m.id, m.body, m.client_id, m.created_at,
-  a.id AS author_id, a.name AS author_name`;
+  a.id AS author_id, a.name AS author_name, a.username AS author_username`;
 
 const ROOM_COLUMNS = "id, slug, name, topic, kind";
+/** Rows {@link SqliteStore.pruneStale} removes per transaction. */
+const PRUNE_BATCH = 500;
 
 /** Applies the migrations a database has not had yet, in one transaction. */
 export function migrateSqlite(db: DatabaseSync): void {
@@ -43,7 +51,7 @@ export function migrateSqlite(db: DatabaseSync): void {
     db.exec(`PRAGMA user_version = ${SQLITE_MIGRATIONS.length}`);
     db.exec("COMMIT");
   } catch (error) {
-    db.exec("ROLLBACK");
+    if (db.isTransaction) db.exec("ROLLBACK");
     throw error;
   }
 }
@@ -55,17 +63,64 @@ export class SqliteStore implements Store {
   readonly events = new RoomEvents();
   #statements = new Map<string, StatementSync>();
 
-  /** Opens (creating folders and file as needed) and migrates the database at `path`. */
+  /**
+   * Opens (creating folders and file as needed) and migrates the database at `path`; throws a
+   * {@link StoreOpenError} saying where and why when it cannot be opened or written.
+   */
   constructor(path: string) {
-    if (path !== ":memory:") Deno.mkdirSync(dirname(path), { recursive: true });
-    this.db = new DatabaseSync(path);
-    this.db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = NORMAL;
-      PRAGMA foreign_keys = ON;
-      PRAGMA busy_timeout = 5000;
-    `);
-    migrateSqlite(this.db);
+    let db: DatabaseSync | undefined;
+    try {
+      if (path !== ":memory:") Deno.mkdirSync(dirname(path), { recursive: true });
+      db = new DatabaseSync(path);
+      db.exec(`
+        PRAGMA journal_mode = WAL;
+        PRAGMA synchronous = NORMAL;
+        PRAGMA foreign_keys = ON;
+        PRAGMA busy_timeout = 5000;
+      `);
+      migrateSqlite(db);
+    } catch (error) {
+      if (db?.isOpen) db.close();
+      // A database from a newer Parley says so itself; anything else is about the file.
+      if (error instanceof Error && /newer than this Parley/.test(error.message)) throw error;
+      throw new StoreOpenError(
+        `Cannot open the SQLite database at ${path}: ${
+          error instanceof Error ? error.message : String(error)
+        }. Set SQLITE_PATH to a writable file.`,
+        { cause: error },
+      );
+    }
+    this.db = db;
+  }
+
+  /**
+   * Runs `work`, turning SQLite's "cannot write now" errors (disk full, read-only, I/O,
+   * locked) into {@link StoreUnavailableError}: the app answers 503 and tries again later.
+   */
+  #run<T>(work: () => T): Promise<T> {
+    try {
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(sqliteError(error));
+    }
+  }
+
+  /**
+   * Runs `work` in a write transaction (BEGIN IMMEDIATE … COMMIT), rolled back if it throws;
+   * a failed COMMIT (disk full) throws too, so nothing is reported done that was not stored.
+   */
+  #transaction<T>(work: () => T): Promise<T> {
+    return this.#run(() => {
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = work();
+        this.db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        if (this.db.isTransaction) this.db.exec("ROLLBACK");
+        throw error;
+      }
+    });
   }
 
   #sql(sql: string): StatementSync {
@@ -78,14 +133,18 @@ export class SqliteStore implements Store {
   }
 
   getSetting(key: string): Promise<string | null> {
-    const row = this.#sql("SELECT value FROM settings WHERE key = ?").get(key);
-    return Promise.resolve(row ? String(row.value) : null);
+    return this.#run(() => {
+      const row = this.#sql("SELECT value FROM settings WHERE key = ?").get(key);
+      return row ? String(row.value) : null;
+    });
   }
 
-  initSetting(key: string, value: string): Promise<string> {
-    this.#sql("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING")
-      .run(key, value);
-    return this.getSetting(key) as Promise<string>;
+  async initSetting(key: string, value: string): Promise<string> {
+    await this.#run(() =>
+      this.#sql("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING")
+        .run(key, value)
+    );
+    return await this.getSetting(key) as string;
   }
 
   getRoom(slug: string): Promise<Room | null> {
@@ -93,29 +152,28 @@ export class SqliteStore implements Store {
     return Promise.resolve(row ? toRoom(row) : null);
   }
 
-  createRoom(input: NewRoom): Promise<Room | null> {
-    this.db.exec("BEGIN IMMEDIATE");
+  async createRoom(input: NewRoom): Promise<Room | null> {
     try {
-      const row = this.#sql(
-        `INSERT INTO rooms (slug, name, topic, kind, created_by, direct_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${ROOM_COLUMNS}`,
-      ).get(
-        input.slug,
-        input.name,
-        input.topic,
-        input.kind,
-        input.createdBy,
-        input.directKey ?? null,
-        Date.now(),
-      )!;
-      this.#sql(
-        "INSERT INTO room_members (room_id, member_id, joined_at) VALUES (?, ?, ?)",
-      ).run(row.id, input.createdBy, Date.now());
-      this.db.exec("COMMIT");
-      return Promise.resolve(toRoom(row));
+      return await this.#transaction(() => {
+        const [row] = this.#sql(
+          `INSERT INTO rooms (slug, name, topic, kind, created_by, direct_key, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${ROOM_COLUMNS}`,
+        ).all(
+          input.slug,
+          input.name,
+          input.topic,
+          input.kind,
+          input.createdBy,
+          input.directKey ?? null,
+          Date.now(),
+        );
+        this.#sql(
+          "INSERT INTO room_members (room_id, member_id, joined_at) VALUES (?, ?, ?)",
+        ).run(row.id, input.createdBy, Date.now());
+        return toRoom(row);
+      });
     } catch (error) {
-      this.db.exec("ROLLBACK");
-      if (String((error as Error).message).includes("UNIQUE")) return Promise.resolve(null);
+      if (String((error as Error).message).includes("UNIQUE")) return null;
       throw error;
     }
   }
@@ -126,10 +184,18 @@ export class SqliteStore implements Store {
     return Promise.resolve(row ? toRoom(row) : null);
   }
 
-  listPublicRooms(): Promise<Room[]> {
+  listPublicRooms(options: PublicRoomQuery): Promise<Room[]> {
+    const member = options.notJoinedBy ?? null;
+    const pattern = options.query ? containsPattern(options.query) : null;
     const rows = this.#sql(
-      `SELECT ${ROOM_COLUMNS} FROM rooms WHERE kind = 'public' ORDER BY name`,
-    ).all();
+      `SELECT ${ROOM_COLUMNS} FROM rooms r WHERE kind = 'public'
+         AND (? IS NULL OR NOT EXISTS (
+           SELECT 1 FROM room_members rm WHERE rm.room_id = r.id AND rm.member_id = ?))
+         AND (? IS NULL OR lower(name) LIKE ? ESCAPE '\\')
+       ORDER BY coalesce((SELECT max(m.id) FROM messages m WHERE m.room_id = r.id), 0) DESC,
+         r.id DESC
+       LIMIT ?`,
+    ).all(member, member, pattern, pattern, options.limit);
     return Promise.resolve(rows.map(toRoom));
   }
 
@@ -159,26 +225,30 @@ export class SqliteStore implements Store {
   }
 
   addRoomMember(roomId: number, memberId: number): Promise<void> {
-    this.#sql(
-      `INSERT INTO room_members (room_id, member_id, joined_at, last_read_id)
-       VALUES (?, ?, ?, (SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ?))
-       ON CONFLICT DO NOTHING`,
-    ).run(roomId, memberId, Date.now(), roomId);
-    return Promise.resolve();
+    return this.#run(() => {
+      this.#sql(
+        `INSERT INTO room_members (room_id, member_id, joined_at, last_read_id)
+         VALUES (?, ?, ?, (SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ?))
+         ON CONFLICT DO NOTHING`,
+      ).run(roomId, memberId, Date.now(), roomId);
+    });
   }
 
   removeRoomMember(roomId: number, memberId: number): Promise<boolean> {
-    const result = this.#sql("DELETE FROM room_members WHERE room_id = ? AND member_id = ?")
-      .run(roomId, memberId);
-    return Promise.resolve(Number(result.changes) > 0);
+    return this.#run(() => {
+      const result = this.#sql("DELETE FROM room_members WHERE room_id = ? AND member_id = ?")
+        .run(roomId, memberId);
+      return Number(result.changes) > 0;
+    });
   }
 
   markRead(roomId: number, memberId: number, messageId: number): Promise<void> {
-    this.#sql(
-      `UPDATE room_members SET last_read_id = max(last_read_id, ?)
-       WHERE room_id = ? AND member_id = ?`,
-    ).run(messageId, roomId, memberId);
-    return Promise.resolve();
+    return this.#run(() => {
+      this.#sql(
+        `UPDATE room_members SET last_read_id = max(last_read_id, ?)
+         WHERE room_id = ? AND member_id = ?`,
+      ).run(messageId, roomId, memberId);
+    });
   }
 
   listRoomMembers(roomId: number): Promise<Member[]> {
@@ -190,19 +260,30 @@ export class SqliteStore implements Store {
   }
 
   createMember(name: string): Promise<Member> {
-    const row = this.#sql(
-      "INSERT INTO members (name, created_at) VALUES (?, ?) RETURNING id, name",
-    ).get(name, Date.now())!;
-    return Promise.resolve({ id: Number(row.id), name: String(row.name) });
+    return this.#run(() => {
+      // `.all()`, not `.get()`: it runs the statement to its end, so a failed commit throws.
+      const [row] = this.#sql(
+        "INSERT INTO members (name, created_at) VALUES (?, ?) RETURNING id, name",
+      ).all(name, Date.now());
+      return { id: Number(row.id), name: String(row.name) };
+    });
   }
 
-  searchMembers(query: string, limit: number): Promise<MemberSummary[]> {
+  searchMembers(
+    query: string,
+    limit: number,
+    options: { sharingRoomWith?: number; exceptRoomId?: number } = {},
+  ): Promise<MemberSummary[]> {
     const pattern = containsPattern(query);
+    const sharing = options.sharingRoomWith ?? null;
     const rows = this.#sql(
       `SELECT id, name, username FROM members
-       WHERE lower(name) LIKE ? ESCAPE '\\' OR username_key LIKE ? ESCAPE '\\'
+       WHERE (lower(name) LIKE ? ESCAPE '\\' OR username_key LIKE ? ESCAPE '\\')
+         AND (? IS NULL OR EXISTS (
+           SELECT 1 FROM room_members mine JOIN room_members theirs ON theirs.room_id = mine.room_id
+           WHERE mine.member_id = ? AND theirs.member_id = members.id AND mine.room_id != ?))
        ORDER BY name, id LIMIT ?`,
-    ).all(pattern, pattern, limit);
+    ).all(pattern, pattern, sharing, sharing, options.exceptRoomId ?? 0, limit);
     return Promise.resolve(rows.map((row) => ({
       id: Number(row.id),
       name: String(row.name),
@@ -216,60 +297,114 @@ export class SqliteStore implements Store {
   }
 
   renameMember(id: number, name: string): Promise<Member | null> {
-    const row = this.#sql("UPDATE members SET name = ? WHERE id = ? RETURNING id, name")
-      .get(name, id);
-    return Promise.resolve(row ? { id: Number(row.id), name: String(row.name) } : null);
+    return this.#run(() => {
+      const [row] = this.#sql("UPDATE members SET name = ? WHERE id = ? RETURNING id, name")
+        .all(name, id);
+      return row ? { id: Number(row.id), name: String(row.name) } : null;
+    });
   }
 
   async createSession(memberId: number, tokenHash: string): Promise<Session> {
     const now = Date.now();
-    this.#sql(
-      `INSERT INTO sessions (token_hash, member_id, created_at, last_seen_at)
-       VALUES (?, ?, ?, ?)`,
-    ).run(tokenHash, memberId, now, now);
+    await this.#run(() =>
+      this.#sql(
+        `INSERT INTO sessions (token_hash, member_id, created_at, last_seen_at)
+         VALUES (?, ?, ?, ?)`,
+      ).run(tokenHash, memberId, now, now)
+    );
     const session = await this.getSession(tokenHash);
     if (!session) throw new Error(`No member ${memberId}`);
     return session;
   }
 
   getSession(tokenHash: string): Promise<Session | null> {
-    const row = this.#sql(
-      `SELECT s.id, s.last_seen_at, m.id AS member_id, m.name, m.username, m.is_admin
-       FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = ?`,
-    ).get(tokenHash);
-    return Promise.resolve(
-      row ? toSession(row) : null,
-    );
+    return this.#run(() => {
+      const row = this.#sql(
+        `SELECT s.id, s.last_seen_at, m.id AS member_id, m.name, m.username, m.is_admin
+         FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = ?`,
+      ).get(tokenHash);
+      return row ? toSession(row) : null;
+    });
   }
 
   deleteSession(id: number): Promise<void> {
-    this.#sql("DELETE FROM sessions WHERE id = ?").run(id);
-    return Promise.resolve();
+    return this.#run(() => {
+      this.#sql("DELETE FROM sessions WHERE id = ?").run(id);
+    });
   }
 
   deleteSessions(memberId: number, exceptId = 0): Promise<number> {
-    const result = this.#sql("DELETE FROM sessions WHERE member_id = ? AND id != ?")
-      .run(memberId, exceptId);
-    return Promise.resolve(Number(result.changes));
+    return this.#run(() => {
+      const result = this.#sql("DELETE FROM sessions WHERE member_id = ? AND id != ?")
+        .run(memberId, exceptId);
+      return Number(result.changes);
+    });
   }
 
-  registerAccount(
-    memberId: number,
-    input: { username: string; usernameKey: string; passwordHash: string },
-  ): Promise<Account | null> {
-    try {
-      const row = this.#sql(
-        `UPDATE members SET username = ?, username_key = ?, password_hash = ?,
-           is_admin = NOT EXISTS (SELECT 1 FROM members WHERE username_key IS NOT NULL)
-         WHERE id = ? AND username_key IS NULL RETURNING username, is_admin`,
-      ).get(input.username, input.usernameKey, input.passwordHash, memberId);
-      return Promise.resolve(
-        row ? { username: String(row.username), isAdmin: Boolean(row.is_admin) } : null,
-      );
-    } catch (error) {
-      if (String((error as Error).message).includes("UNIQUE")) return Promise.resolve(null);
-      throw error;
+  accountNames(exceptMemberId: number): Promise<string[]> {
+    const rows = this.#sql(
+      "SELECT name, username FROM members WHERE username_key IS NOT NULL AND id != ?",
+    ).all(exceptMemberId);
+    return Promise.resolve(rows.flatMap((row) => [String(row.name), String(row.username)]));
+  }
+
+  registerAccount(input: NewAccount): Promise<Registration> {
+    // BEGIN IMMEDIATE takes the write lock first: registrations run one at a time, even
+    // across processes, so two first registrations cannot both see "no account yet".
+    return this.#run(() => {
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = this.#register(input);
+        this.db.exec(result.ok ? "COMMIT" : "ROLLBACK");
+        return result;
+      } catch (error) {
+        if (this.db.isTransaction) this.db.exec("ROLLBACK");
+        if (String((error as Error).message).includes("UNIQUE")) {
+          return { ok: false, reason: "username_taken" } as const;
+        }
+        throw error;
+      }
+    });
+  }
+
+  /** The registration itself, inside the transaction; checks everything before writing. */
+  #register(input: NewAccount): Registration {
+    if (input.memberId !== null) {
+      const member = this.#sql("SELECT username_key FROM members WHERE id = ?")
+        .get(input.memberId);
+      if (!member) return { ok: false, reason: "no_member" };
+      if (member.username_key !== null) return { ok: false, reason: "already_registered" };
     }
+    if (this.#sql("SELECT 1 AS yes FROM members WHERE username_key = ?").get(input.usernameKey)) {
+      return { ok: false, reason: "username_taken" };
+    }
+    const first = !this.#sql("SELECT 1 AS yes FROM members WHERE username_key IS NOT NULL LIMIT 1")
+      .get();
+    let inviteId: number | null = null;
+    if (input.invite && !first) {
+      const invite = input.invite.tokenHash === null ? undefined : this.#sql(
+        "SELECT id FROM invites WHERE token_hash = ? AND used_by IS NULL AND expires_at > ?",
+      ).get(input.invite.tokenHash, input.invite.now);
+      if (!invite) return { ok: false, reason: "invite_required" };
+      inviteId = Number(invite.id);
+    }
+    const memberId = input.memberId ?? Number(
+      this.#sql("INSERT INTO members (name, created_at) VALUES (?, ?) RETURNING id")
+        .all(input.name, Date.now())[0].id,
+    );
+    const [row] = this.#sql(
+      `UPDATE members SET username = ?, username_key = ?, password_hash = ?, is_admin = ?
+       WHERE id = ? RETURNING id, name, username, is_admin`,
+    ).all(input.username, input.usernameKey, input.passwordHash, first ? 1 : 0, memberId);
+    if (inviteId !== null) {
+      this.#sql("UPDATE invites SET used_by = ?, used_at = ? WHERE id = ?")
+        .run(memberId, input.invite!.now, inviteId);
+    }
+    return {
+      ok: true,
+      member: { id: Number(row.id), name: String(row.name) },
+      account: { username: String(row.username), isAdmin: Boolean(row.is_admin) },
+    };
   }
 
   countAccounts(): Promise<number> {
@@ -298,65 +433,67 @@ export class SqliteStore implements Store {
   }
 
   setPasswordHash(memberId: number, passwordHash: string): Promise<void> {
-    this.#sql("UPDATE members SET password_hash = ? WHERE id = ? AND username_key IS NOT NULL")
-      .run(passwordHash, memberId);
-    return Promise.resolve();
+    return this.#run(() => {
+      this.#sql("UPDATE members SET password_hash = ? WHERE id = ? AND username_key IS NOT NULL")
+        .run(passwordHash, memberId);
+    });
   }
 
   createInvite(
     input: { createdBy: number; tokenHash: string; expiresAt: number },
   ): Promise<void> {
-    this.#sql(
-      `INSERT INTO invites (token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-    ).run(input.tokenHash, input.createdBy, Date.now(), input.expiresAt);
-    return Promise.resolve();
-  }
-
-  useInvite(tokenHash: string, memberId: number, now: number): Promise<boolean> {
-    const row = this.#sql(
-      `UPDATE invites SET used_by = ?, used_at = ?
-       WHERE token_hash = ? AND used_by IS NULL AND expires_at > ? RETURNING id`,
-    ).get(memberId, now, tokenHash, now);
-    return Promise.resolve(Boolean(row));
+    return this.#run(() => {
+      this.#sql(
+        `INSERT INTO invites (token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+      ).run(input.tokenHash, input.createdBy, Date.now(), input.expiresAt);
+    });
   }
 
   touchSession(id: number, at: number): Promise<void> {
-    this.#sql("UPDATE sessions SET last_seen_at = ? WHERE id = ?").run(at, id);
-    return Promise.resolve();
+    return this.#run(() => {
+      this.#sql("UPDATE sessions SET last_seen_at = ? WHERE id = ?").run(at, id);
+    });
   }
 
   addMessage(input: NewMessage): Promise<{ message: Message; created: boolean }> {
-    const inserted = this.#sql(
-      `INSERT INTO messages (room_id, author_id, body, client_id, created_at)
-       VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id`,
-    ).get(input.room.id, input.authorId, input.body, input.clientId, Date.now());
-    const row = this.#sql(
-      `SELECT ${MESSAGE_COLUMNS}, r.slug AS room_slug, m.room_id FROM messages m
-       JOIN members a ON a.id = m.author_id JOIN rooms r ON r.id = m.room_id
-       WHERE m.author_id = ? AND m.client_id = ?`,
-    ).get(input.authorId, input.clientId)!;
-    const message = toMessage(row, String(row.room_slug));
-    if (inserted) this.events.published(input.room.id, message.id);
-    return Promise.resolve({ message, created: Boolean(inserted) });
+    return this.#run(() => {
+      // `.all()`, not `.get()`: it runs the statement to its end, so a failed commit throws.
+      const inserted = this.#sql(
+        `INSERT INTO messages (room_id, author_id, body, client_id, created_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id`,
+      ).all(input.room.id, input.authorId, input.body, input.clientId, Date.now());
+      const row = this.#sql(
+        `SELECT ${MESSAGE_COLUMNS}, r.slug AS room_slug, m.room_id FROM messages m
+         JOIN members a ON a.id = m.author_id JOIN rooms r ON r.id = m.room_id
+         WHERE m.author_id = ? AND m.client_id = ?`,
+      ).get(input.authorId, input.clientId);
+      if (!row) throw new Error(`The message ${input.clientId} was not stored`);
+      const message = toMessage(row, String(row.room_slug));
+      const created = inserted.length > 0;
+      if (created) this.events.published(input.room.id, message.id);
+      return { message, created };
+    });
   }
 
   listMessages(room: Room, query: HistoryQuery): Promise<Message[]> {
-    let rows: Row[];
-    const from = `FROM messages m JOIN members a ON a.id = m.author_id`;
-    if ("after" in query) {
-      rows = this.#sql(
-        `SELECT ${MESSAGE_COLUMNS} ${from}
-         WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`,
-      ).all(room.id, query.after, query.limit);
-    } else {
-      const before = "before" in query ? query.before : Number.MAX_SAFE_INTEGER;
-      rows = this.#sql(
-        `SELECT ${MESSAGE_COLUMNS} ${from}
-         WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`,
-      ).all(room.id, before, query.limit).reverse();
-    }
-    return Promise.resolve(rows.map((row) => toMessage(row, room.slug)));
+    return this.#run(() => {
+      let rows: Row[];
+      const from = `FROM messages m JOIN members a ON a.id = m.author_id`;
+      if ("after" in query) {
+        rows = this.#sql(
+          `SELECT ${MESSAGE_COLUMNS} ${from}
+           WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`,
+        ).all(room.id, query.after, query.limit);
+      } else {
+        const before = "before" in query ? query.before : Number.MAX_SAFE_INTEGER;
+        rows = this.#sql(
+          `SELECT ${MESSAGE_COLUMNS} ${from}
+           WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`,
+        ).all(room.id, before, query.limit).reverse();
+      }
+      return rows.map((row) => toMessage(row, room.slug));
+    });
   }
 
   waitForMessage(
@@ -365,6 +502,45 @@ export class SqliteStore implements Store {
     options: { timeoutMs: number; signal?: AbortSignal },
   ): MessageWaiter {
     return this.events.wait(room.id, after, options);
+  }
+
+  async pruneStale(options: PruneOptions): Promise<PruneCounts> {
+    const counts = { sessions: 0, invites: 0, guests: 0 };
+    // In batches, each its own short transaction, so that writers wait at most one batch.
+    const batches = async (sql: string, ...params: number[]) => {
+      let removed = 0;
+      for (;;) {
+        const changes = await this.#transaction(() =>
+          Number(this.#sql(sql).run(...params, PRUNE_BATCH).changes)
+        );
+        removed += changes;
+        if (changes < PRUNE_BATCH) return removed;
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    };
+    counts.sessions = await batches(
+      `DELETE FROM sessions WHERE id IN (
+         SELECT id FROM sessions WHERE last_seen_at < ? LIMIT ?)`,
+      options.now - options.sessionIdleMs,
+    );
+    counts.invites = await batches(
+      "DELETE FROM invites WHERE id IN (SELECT id FROM invites WHERE expires_at <= ? LIMIT ?)",
+      options.now,
+    );
+    // Room memberships go with the member (ON DELETE CASCADE).
+    counts.guests = await batches(
+      `DELETE FROM members WHERE id IN (
+         SELECT g.id FROM members g
+         WHERE g.username_key IS NULL AND g.created_at < ?
+           AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.member_id = g.id)
+           AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.author_id = g.id)
+           AND g.id NOT IN (SELECT created_by FROM rooms WHERE created_by IS NOT NULL)
+           AND g.id NOT IN (SELECT created_by FROM invites)
+           AND g.id NOT IN (SELECT used_by FROM invites WHERE used_by IS NOT NULL)
+         LIMIT ?)`,
+      options.now - options.guestRetentionMs,
+    );
+    return counts;
   }
 
   close(): Promise<void> {

@@ -8,6 +8,17 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * Thrown when the database cannot be opened or created at start (unwritable folder, not a
+ * database file): the message says where and why, for the operator.
+ */
+export class StoreOpenError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StoreOpenError";
+  }
+}
+
 /** Who can see a room: anyone (`public`), its members (`private`), or two people (`direct`). */
 export type RoomKind = "public" | "private" | "direct";
 
@@ -37,6 +48,15 @@ export interface NewRoom {
   directKey?: string;
 }
 
+/** Which public rooms {@link Store.listPublicRooms} lists. */
+export interface PublicRoomQuery {
+  limit: number;
+  /** Leave out the rooms this member has joined. */
+  notJoinedBy?: number;
+  /** Only rooms whose name contains this (any case). */
+  query?: string;
+}
+
 /** A person taking part in the chat (a guest until accounts exist). */
 export interface Member {
   id: number;
@@ -54,7 +74,8 @@ export interface Message {
   room: string;
   body: string;
   clientId: string;
-  author: Member;
+  /** Who wrote it: `username` is null for a guest. */
+  author: MemberSummary;
   createdAt: string;
 }
 
@@ -73,6 +94,31 @@ export interface Session {
   lastSeenAt: number;
 }
 
+/** Input for {@link Store.registerAccount}. */
+export interface NewAccount {
+  /** The guest who becomes an account, or null to create a member named `name`. */
+  memberId: number | null;
+  /** The new member's name (used when `memberId` is null). */
+  name: string;
+  username: string;
+  /** The username as compared for uniqueness (lower case). */
+  usernameKey: string;
+  passwordHash: string;
+  /**
+   * On a site where registering needs an invitation: the hash of the invitation's token (null
+   * when none was given). The first account needs none; any other uses it up.
+   */
+  invite?: { tokenHash: string | null; now: number };
+}
+
+/** What {@link Store.registerAccount} did: the new account, or why there is none. */
+export type Registration =
+  | { ok: true; member: Member; account: Account }
+  | {
+    ok: false;
+    reason: "username_taken" | "invite_required" | "already_registered" | "no_member";
+  };
+
 /** An account as found for logging in. */
 export interface Credentials {
   member: Member;
@@ -86,6 +132,23 @@ export interface NewMessage {
   authorId: number;
   body: string;
   clientId: string;
+}
+
+/** Input for {@link Store.pruneStale}: the time now, and how long things are kept. */
+export interface PruneOptions {
+  /** The time to prune as of, in ms since the epoch (tests pass a fake clock). */
+  now: number;
+  /** Sessions unused for longer than this are removed. */
+  sessionIdleMs: number;
+  /** Guests older than this with no message and no live session are removed. */
+  guestRetentionMs: number;
+}
+
+/** What {@link Store.pruneStale} removed. */
+export interface PruneCounts {
+  sessions: number;
+  invites: number;
+  guests: number;
 }
 
 /** Which page of a room's history to read. */
@@ -116,8 +179,12 @@ export interface Store {
   createRoom(input: NewRoom): Promise<Room | null>;
   /** The direct room with this key, or null. */
   getDirectRoom(directKey: string): Promise<Room | null>;
-  /** Public rooms, by name. */
-  listPublicRooms(): Promise<Room[]>;
+  /**
+   * Public rooms, the most recently active first (latest message, then the newest room), at
+   * most `limit`: only those `notJoinedBy` has not joined when given, only those whose name
+   * contains `query` (any case) when given.
+   */
+  listPublicRooms(options: PublicRoomQuery): Promise<Room[]>;
   /** The rooms a member belongs to, with unread counts (capped at `unreadCap`). */
   listMyRooms(memberId: number, unreadCap: number): Promise<MyRoom[]>;
   /** Whether a member belongs to a room. */
@@ -132,8 +199,18 @@ export interface Store {
   listRoomMembers(roomId: number): Promise<Member[]>;
   /** Creates a member. */
   createMember(name: string): Promise<Member>;
-  /** Members whose name or username contains `query` (any case), by name, at most `limit`. */
-  searchMembers(query: string, limit: number): Promise<MemberSummary[]>;
+  /**
+   * Members whose name or username contains `query` (any case), by name, at most `limit`.
+   * With `sharingRoomWith`, only members who share a room with that member, not counting
+   * the room `exceptRoomId` (the default room, which everyone is in).
+   */
+  searchMembers(
+    query: string,
+    limit: number,
+    options?: { sharingRoomWith?: number; exceptRoomId?: number },
+  ): Promise<MemberSummary[]>;
+  /** The names and usernames of every account except member `exceptMemberId`'s. */
+  accountNames(exceptMemberId: number): Promise<string[]>;
   /** The member with this id, or null. */
   getMember(id: number): Promise<Member | null>;
   /** Renames a member; returns the updated member, or null if there is none. */
@@ -149,13 +226,13 @@ export interface Store {
   /** Ends every session of a member, except `exceptId` if given; returns how many ended. */
   deleteSessions(memberId: number, exceptId?: number): Promise<number>;
   /**
-   * Makes a guest member an account. The first account becomes the admin. Returns null when
-   * the username (compared by `usernameKey`) is taken or the member already has an account.
+   * Registers an account in one transaction, serialized with every other registration: makes
+   * the guest `memberId` (or a new member) an account, using up the invitation if one is
+   * needed. The first account becomes the admin. Nothing changes when it is refused: the
+   * username (compared by `usernameKey`) is taken, the invitation is missing, used or expired,
+   * or the member already has an account.
    */
-  registerAccount(
-    memberId: number,
-    input: { username: string; usernameKey: string; passwordHash: string },
-  ): Promise<Account | null>;
+  registerAccount(input: NewAccount): Promise<Registration>;
   /** How many accounts there are (0 before the first registration). */
   countAccounts(): Promise<number>;
   /** The account with this username key, with its password hash, or null. */
@@ -166,8 +243,6 @@ export interface Store {
   setPasswordHash(memberId: number, passwordHash: string): Promise<void>;
   /** Stores an invitation (by the hash of its token). */
   createInvite(input: { createdBy: number; tokenHash: string; expiresAt: number }): Promise<void>;
-  /** Uses up an unused, unexpired invitation for a member; returns whether there was one. */
-  useInvite(tokenHash: string, memberId: number, now: number): Promise<boolean>;
   /**
    * Stores a message unless its author already sent one with the same client id; returns
    * the stored message and whether it was created by this call.
@@ -184,6 +259,14 @@ export interface Store {
     after: number,
     options: { timeoutMs: number; signal?: AbortSignal },
   ): MessageWaiter;
+  /**
+   * Removes what is no longer of use as of `now`: sessions idle for longer than
+   * `sessionIdleMs`, expired invitations, and guests (members without an account) created
+   * more than `guestRetentionMs` ago that have no session left and never wrote a message,
+   * created a room or an invitation (with their room memberships). Returns the counts, or
+   * null when another instance is pruning the same database at this moment.
+   */
+  pruneStale(options: PruneOptions): Promise<PruneCounts | null>;
   /** Closes the database. */
   close(): Promise<void>;
 }

@@ -40,6 +40,11 @@ export interface AppOptions {
   ) => Response | undefined;
   /** The HTTP status of an error thrown by app code (HTTPException carries its own; else 500). */
   errorStatus?: (error: unknown) => number | undefined;
+  /**
+   * Headers for the error page of an error thrown by app code (e.g. `Retry-After`); the page
+   * gets a `Retry-After` of theirs as its `retryAfter` prop.
+   */
+  errorHeaders?: (error: unknown, status: number) => HeadersInit | undefined;
 }
 
 type Page = ComponentType<PageProps<unknown, State>>;
@@ -122,13 +127,18 @@ export async function createApp(options: AppOptions): Promise<Hono> {
       : status === 503
       ? "The service is unavailable for a moment; try again shortly."
       : "Something went wrong";
-    if (!Page) return c.text(message, status as 404);
+    const headers = new Headers(options.errorHeaders?.(error, status));
+    if (!Page) {
+      headers.set("content-type", "text/plain; charset=utf-8");
+      return new Response(message, { status, headers });
+    }
     const url = new URL(c.req.url);
     const state = getState(c);
+    const retryAfter = Number(headers.get("retry-after")) || undefined;
     return renderHtml(
       c,
-      () => h(Page, { url, state, status, message }),
-      { status },
+      () => h(Page, { url, state, status, message, retryAfter }),
+      { status, headers },
     );
   }
 
@@ -182,8 +192,10 @@ export async function createApp(options: AppOptions): Promise<Hono> {
       // Headers set through the Hono context (cookies) join whatever response the route made.
       const respond = (res: Response) => c.newResponse(res.body, res);
       if (typeof handler === "function") return respond(await handler(ctx));
-      const own = handler?.[method] ??
-        (method === "HEAD" ? handler?.GET : undefined);
+      // Only the handler's own methods: the request's method must not reach `toString` & co.
+      const ownMethod = (m: typeof METHODS[number]) =>
+        handler && Object.hasOwn(handler, m) ? handler[m] : undefined;
+      const own = ownMethod(method) ?? (method === "HEAD" ? handler?.GET : undefined);
       if (own) return respond(await own(ctx));
       if (Page && (method === "GET" || method === "HEAD")) return respond(ctx.render());
       const canGet = Boolean(handler?.GET || Page);

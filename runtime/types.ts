@@ -55,6 +55,8 @@ export interface ErrorPageProps<S = State> {
   state: S;
   status: number;
   message: string;
+  /** Seconds after which trying again may work, when the answer says so (`Retry-After`). */
+  retryAfter?: number;
 }
 
 /** What a module under `routes/` may export. */

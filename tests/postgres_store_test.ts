@@ -139,3 +139,19 @@ pgTest("a database from a newer Parley is refused", async (schema) => {
     /newer than this Parley knows/,
   );
 });
+
+pgTest("one instance prunes at a time: the others skip while it is at it", async (schema) => {
+  const store = await PostgresStore.open(url!, { schema, max: 2 });
+  const other = postgres(url!, { max: 1, onnotice: () => {} });
+  try {
+    const options = { now: Date.now(), sessionIdleMs: 1000, guestRetentionMs: 1000 };
+    await other.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(72616101)`;
+      assert.equal(await store.pruneStale(options), null, "skipped while another prunes");
+    });
+    assert.deepEqual(await store.pruneStale(options), { sessions: 0, invites: 0, guests: 0 });
+  } finally {
+    await other.end();
+    await store.close();
+  }
+});

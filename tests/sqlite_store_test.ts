@@ -67,3 +67,55 @@ Deno.test("sqlite store: parameters are bound, never spliced into SQL", async ()
     await store.close();
   }
 });
+
+/**
+ * Makes every later commit that touches `table` fail, as a full disk does: a temporary trigger
+ * adds a row breaking a deferred foreign key, which SQLite checks only at commit.
+ */
+function failCommitsOn(store: SqliteStore, table: string): void {
+  store.db.exec(`
+    CREATE TABLE IF NOT EXISTS fail_on_commit (
+      member_id INTEGER REFERENCES members(id) DEFERRABLE INITIALLY DEFERRED);
+    CREATE TEMP TRIGGER fail_${table}_insert AFTER INSERT ON main.${table}
+      BEGIN INSERT INTO fail_on_commit VALUES (-1); END;
+    CREATE TEMP TRIGGER fail_${table}_update AFTER UPDATE ON main.${table}
+      BEGIN INSERT INTO fail_on_commit VALUES (-1); END;
+  `);
+}
+
+Deno.test("sqlite store: a write whose commit fails is never reported as done", async () => {
+  const cases: [string, (store: SqliteStore) => Promise<unknown>, (s: SqliteStore) => unknown][] = [
+    ["members", (s) => s.createMember("Never"), (s) => s.searchMembers("never", 5)],
+    ["members", (s) => s.renameMember(1, "Renamed"), (s) => s.getMember(1)],
+    ["settings", (s) => s.initSetting("k", "v"), (s) => s.getSetting("k")],
+    ["sessions", (s) => s.createSession(1, "h"), (s) => s.getSession("h")],
+    [
+      "rooms",
+      (s) => s.createRoom({ slug: "r", name: "r", topic: "", kind: "public", createdBy: 1 }),
+      (s) => s.getRoom("r"),
+    ],
+    [
+      "messages",
+      async (s) =>
+        await s.addMessage({
+          room: (await s.getRoom("general"))!,
+          authorId: 1,
+          body: "lost",
+          clientId: "c",
+        }),
+      async (s) => await s.listMessages((await s.getRoom("general"))!, { latest: true, limit: 9 }),
+    ],
+  ];
+  for (const [table, write, read] of cases) {
+    const store = new SqliteStore(":memory:");
+    try {
+      await store.createMember("Ada");
+      const before = JSON.stringify(await read(store));
+      failCommitsOn(store, table);
+      await assert.rejects(async () => await write(store), `${table}: the failed write throws`);
+      assert.equal(JSON.stringify(await read(store)), before, `${table}: nothing changed`);
+    } finally {
+      await store.close();
+    }
+  }
+});

@@ -1,6 +1,17 @@
 // The store contract: the same tests for every Store implementation (SQLite now, PostgreSQL next).
 import assert from "node:assert/strict";
-import type { Room, Store } from "../db/store.ts";
+import type { NewAccount, Room, Store } from "../db/store.ts";
+
+/** Input for registering `username` (the guest `memberId`, or a new member of that name). */
+export function newAccount(username: string, memberId: number | null = null): NewAccount {
+  return {
+    memberId,
+    name: username,
+    username,
+    usernameKey: username.toLowerCase(),
+    passwordHash: `hash-of-${username}`,
+  };
+}
 
 /** Registers the contract tests for a store opened by `open` (fresh and empty each time). */
 export function storeContract(
@@ -74,7 +85,7 @@ export function storeContract(
     assert.equal(first.message.body, "hi <b>");
     assert.equal(first.message.room, "general");
     assert.equal(first.message.clientId, "c1");
-    assert.deepEqual(first.message.author, ada);
+    assert.deepEqual(first.message.author, { ...ada, username: null });
     assert.ok(!Number.isNaN(Date.parse(first.message.createdAt)));
     const again = await store.addMessage({
       room: general,
@@ -170,21 +181,28 @@ export function storeContract(
     const bob = await store.createMember("Bob");
     const cat = await store.createMember("Cat");
     assert.equal(await store.countAccounts(), 0);
-    const input = (username: string) => ({
-      username,
-      usernameKey: username.toLowerCase(),
-      passwordHash: `hash-of-${username}`,
+    assert.deepEqual(await store.registerAccount(newAccount("Ada", ada.id)), {
+      ok: true,
+      member: ada,
+      account: { username: "Ada", isAdmin: true },
     });
-    assert.deepEqual(await store.registerAccount(ada.id, input("Ada")), {
-      username: "Ada",
-      isAdmin: true,
+    assert.deepEqual(await store.registerAccount(newAccount("bob_1", bob.id)), {
+      ok: true,
+      member: bob,
+      account: { username: "bob_1", isAdmin: false },
     });
-    assert.deepEqual(await store.registerAccount(bob.id, input("bob_1")), {
-      username: "bob_1",
-      isAdmin: false,
+    assert.deepEqual(await store.registerAccount(newAccount("ADA", cat.id)), {
+      ok: false,
+      reason: "username_taken",
+    }, "taken, any case");
+    assert.deepEqual(await store.registerAccount(newAccount("another", ada.id)), {
+      ok: false,
+      reason: "already_registered",
     });
-    assert.equal(await store.registerAccount(cat.id, input("ADA")), null, "taken, any case");
-    assert.equal(await store.registerAccount(ada.id, input("another")), null, "already one");
+    assert.deepEqual(await store.registerAccount(newAccount("ghost", 999_999)), {
+      ok: false,
+      reason: "no_member",
+    });
     assert.equal(await store.countAccounts(), 2);
     const found = await store.findCredentials("ada");
     assert.deepEqual(found, {
@@ -204,11 +222,7 @@ export function storeContract(
     const ada = await store.createMember("Ada");
     const guest = await store.createSession(ada.id, "g");
     assert.equal(guest.account, null);
-    await store.registerAccount(ada.id, {
-      username: "ada",
-      usernameKey: "ada",
-      passwordHash: "h",
-    });
+    await store.registerAccount(newAccount("ada", ada.id));
     const one = await store.createSession(ada.id, "s1");
     const two = await store.createSession(ada.id, "s2");
     assert.deepEqual(one.account, { username: "ada", isAdmin: true });
@@ -222,16 +236,91 @@ export function storeContract(
     assert.equal(await store.getSession("s2"), null);
   });
 
-  test("an invitation is used once, and not after it expires", async (store) => {
-    const admin = await store.createMember("Admin");
-    const [ada, bob] = [await store.createMember("Ada"), await store.createMember("Bob")];
+  test("registering creates a member only when it succeeds", async (store) => {
+    const made = await store.registerAccount({ ...newAccount("ada"), name: "Ada L." });
+    assert.ok(made.ok);
+    assert.equal(made.member.name, "Ada L.");
+    assert.deepEqual(await store.getMember(made.member.id), made.member);
+    assert.deepEqual(await store.registerAccount(newAccount("ADA")), {
+      ok: false,
+      reason: "username_taken",
+    });
+    assert.deepEqual(await store.searchMembers("ada", 10), [{ ...made.member, username: "ada" }]);
+  });
+
+  test("an invitation is used once, only by a registration that succeeds", async (store) => {
+    const invite = (tokenHash: string | null) => ({ tokenHash, now: Date.now() });
+    const first = await store.registerAccount({ ...newAccount("admin"), invite: invite(null) });
+    assert.ok(first.ok, "the first account needs no invitation");
+    assert.equal(first.account.isAdmin, true);
     const now = Date.now();
-    await store.createInvite({ createdBy: admin.id, tokenHash: "i1", expiresAt: now + 60_000 });
-    await store.createInvite({ createdBy: admin.id, tokenHash: "i2", expiresAt: now - 1 });
-    assert.equal(await store.useInvite("i1", ada.id, now), true);
-    assert.equal(await store.useInvite("i1", bob.id, now), false, "used up");
-    assert.equal(await store.useInvite("i2", bob.id, now), false, "expired");
-    assert.equal(await store.useInvite("nope", bob.id, now), false);
+    const createdBy = first.member.id;
+    await store.createInvite({ createdBy, tokenHash: "i1", expiresAt: now + 60_000 });
+    await store.createInvite({ createdBy, tokenHash: "i2", expiresAt: now - 1 });
+    const refused = (reason: string) => ({ ok: false, reason });
+    assert.deepEqual(
+      await store.registerAccount({ ...newAccount("ADMIN"), invite: invite("i1") }),
+      refused("username_taken"),
+    );
+    assert.deepEqual(
+      await store.registerAccount({ ...newAccount("nobody"), invite: invite(null) }),
+      refused("invite_required"),
+    );
+    assert.deepEqual(
+      await store.registerAccount({ ...newAccount("late"), invite: invite("i2") }),
+      refused("invite_required"),
+      "expired",
+    );
+    assert.deepEqual(
+      await store.registerAccount({ ...newAccount("lost"), invite: invite("nope") }),
+      refused("invite_required"),
+    );
+    const guest = await store.createMember("Guest");
+    const used = await store.registerAccount({
+      ...newAccount("ada", guest.id),
+      invite: invite("i1"),
+    });
+    assert.ok(used.ok, "the failed attempt left the invitation unused");
+    assert.deepEqual(used.member, guest);
+    assert.equal(used.account.isAdmin, false);
+    assert.deepEqual(
+      await store.registerAccount({ ...newAccount("bob"), invite: invite("i1") }),
+      refused("invite_required"),
+      "used up",
+    );
+    assert.equal(await store.countAccounts(), 2);
+    assert.deepEqual(
+      (await store.searchMembers("", 10)).map((m) => m.name).sort(),
+      ["Guest", "admin"],
+      "refused registrations created no member",
+    );
+  });
+
+  test("concurrent first registrations: exactly one succeeds without invitation", async (store) => {
+    // Open the pool's connections first (PostgreSQL), so that the four really run at once.
+    await Promise.all([1, 2, 3, 4].map(() => store.searchMembers("warm-up", 1)));
+    const results = await Promise.all(
+      ["a1", "a2", "a3", "a4"].map((username) =>
+        store.registerAccount({ ...newAccount(username), invite: { tokenHash: null, now: 0 } })
+      ),
+    );
+    assert.equal(results.filter((r) => r.ok).length, 1);
+    assert.deepEqual(
+      results.filter((r) => !r.ok),
+      Array(3).fill({ ok: false, reason: "invite_required" }),
+    );
+    assert.equal(await store.countAccounts(), 1);
+    assert.equal((await store.searchMembers("", 10)).length, 1);
+  });
+
+  test("lists the names and usernames of accounts", async (store) => {
+    const ada = await store.createMember("Ada");
+    await store.createMember("A guest");
+    const bob = await store.registerAccount({ ...newAccount("bob_b"), name: "Bob" });
+    await store.registerAccount(newAccount("ada_l", ada.id));
+    assert.deepEqual((await store.accountNames(0)).sort(), ["Ada", "Bob", "ada_l", "bob_b"]);
+    assert.ok(bob.ok);
+    assert.deepEqual((await store.accountNames(bob.member.id)).sort(), ["Ada", "ada_l"]);
   });
 
   test("creates rooms with their creator as member; slugs are unique", async (store, general) => {
@@ -271,9 +360,40 @@ export function storeContract(
       kind: "private",
       createdBy: ada.id,
     });
-    assert.deepEqual((await store.listPublicRooms()).map((r) => r.slug), ["design", "general"]);
+    assert.deepEqual(
+      (await store.listPublicRooms({ limit: 10 })).map((r) => r.slug),
+      ["design", "general"],
+    );
     assert.equal(secret?.kind, "private");
   });
+
+  test(
+    "lists public rooms not joined, recently active first, capped, by name",
+    async (store, general) => {
+      const [ada, bob] = [await store.createMember("Ada"), await store.createMember("Bob")];
+      const make = async (slug: string, name: string, kind: "public" | "private" = "public") =>
+        (await store.createRoom({ slug, name, topic: "", kind, createdBy: ada.id }))!;
+      const quiet = await make("quiet", "Quiet 100%_done");
+      const busy = await make("busy", "Busy");
+      await make("hidden", "Busy too", "private");
+      const newest = await make("newest", "Newest");
+      await store.addMessage({ room: busy, authorId: ada.id, body: "hi", clientId: "b" });
+      await store.addMessage({ room: general, authorId: ada.id, body: "hi", clientId: "g" });
+      const slugs = async (query: Parameters<Store["listPublicRooms"]>[0]) =>
+        (await store.listPublicRooms(query)).map((r) => r.slug);
+      assert.deepEqual(await slugs({ limit: 10 }), ["general", "busy", "newest", "quiet"]);
+      assert.deepEqual(await slugs({ limit: 2 }), ["general", "busy"]);
+      await store.addRoomMember(general.id, bob.id);
+      await store.addRoomMember(newest.id, bob.id);
+      assert.deepEqual(await slugs({ limit: 10, notJoinedBy: bob.id }), ["busy", "quiet"]);
+      assert.deepEqual(await slugs({ limit: 10, notJoinedBy: ada.id }), ["general"]);
+      assert.deepEqual(await slugs({ limit: 10, query: "BUS" }), ["busy"]);
+      assert.deepEqual(await slugs({ limit: 10, query: "0%_" }), ["quiet"], "wildcards literal");
+      assert.deepEqual(await slugs({ limit: 10, query: "%" }), ["quiet"]);
+      assert.deepEqual(await slugs({ limit: 10, query: "e", notJoinedBy: bob.id }), ["quiet"]);
+      assert.equal(quiet.kind, "public");
+    },
+  );
 
   test("direct rooms are found again by their key", async (store) => {
     const [ada, bob] = [await store.createMember("Ada"), await store.createMember("Bob")];
@@ -339,15 +459,125 @@ export function storeContract(
     const ada = await store.createMember("Ada Lovelace");
     const bob = await store.createMember("Bob");
     await store.createMember("100% real_name");
-    await store.registerAccount(bob.id, {
-      username: "Builder",
-      usernameKey: "builder",
-      passwordHash: "h",
-    });
+    await store.registerAccount(newAccount("Builder", bob.id));
     assert.deepEqual(await store.searchMembers("love", 10), [{ ...ada, username: null }]);
     assert.deepEqual(await store.searchMembers("BUILD", 10), [{ ...bob, username: "Builder" }]);
     assert.deepEqual((await store.searchMembers("%", 10)).map((m) => m.name), ["100% real_name"]);
     assert.deepEqual((await store.searchMembers("_", 10)).map((m) => m.name), ["100% real_name"]);
     assert.equal((await store.searchMembers("a", 1)).length, 1);
   });
+
+  test(
+    "finds only members sharing a room, when asked, not counting one room",
+    async (store, general) => {
+      const [ada, bob, cat] = [
+        await store.createMember("Ada"),
+        await store.createMember("Bob"),
+        await store.createMember("Cat"),
+      ];
+      for (const m of [ada, bob, cat]) await store.addRoomMember(general.id, m.id);
+      const room = await store.createRoom({
+        slug: "shared",
+        name: "shared",
+        topic: "",
+        kind: "private",
+        createdBy: ada.id,
+      });
+      await store.addRoomMember(room!.id, bob.id);
+      const found = (memberId: number) =>
+        store.searchMembers("", 10, { sharingRoomWith: memberId, exceptRoomId: general.id })
+          .then((members) => members.map((m) => m.name));
+      assert.deepEqual(await found(bob.id), ["Ada", "Bob"]);
+      assert.deepEqual(await found(cat.id), [], "general does not count");
+      assert.deepEqual(
+        (await store.searchMembers("", 10, { sharingRoomWith: cat.id })).map((m) => m.name),
+        ["Ada", "Bob", "Cat"],
+      );
+    },
+  );
+
+  test("messages carry the author's username, null for a guest", async (store, general) => {
+    const guest = await store.createMember("Guest");
+    const made = await store.registerAccount({ ...newAccount("ada"), name: "Ada" });
+    assert.ok(made.ok);
+    const { message } = await store.addMessage({
+      room: general,
+      authorId: made.member.id,
+      body: "hi",
+      clientId: "c1",
+    });
+    assert.deepEqual(message.author, { id: made.member.id, name: "Ada", username: "ada" });
+    await store.addMessage({ room: general, authorId: guest.id, body: "yo", clientId: "c2" });
+    const listed = await store.listMessages(general, { latest: true, limit: 10 });
+    assert.deepEqual(listed.map((m) => m.author.username), ["ada", null]);
+    const after = await store.listMessages(general, { after: 0, limit: 10 });
+    assert.deepEqual(after.map((m) => m.author.username), ["ada", null]);
+  });
+
+  test(
+    "prunes idle sessions, expired invitations and forgotten guests, and nothing else",
+    async (store, general) => {
+      const DAY = 24 * 3600_000;
+      const keep = { sessionIdleMs: 30 * DAY, guestRetentionMs: 30 * DAY };
+      const later = Date.now() + 31 * DAY; // the fake clock, a month on
+      const made = await store.registerAccount(newAccount("admin"));
+      assert.ok(made.ok);
+      const admin = made.member;
+      await store.createSession(admin.id, "admin-idle");
+      const adminLive = await store.createSession(admin.id, "admin-live");
+      await store.touchSession(adminLive.id, later - DAY);
+      await store.createInvite({ createdBy: admin.id, tokenHash: "i-old", expiresAt: later - DAY });
+      await store.createInvite({ createdBy: admin.id, tokenHash: "i-new", expiresAt: later + DAY });
+
+      const forgotten = await store.createMember("Forgotten guest");
+      await store.addRoomMember(general.id, forgotten.id);
+      await store.createSession(forgotten.id, "forgotten");
+      const noSession = await store.createMember("Guest without a session");
+      const talker = await store.createMember("Guest who wrote");
+      await store.createSession(talker.id, "talker");
+      await store.addMessage({ room: general, authorId: talker.id, body: "hi", clientId: "c" });
+      const returning = await store.createMember("Guest who came back");
+      const back = await store.createSession(returning.id, "returning");
+      await store.touchSession(back.id, later - DAY);
+      const founder = await store.createMember("Guest who made a room");
+      await store.createRoom({
+        slug: "den",
+        name: "den",
+        topic: "",
+        kind: "public",
+        createdBy: founder.id,
+      });
+
+      const early = await store.pruneStale({ now: Date.now() + DAY, ...keep });
+      assert.deepEqual(early, { sessions: 0, invites: 0, guests: 0 }, "nothing is due yet");
+
+      const pruned = await store.pruneStale({ now: later, ...keep });
+      assert.deepEqual(pruned, { sessions: 3, invites: 1, guests: 2 });
+      assert.equal(await store.getSession("admin-idle"), null);
+      assert.equal(await store.getSession("forgotten"), null);
+      assert.equal(await store.getSession("talker"), null);
+      assert.ok(await store.getSession("admin-live"));
+      assert.ok(await store.getSession("returning"));
+      assert.equal(await store.getMember(forgotten.id), null);
+      assert.equal(await store.getMember(noSession.id), null);
+      assert.equal(await store.isRoomMember(general.id, forgotten.id), false);
+      for (const kept of [admin, talker, returning, founder]) {
+        assert.ok(await store.getMember(kept.id), `${kept.name} is kept`);
+      }
+      assert.deepEqual(
+        (await store.listMessages(general, { latest: true, limit: 5 })).map((m) => m.body),
+        ["hi"],
+      );
+      const other = await store.registerAccount({
+        ...newAccount("friend"),
+        invite: { tokenHash: "i-new", now: later },
+      });
+      assert.ok(other.ok, "the invitation not yet expired is kept");
+      assert.deepEqual(await store.pruneStale({ now: later, ...keep }), {
+        sessions: 0,
+        invites: 0,
+        guests: 0,
+      });
+    },
+  );
 }

@@ -8,7 +8,9 @@ export const handler: Handlers<unknown, AppState> = {
   async POST({ state, url }) {
     requireMember(state);
     const { token, expiresAt } = await state.accounts.invite(state.session);
-    const link = new URL(`/login?invite=${encodeURIComponent(token)}`, url.origin).href;
+    // Behind a proxy the request's origin may be an internal one: the public URL is right.
+    const base = state.config.publicUrl ?? url.origin;
+    const link = new URL(`/login?invite=${encodeURIComponent(token)}`, base).href;
     return jsonResponse({ token, url: link, expiresAt }, { status: 201 });
   },
 };
