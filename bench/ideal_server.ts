@@ -39,7 +39,7 @@ async function post(request: Request): Promise<Response> {
     room: "general",
     body: input.body,
     clientId: input.clientId ?? String(id),
-    author: { id: 1, name: "Ideal" },
+    author: { id: 1, name: "Ideal", username: null },
     createdAt: new Date().toISOString(),
   };
   const json = JSON.stringify(message);

@@ -1,6 +1,6 @@
 // Accounts: registration (open or by invitation), login with session rotation, logout, passwords.
 import type { Context } from "hono";
-import type { Account, Member, Session, Store } from "../db/store.ts";
+import type { Account, Credentials, Registration, Session, Store } from "../db/store.ts";
 import { ChatError } from "./chat_error.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
 import { RateLimiter } from "./rate_limiter.ts";
@@ -22,6 +22,37 @@ const USERNAME = /^[A-Za-z0-9_-]{3,32}$/;
 const MIN_PASSWORD = 10;
 const MAX_PASSWORD = 1024;
 const GENERIC_LOGIN_ERROR = "That username and password do not match an account.";
+const LOGIN_WINDOW_MS = 10 * 60_000;
+/** Failed logins for one username from one address, per window, before that pair is locked. */
+const FAILURES_PER_USERNAME_AND_ADDRESS = 10;
+/** Failed logins from one address (any usernames), per window, before it is locked. */
+const FAILURES_PER_ADDRESS = 30;
+/** Failed logins for one username (any addresses), per window, before every attempt is slowed. */
+const FAILURES_PER_USERNAME = 10;
+/** How long each attempt on a username under attack waits before its answer. */
+export const LOGIN_SLOWDOWN_MS = 1000;
+
+/** Why a registration was refused, as the API tells it. */
+function refusal(reason: Exclude<Registration, { ok: true }>["reason"]): ChatError {
+  switch (reason) {
+    case "username_taken":
+      return new ChatError(409, "username_taken", "That username is taken.");
+    case "invite_required":
+      return new ChatError(
+        403,
+        "invite_required",
+        "Registration needs an invitation from an admin, and this one is missing, used or expired.",
+      );
+    case "already_registered":
+      return new ChatError(
+        409,
+        "already_registered",
+        "You already have an account; log out first.",
+      );
+    case "no_member":
+      return new ChatError(401, "no_member", "Your session has no member; reload the page.");
+  }
+}
 
 function checkPassword(password: string): void {
   const length = [...password].length;
@@ -44,19 +75,41 @@ function checkPassword(password: string): void {
 /** The account operations; one instance per app. */
 export type Accounts = ReturnType<typeof createAccounts>;
 
-/** Creates the account operations over a store. */
+/**
+ * Creates the account operations over a store. Failed logins are counted per username and
+ * address (10 per 10 min lock that pair out: 429), per address (30) and per username from
+ * anywhere (past 10, each attempt is slowed by {@link LOGIN_SLOWDOWN_MS}, never refused, so
+ * that others cannot lock the owner out); successful logins do not count.
+ */
 export function createAccounts(
-  options: { store: Store; secret: string; policy: AccountPolicy },
+  options: {
+    store: Store;
+    secret: string;
+    policy: AccountPolicy;
+    /** Registrations one address may attempt per hour (default 10). */
+    registrationsPerHour?: number;
+  },
 ) {
   const { store, secret, policy } = options;
-  const byUsername = new RateLimiter({ limit: 10, windowMs: 10 * 60_000 });
-  const byAddress = new RateLimiter({ limit: 30, windowMs: 10 * 60_000 });
+  const window = { windowMs: LOGIN_WINDOW_MS };
+  const failuresByUsernameAndAddress = new RateLimiter({
+    limit: FAILURES_PER_USERNAME_AND_ADDRESS,
+    ...window,
+  });
+  const failuresByAddress = new RateLimiter({ limit: FAILURES_PER_ADDRESS, ...window });
+  const failuresByUsername = new RateLimiter({ limit: FAILURES_PER_USERNAME, ...window });
+  const failuresByMember = new RateLimiter({ limit: FAILURES_PER_USERNAME_AND_ADDRESS, ...window });
+  const registrationsByAddress = new RateLimiter({
+    limit: options.registrationsPerHour ?? 10,
+    windowMs: 3600_000,
+  });
   const guestsByAddress = new RateLimiter({ limit: policy.newGuestsPerMinute, windowMs: 60_000 });
   // Checked against when the username is unknown, so both cases take as long.
   const decoy = hashPassword(crypto.randomUUID());
 
-  function limit(limiter: RateLimiter, key: string): void {
-    const wait = limiter.take(key);
+  /** Records an attempt for `key` at `now`, or refuses (429) when it is past the limit. */
+  function limit(limiter: RateLimiter, key: string, now: number): void {
+    const wait = limiter.take(key, now);
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
       throw new ChatError(
@@ -76,12 +129,15 @@ export function createAccounts(
 
   /**
    * Turns the current guest (keeping its name and history) into an account, or a new
-   * member when there is no session; the session is rotated.
+   * member when there is no session; the session is rotated. Everything is checked and the
+   * password hashed before anything is stored; the member, the account and the use of the
+   * invitation are then stored together or not at all. Attempts that get as far as hashing
+   * are limited per address (`registrationsPerHour`).
    */
   async function register(
     c: Context,
     current: Session | undefined,
-    input: { username: string; password: string; invite?: string },
+    input: { username: string; password: string; invite?: string; address: string },
   ): Promise<{ session: Session; account: Account }> {
     if (!USERNAME.test(input.username)) {
       throw new ChatError(
@@ -91,30 +147,46 @@ export function createAccounts(
       );
     }
     checkPassword(input.password);
-    if (current?.account) {
-      throw new ChatError(409, "already_registered", "You already have an account; log out first.");
+    if (current?.account) throw refusal("already_registered");
+    const usernameKey = input.username.toLowerCase();
+    // Cheap refusals first, so that they cost no hash (the transaction checks them again).
+    if (await store.findCredentials(usernameKey)) throw refusal("username_taken");
+    const byInvitation = policy.registration === "invite";
+    if (byInvitation && !input.invite && await store.countAccounts() > 0) {
+      throw refusal("invite_required");
     }
-    const member: Member = current?.member ?? await store.createMember(input.username);
+    const now = Date.now();
+    const wait = registrationsByAddress.take(input.address, now);
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      throw new ChatError(
+        429,
+        "rate_limited",
+        `Too many registrations from your address; try again in ${Math.ceil(seconds / 60)} min.`,
+        { retryAfter: seconds },
+      );
+    }
+    let passwordHash: string;
+    try {
+      passwordHash = await hashPassword(input.password);
+    } catch (error) {
+      registrationsByAddress.forgive(input.address, now); // busy: the attempt did not happen
+      throw error;
+    }
     // By invitation, except the very first account (the admin who will invite the others).
-    if (policy.registration === "invite" && await store.countAccounts() > 0) {
-      const used = input.invite &&
-        await store.useInvite(hashToken(input.invite), member.id, Date.now());
-      if (!used) {
-        throw new ChatError(
-          403,
-          "invite_required",
-          "Registration needs an invitation from an admin, and this one is missing, used or expired.",
-        );
-      }
-    }
-    const account = await store.registerAccount(member.id, {
+    const result = await store.registerAccount({
+      memberId: current?.member.id ?? null,
+      name: input.username,
       username: input.username,
-      usernameKey: input.username.toLowerCase(),
-      passwordHash: await hashPassword(input.password),
+      usernameKey,
+      passwordHash,
+      invite: byInvitation
+        ? { tokenHash: input.invite ? hashToken(input.invite) : null, now }
+        : undefined,
     });
-    if (!account) throw new ChatError(409, "username_taken", "That username is taken.");
-    const session = await rotate(c, member.id, current);
-    return { session, account };
+    if (!result.ok) throw refusal(result.reason);
+    const session = await rotate(c, result.member.id, current);
+    return { session, account: result.account };
   }
 
   /** Logs in; the session is rotated. Failures say nothing about which part was wrong. */
@@ -124,11 +196,36 @@ export function createAccounts(
     input: { username: string; password: string; address: string },
   ): Promise<Session> {
     const key = input.username.toLowerCase();
-    limit(byAddress, input.address);
-    limit(byUsername, key);
-    const found = USERNAME.test(input.username) ? await store.findCredentials(key) : null;
-    const matches = await verifyPassword(input.password, found?.passwordHash ?? await decoy);
+    const pair = `${key}\n${input.address}`;
+    const now = Date.now();
+    // Each attempt counts as a failure until it succeeds (so that concurrent attempts count).
+    limit(failuresByAddress, input.address, now);
+    try {
+      limit(failuresByUsernameAndAddress, pair, now);
+    } catch (error) {
+      failuresByAddress.forgive(input.address, now);
+      throw error;
+    }
+    // Under attack from many addresses, the username is slowed down, not locked.
+    if (failuresByUsername.take(key, now) > 0) {
+      await new Promise((resolve) => setTimeout(resolve, LOGIN_SLOWDOWN_MS));
+    }
+    const forgive = () => {
+      failuresByAddress.forgive(input.address, now);
+      failuresByUsernameAndAddress.forgive(pair, now);
+      failuresByUsername.forgive(key, now);
+    };
+    let found: Credentials | null;
+    let matches: boolean;
+    try {
+      found = USERNAME.test(input.username) ? await store.findCredentials(key) : null;
+      matches = await verifyPassword(input.password, found?.passwordHash ?? await decoy);
+    } catch (error) {
+      forgive(); // busy (503) or the database: not a wrong password
+      throw error;
+    }
     if (!found || !matches) throw new ChatError(401, "login_failed", GENERIC_LOGIN_ERROR);
+    forgive();
     return await rotate(c, found.member.id, current);
   }
 
@@ -139,10 +236,12 @@ export function createAccounts(
   ): Promise<number> {
     const stored = await store.getPasswordHash(session.member.id);
     if (!stored) throw new ChatError(403, "no_account", "Guests have no password; register first.");
-    limit(byUsername, session.account?.username.toLowerCase() ?? String(session.member.id));
+    const now = Date.now();
+    limit(failuresByMember, String(session.member.id), now);
     if (!await verifyPassword(input.currentPassword, stored)) {
       throw new ChatError(403, "wrong_password", "The current password is not right.");
     }
+    failuresByMember.forgive(String(session.member.id), now);
     checkPassword(input.newPassword);
     await store.setPasswordHash(session.member.id, await hashPassword(input.newPassword));
     return await store.deleteSessions(session.member.id, session.id);

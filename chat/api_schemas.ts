@@ -111,7 +111,18 @@ export const roomSchema = z.object({
 /** `GET /api/rooms`: my rooms with unread counts, and public rooms to join. */
 export const roomListSchema = z.object({
   rooms: z.array(roomSchema.extend({ unread: z.number().int(), lastReadId: z.number().int() })),
-  publicRooms: z.array(roomSchema),
+  publicRooms: z.array(roomSchema).describe(
+    "Public rooms not joined yet, the most recently active first, at most 30.",
+  ),
+  morePublicRooms: z.boolean().describe(
+    "Whether more public rooms could be joined than listed: find them with `q`.",
+  ),
+});
+
+/** Query of `GET /api/rooms`. */
+export const roomListQuery = z.object({
+  q: z.string().max(40, "q can have at most 40 characters").optional()
+    .describe("Only public rooms whose name contains this."),
 });
 
 /** Query of `GET /api/members`. */
@@ -133,13 +144,18 @@ export const memberSchema = z.object({
   name: z.string(),
 });
 
+/** A message's author: the username tells registered members apart (null for a guest). */
+export const authorSchema = memberSchema.extend({
+  username: z.string().nullable().describe("The author's username; null for a guest."),
+});
+
 /** A message as the API shows it. */
 export const messageSchema = z.object({
   id: z.number().int().describe("Increases with every message; use it as a cursor."),
   room: z.string(),
   body: z.string(),
   clientId: z.string(),
-  author: memberSchema,
+  author: authorSchema,
   createdAt: z.string().describe("ISO 8601"),
 });
 

@@ -18,6 +18,7 @@ import {
   readBody,
   registerBody,
   renameBody,
+  roomListQuery,
   roomListSchema,
   roomSchema,
 } from "./api_schemas.ts";
@@ -37,13 +38,17 @@ function errors(...statuses: number[]) {
     401: "No valid session cookie",
     403: "Request from another site",
     404: "Unknown room (or one you may not see)",
-    409: "Conflict (clientId used in another room, username taken, already registered)",
+    408: "The request body did not arrive in time (PARLEY_BODY_SECONDS)",
+    409: "Conflict (clientId used in another room, username or name taken, already registered)",
     413: "Request body over 64 KiB",
     415: "Body is not JSON",
+    421: "A host this server does not answer for (with PARLEY_PUBLIC_URL or PARLEY_ORIGINS)",
     429: "Rate limited (see Retry-After)",
-    503: "The database is unavailable (see Retry-After)",
+    503: "The database is unavailable, or the server is busy checking passwords (see Retry-After)",
   };
-  return Object.fromEntries(statuses.map((s) => [s, json(texts[s], errorSchema)]));
+  // Any request may meet the host check; any request with a body, the body timeout.
+  const all = [...statuses, ...(statuses.includes(413) ? [408] : []), 421].sort((a, b) => a - b);
+  return Object.fromEntries(all.map((s) => [s, json(texts[s], errorSchema)]));
 }
 
 const roomParam = {
@@ -118,6 +123,8 @@ export function openApiDocument(): Record<string, unknown> {
         },
         patch: {
           summary: "Change my name",
+          description:
+            "The name or username of another registered member (ignoring case and Unicode compatibility forms) is refused: 409 `name_taken`.",
           security: [{ session: [] }],
           requestBody: {
             required: true,
@@ -125,7 +132,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
           responses: {
             200: json("The renamed member", memberSchema),
-            ...errors(400, 401, 403, 413, 415),
+            ...errors(400, 401, 403, 409, 413, 415),
           },
         },
       },
@@ -133,11 +140,11 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           summary: "Register",
           description:
-            "Makes the current guest (keeping its name and history) an account, or a new member without a session. The first account is the admin. The session is replaced.",
+            "Makes the current guest (keeping its name and history) an account, or a new member without a session. The first account is the admin. The session is replaced. A refused registration changes nothing (the invitation stays unused). Registrations are limited per address (429).",
           requestBody: body(registerBody),
           responses: {
             201: json("The new account", meSchema),
-            ...errors(400, 403, 409, 413, 415),
+            ...errors(400, 403, 409, 413, 415, 429, 503),
           },
         },
       },
@@ -145,9 +152,9 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           summary: "Log in",
           description:
-            "Replaces the session. Failures give one message whether the username or the password was wrong; attempts are limited per username and per address.",
+            "Replaces the session. Failures give one message whether the username or the password was wrong. Failed attempts lock a username for one address (429) and an address; a username failing from many addresses is slowed down, not locked.",
           requestBody: body(loginBody),
-          responses: { 200: json("The account", meSchema), ...errors(400, 401, 429) },
+          responses: { 200: json("The account", meSchema), ...errors(400, 401, 429, 503) },
         },
       },
       "/api/auth/logout": {
@@ -189,14 +196,27 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: "My rooms and the public rooms to join",
           security: [{ session: [] }],
-          responses: { 200: json("Rooms with unread counts", roomListSchema), ...errors(401) },
+          parameters: [{
+            name: "q",
+            in: "query",
+            required: false,
+            schema: schema(roomListQuery.shape.q, "input"),
+          }],
+          responses: {
+            200: json("Rooms with unread counts", roomListSchema),
+            ...errors(400, 401),
+          },
         },
         post: {
           summary: "Create a room",
-          description: "Public (anyone may read and join) or private (members only).",
+          description:
+            "Public (anyone may read and join) or private (members only; its slug ends in random characters). Guests may create rooms only where the instance allows it (403 `account_required`); each member may create a few rooms an hour (429).",
           security: [{ session: [] }],
           requestBody: body(newRoomBody),
-          responses: { 201: json("The room", roomSchema), ...errors(400, 401, 409) },
+          responses: {
+            201: json("The room", roomSchema),
+            ...errors(400, 401, 403, 409, 429),
+          },
         },
       },
       "/api/rooms/{room}/join": {
@@ -245,6 +265,8 @@ export function openApiDocument(): Record<string, unknown> {
       "/api/members": {
         get: {
           summary: "Find members",
+          description:
+            "Accounts find every member; guests only those they share a room with (besides `general`).",
           security: [{ session: [] }],
           parameters: [{
             name: "q",

@@ -29,6 +29,13 @@ export class RateLimiter {
     return 0;
   }
 
+  /** Takes back the event recorded for `key` at `at` (an attempt that turned out fine). */
+  forgive(key: string, at: number): void {
+    const times = this.#events.get(key);
+    const index = times?.lastIndexOf(at) ?? -1;
+    if (index >= 0) times!.splice(index, 1);
+  }
+
   #sweep(now: number): void {
     if (now - this.#lastSweep < this.windowMs) return;
     this.#lastSweep = now;

@@ -286,7 +286,7 @@ export function createRoomClient(options: RoomClientOptions) {
       batch(() => {
         me.value = renamed;
         messages.value = messages.value.map((m) =>
-          m.author.id === renamed.id ? { ...m, author: renamed } : m
+          m.author.id === renamed.id ? { ...m, author: { ...m.author, name: renamed.name } } : m
         );
       });
       return null;

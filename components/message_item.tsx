@@ -34,6 +34,16 @@ export interface MessageItemProps {
   onAuthor?: (author: Message["author"]) => void;
 }
 
+/**
+ * Who the author is beyond the name anyone can choose: a registered member's `@username`, or
+ * a "guest" badge (words, not only a colour, for screen readers and in either theme).
+ */
+function AuthorMark({ username }: { username: string | null }) {
+  return username === null
+    ? <span class="guest-badge" title="A guest: not a registered member">guest</span>
+    : <span class="username" title="Registered member">{`@${username}`}</span>;
+}
+
 /** A message, as an `<li class="message sent|received">`. */
 export function MessageItem(
   { message, mine, localTime, status, children, onAuthor }: MessageItemProps,
@@ -56,6 +66,7 @@ export function MessageItem(
             </button>
           )
           : <span class="author">{message.author.name}</span>}{" "}
+        <AuthorMark username={message.author.username} />{" "}
         <time dateTime={message.createdAt} title={formatTime(date, "full", zone)}>
           {formatTime(date, "clock", zone)}
         </time>

@@ -169,7 +169,12 @@ export function ChatRoom(props: ChatRoomProps) {
             />
           ))}
           {client.outbox.value.map((item) => (
-            <PendingMessage key={item.clientId} item={item} client={client} />
+            <PendingMessage
+              key={item.clientId}
+              item={item}
+              client={client}
+              username={props.account?.username ?? null}
+            />
           ))}
         </ol>
       </div>
@@ -188,11 +193,14 @@ export function ChatRoom(props: ChatRoomProps) {
   );
 }
 
-function PendingMessage({ item, client }: { item: OutboxItem; client: RoomClient }) {
+function PendingMessage(
+  { item, client, username }: { item: OutboxItem; client: RoomClient; username: string | null },
+) {
   const failed = item.state === "failed";
+  const author = { ...client.me.value, username };
   return (
     <MessageItem
-      message={{ id: 0, body: item.body, author: client.me.value, createdAt: item.createdAt }}
+      message={{ id: 0, body: item.body, author, createdAt: item.createdAt }}
       mine
       localTime
       status={failed ? "failed" : "pending"}

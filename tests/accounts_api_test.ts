@@ -234,7 +234,8 @@ accountTest(
         headers: {
           "content-type": "application/json",
           origin: ORIGIN,
-          "x-forwarded-for": `${address}, 10.0.0.1`,
+          // Our proxy appends the client's address; what is left of it the client wrote.
+          "x-forwarded-for": `10.0.0.1, ${address}`,
         },
         body: JSON.stringify({ username, password: "wrong password" }),
       });
@@ -251,4 +252,40 @@ accountTest(
     await elsewhere.body?.cancel();
   },
   { PARLEY_TRUST_PROXY: "1" },
+);
+
+accountTest(
+  "login's next stays on this site: tricks fall back to /, real paths are kept",
+  async (app) => {
+    const tricks = [
+      "/%09/evil.example/",
+      "/%0a/x",
+      "/%0d/x",
+      "/%00",
+      "//evil",
+      "/%5Cevil",
+      "/\\evil",
+      "https://evil",
+      "/%2F/evil.example",
+      "/.//evil.example",
+      "/..//evil.example",
+    ];
+    const nextOf = async (query: string, cookie?: string) => {
+      const response = await app.request(`/login?next=${query}`, {
+        headers: cookie ? { cookie } : {},
+      });
+      if (response.status === 303) return response.headers.get("location");
+      assert.equal(response.status, 200, query);
+      const html = await response.text();
+      const props = html.match(
+        /data-island="account_forms#AccountForms"><script type="application\/json">(.*?)<\/script>/,
+      );
+      return JSON.parse(props![1]).next;
+    };
+    for (const trick of tricks) assert.equal(await nextOf(trick), "/", trick);
+    assert.equal(await nextOf(encodeURIComponent("/rooms/x?y=1")), "/rooms/x?y=1");
+    const { cookie } = await register(app, undefined, "ada");
+    for (const trick of tricks) assert.equal(await nextOf(trick, cookie), "/", trick);
+    assert.equal(await nextOf(encodeURIComponent("/rooms/x?y=1#z"), cookie), "/rooms/x?y=1#z");
+  },
 );

@@ -12,7 +12,7 @@ export const handler: Handlers<unknown, AppState> = {
     const input = await readJson(req, loginBody);
     const session = await state.accounts.login(hono, state.session, {
       ...input,
-      address: clientAddress(hono, state.config.trustProxy),
+      address: clientAddress(hono, state.config.proxyHops),
     });
     return jsonResponse(meOf(session));
   },
