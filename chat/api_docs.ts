@@ -3,11 +3,12 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { contentHash, serveFile } from "../runtime/static_files.ts";
 
-const FILES: Record<string, string> = {
-  "swagger-ui.css": "text/css; charset=utf-8",
-  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
-  "favicon-32x32.png": "image/png",
-};
+// A Map, not a plain object: the name comes from the URL ("constructor" must not be found).
+const FILES = new Map<string, string>([
+  ["swagger-ui.css", "text/css; charset=utf-8"],
+  ["swagger-ui-bundle.js", "text/javascript; charset=utf-8"],
+  ["favicon-32x32.png", "image/png"],
+]);
 
 /** Content Security Policy of the docs page: Swagger UI sets inline styles. */
 export const DOCS_CSP =
@@ -18,7 +19,7 @@ const cache = new Map<string, { body: Uint8Array; etag: string; type: string }>(
 
 /** Serves one Swagger UI file, or returns null when the name is not one of them. */
 export async function docsAsset(request: Request, name: string): Promise<Response | null> {
-  const type = FILES[name];
+  const type = FILES.get(name);
   if (!type) return null;
   let file = cache.get(name);
   if (!file) {

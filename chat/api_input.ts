@@ -23,9 +23,10 @@ export async function readJson<T extends z.ZodType>(
 
 /** Validates a URL's query string (each parameter once); a bad value is a 400. */
 export function readQuery<T extends z.ZodType>(url: URL, schema: T): z.output<T> {
-  const query: Record<string, string> = {};
+  // No prototype: keys come from the URL ("constructor", "__proto__" are plain keys here).
+  const query: Record<string, string> = Object.create(null);
   for (const [key, value] of url.searchParams) {
-    if (key in query) {
+    if (Object.hasOwn(query, key)) {
       throw new ChatError(400, "invalid_request", `${key} is given more than once.`);
     }
     query[key] = value;

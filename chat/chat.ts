@@ -1,11 +1,12 @@
 // The chat domain: rooms, history, long polls, sending and renaming, with every rule enforced.
-import type { HistoryQuery, Member, Message, Room, Store } from "../db/store.ts";
+import type { HistoryQuery, Member, Message, MessageWaiter, Room, Store } from "../db/store.ts";
 import { ChatError } from "./chat_error.ts";
 import type { ChatLimits } from "./limits.ts";
 import { normalizeName } from "./member_names.ts";
-import { bodyLength, normalizeBody } from "./message_text.ts";
+import { checkBody } from "./message_text.ts";
 import { RateLimiter } from "./rate_limiter.ts";
-import { createRooms } from "./rooms.ts";
+import { PollGate } from "./poll_gate.ts";
+import { createRooms, type RoomPolicy } from "./rooms.ts";
 
 /** Options for {@link createChat}. */
 export interface ChatOptions {
@@ -13,6 +14,10 @@ export interface ChatOptions {
   limits: ChatLimits;
   /** Aborted when the server shuts down: long polls then answer at once. */
   shutdown?: AbortSignal;
+  /** Who may create rooms, and how many an hour (default: members, 10 an hour). */
+  rooms?: RoomPolicy;
+  /** Long polls one client address may hold open at once (default: unlimited). */
+  maxPollsPerAddress?: number;
 }
 
 /** Which messages a reader asks for. */
@@ -24,6 +29,16 @@ export interface ReadOptions {
   wait?: number;
   /** Aborted when the reader goes away. */
   signal?: AbortSignal;
+  /** The reader's address, for the cap on waiting long polls per address. */
+  address?: string;
+}
+
+/**
+ * How names are compared for look-alikes: Unicode NFKC (full-width and other compatibility
+ * forms fold to plain letters), then lower case.
+ */
+export function nameKey(name: string): string {
+  return name.normalize("NFKC").toLowerCase();
 }
 
 /** The chat operations; one instance per app. */
@@ -37,7 +52,8 @@ export function createChat(options: ChatOptions) {
     windowMs: limits.burstWindowMs,
   });
 
-  const rooms = createRooms({ store });
+  const rooms = createRooms({ store, policy: options.rooms });
+  const polls = new PollGate({ maxPerAddress: options.maxPollsPerAddress ?? Infinity });
 
   /** The room `slug` if `viewer` may see it (private rooms only for members), else 404. */
   function room(slug: string, viewer?: Member): Promise<Room> {
@@ -77,19 +93,22 @@ export function createChat(options: ChatOptions) {
     const query: HistoryQuery = { after: options.after, limit };
     const wait = Math.min(options.wait ?? 0, limits.maxWaitSeconds);
     if (wait === 0) return await store.listMessages(room, query);
+    const leave = polls.enter(options.address ?? "unknown");
     // Start waiting before reading, so that a message stored in between still wakes us.
     const signals = [options.signal, shutdown].filter((s) => s !== undefined);
-    const waiter = store.waitForMessage(room, options.after, {
-      timeoutMs: wait * 1000,
-      signal: signals.length ? AbortSignal.any(signals) : undefined,
-    });
+    let waiter: MessageWaiter | undefined;
     try {
+      waiter = store.waitForMessage(room, options.after, {
+        timeoutMs: wait * 1000,
+        signal: signals.length ? AbortSignal.any(signals) : undefined,
+      });
       const messages = await store.listMessages(room, query);
       if (messages.length > 0) return messages;
       if (!await waiter.arrived) return [];
       return await sharedRead(room, query);
     } finally {
-      waiter.cancel();
+      waiter?.cancel();
+      leave();
     }
   }
 
@@ -98,18 +117,7 @@ export function createChat(options: ChatOptions) {
     room: Room,
     input: { body: string; clientId?: string },
   ): Promise<{ message: Message; created: boolean }> {
-    const body = normalizeBody(input.body);
-    if (body === null) {
-      throw new ChatError(400, "empty_message", "A message cannot be blank.");
-    }
-    const length = bodyLength(body);
-    if (length > limits.maxMessageChars) {
-      throw new ChatError(
-        400,
-        "message_too_long",
-        `A message can be at most ${limits.maxMessageChars} characters (this one has ${length}).`,
-      );
-    }
+    const body = checkBody(input.body, limits.maxMessageChars);
     const wait = sendLimiter.take(String(member.id));
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
@@ -134,14 +142,25 @@ export function createChat(options: ChatOptions) {
     return result;
   }
 
+  /**
+   * Renames a member. Nobody may take the name or username of another registered member
+   * (compared by {@link nameKey}): a guest could otherwise pass for them.
+   */
   async function rename(member: Member, name: string): Promise<Member> {
-    const renamed = await store.renameMember(
-      member.id,
-      normalizeName(name, limits.maxNameChars),
-    );
+    const normalized = normalizeName(name, limits.maxNameChars);
+    const key = nameKey(normalized);
+    // A scan of the accounts (not of guests): few, and renames are rare.
+    if ((await store.accountNames(member.id)).some((taken) => nameKey(taken) === key)) {
+      throw new ChatError(
+        409,
+        "name_taken",
+        "That is the name of a registered member; choose another one.",
+      );
+    }
+    const renamed = await store.renameMember(member.id, normalized);
     if (!renamed) throw new ChatError(401, "no_member", "Your session has no member.");
     return renamed;
   }
 
-  return { store, limits, rooms, room, read, send, rename };
+  return { store, limits, rooms, polls, room, read, send, rename };
 }

@@ -1,5 +1,13 @@
 // Message text: the rules for a body, and how a body is split into text and links for display.
 import { find } from "linkifyjs";
+import { ChatError } from "./chat_error.ts";
+import {
+  hasControlCharacters,
+  looksBlank,
+  MAX_MARKS_PER_CHARACTER,
+  mostMarksInAGrapheme,
+  utf8Length,
+} from "./typed_text.ts";
 
 /** A piece of a message body as displayed: plain text or a link. */
 export type BodyPart = { text: string; href?: string };
@@ -11,6 +19,43 @@ export type BodyPart = { text: string; href?: string };
 export function normalizeBody(input: string): string | null {
   const body = input.replace(/\r\n?/g, "\n").replace(/^\s*\n/, "").trimEnd();
   return body.trim() === "" ? null : body;
+}
+
+/**
+ * Checks a body against the rules and returns it normalized for storage: no control
+ * characters but tab and newline (400 `invalid_message`), something visible (400
+ * `empty_message`), at most `maxChars` characters and `4 × maxChars` UTF-8 bytes (400
+ * `message_too_long`), at most a few combining marks per character (400 `invalid_message`).
+ */
+export function checkBody(input: string, maxChars: number): string {
+  const unified = input.replace(/\r\n?/g, "\n");
+  if (hasControlCharacters(unified)) {
+    throw new ChatError(
+      400,
+      "invalid_message",
+      "A message cannot contain control characters (such as NUL); only text, tabs and line breaks.",
+    );
+  }
+  const body = normalizeBody(unified);
+  if (body === null || looksBlank(body)) {
+    throw new ChatError(400, "empty_message", "A message cannot be blank.");
+  }
+  const length = bodyLength(body);
+  if (length > maxChars || utf8Length(body) > 4 * maxChars) {
+    throw new ChatError(
+      400,
+      "message_too_long",
+      `A message can be at most ${maxChars} characters (this one has ${length}).`,
+    );
+  }
+  if (mostMarksInAGrapheme(body) > MAX_MARKS_PER_CHARACTER) {
+    throw new ChatError(
+      400,
+      "invalid_message",
+      `A character can carry at most ${MAX_MARKS_PER_CHARACTER} accents or other combining marks.`,
+    );
+  }
+  return body;
 }
 
 /** Length in characters (Unicode code points), the unit of the message limit. */

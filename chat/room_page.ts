@@ -16,6 +16,8 @@ export interface RoomPageData {
   account: Account | null;
   /** The reader's rooms (with unread counts) and public rooms to join. */
   roomList: RoomList;
+  /** Whether the reader may create rooms (guests only where the instance allows it). */
+  canCreateRooms: boolean;
   messages: Message[];
   hasOlder: boolean;
   pollWait: number;
@@ -25,7 +27,7 @@ export interface RoomPageData {
 }
 
 /** What the chat island gets: the page data without the room list (the sidebar's). */
-export type ChatRoomProps = Omit<RoomPageData, "roomList">;
+export type ChatRoomProps = Omit<RoomPageData, "roomList" | "canCreateRooms">;
 
 /** Renders the room `slug`, or the 404 page when there is none. */
 export async function renderRoomPage(
@@ -33,6 +35,11 @@ export async function renderRoomPage(
   slug: string,
 ): Promise<Response> {
   const { chat, config } = ctx.state;
+  // Members only: everyone else goes to the login page before any room is looked up, so that
+  // public, private and missing rooms all answer the same.
+  if (!config.accounts.guests && !ctx.state.session?.account) {
+    return ctx.hono.redirect(`/login?next=${encodeURIComponent(ctx.url.pathname)}`, 303);
+  }
   let room: Room;
   try {
     room = await chat.room(slug, ctx.state.member);
@@ -42,11 +49,8 @@ export async function renderRoomPage(
     }
     throw error;
   }
-  if (!config.accounts.guests && !ctx.state.session?.account) {
-    return ctx.hono.redirect(`/login?next=${encodeURIComponent(ctx.url.pathname)}`, 303);
-  }
   if (!ctx.state.member) {
-    ctx.state.accounts.admitGuest(clientAddress(ctx.hono, config.trustProxy));
+    ctx.state.accounts.admitGuest(clientAddress(ctx.hono, config.proxyHops));
     const session = await startGuestSession(ctx.hono, {
       store: chat.store,
       secret: ctx.state.secret,
@@ -69,6 +73,7 @@ export async function renderRoomPage(
     me: ctx.state.member,
     account: ctx.state.session?.account ?? null,
     roomList,
+    canCreateRooms: config.guestRooms || Boolean(ctx.state.session?.account),
     messages: latest.slice(-pageSize),
     hasOlder: latest.length > pageSize,
     pollWait: config.limits.pollWaitSeconds,

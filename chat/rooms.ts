@@ -1,13 +1,42 @@
 // Rooms: creating, joining, leaving, inviting, direct messages, unread counts — and who may see what.
-import type { Member, MyRoom, Room, Store } from "../db/store.ts";
+import type { Member, MyRoom, NewRoom, Room, Store } from "../db/store.ts";
 import { ChatError } from "./chat_error.ts";
+import { RateLimiter } from "./rate_limiter.ts";
+import {
+  graphemeCount,
+  hasBidiControls,
+  hasControlCharacters,
+  MAX_MARKS_PER_CHARACTER,
+  mostMarksInAGrapheme,
+  utf8Length,
+} from "./typed_text.ts";
 
 const UNREAD_CAP = 99;
+/** Public rooms to join listed at once; the rest are found by name (`GET /api/rooms?q=`). */
+export const PUBLIC_ROOMS_LISTED = 30;
+const HOUR_MS = 3600 * 1000;
 
 /** What `GET /api/rooms` shows a member: their rooms, and public rooms they could join. */
 export interface RoomList {
   rooms: MyRoom[];
+  /** Public rooms not joined yet, the most recently active first, at most {@link PUBLIC_ROOMS_LISTED}. */
   publicRooms: Room[];
+  /** Whether there are more public rooms to join than listed (search for them by name). */
+  morePublicRooms: boolean;
+}
+
+/** Who may create rooms, and how many. */
+export interface RoomPolicy {
+  /** Rooms one member may create per hour. */
+  perHour: number;
+  /** Whether guests (members without an account) may create rooms. */
+  guests: boolean;
+}
+
+/** Six random characters of base 36: the part of a private room's slug nobody can guess. */
+function randomSuffix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  return Array.from(bytes, (b) => (b % 36).toString(36)).join("");
 }
 
 /** A URL slug from a room name: lower case letters, digits and dashes. */
@@ -24,8 +53,16 @@ function notFound(slug: string): ChatError {
 export type Rooms = ReturnType<typeof createRooms>;
 
 /** Creates the room operations over a store. */
-export function createRooms(options: { store: Store }) {
+export function createRooms(options: { store: Store; policy?: RoomPolicy }) {
   const { store } = options;
+  const policy = options.policy ?? { perHour: 10, guests: false };
+  const creations = new RateLimiter({ limit: policy.perHour, windowMs: HOUR_MS });
+
+  /** Whether `viewer` may see `room` (public, or a member of it). */
+  async function canSee(room: Room, viewer?: Member): Promise<boolean> {
+    return room.kind === "public" ||
+      Boolean(viewer && await store.isRoomMember(room.id, viewer.id));
+  }
 
   /**
    * The room `slug` as `viewer` may see it: public rooms for anyone, private and direct
@@ -34,42 +71,101 @@ export function createRooms(options: { store: Store }) {
   async function open(slug: string, viewer?: Member): Promise<Room> {
     const room = await store.getRoom(slug);
     if (!room) throw notFound(slug);
-    if (room.kind !== "public" && !(viewer && await store.isRoomMember(room.id, viewer.id))) {
-      throw notFound(slug);
-    }
+    if (!await canSee(room, viewer)) throw notFound(slug);
     return room;
   }
 
-  /** Creates a public or private room; its creator is its first member. */
+  /**
+   * Creates a public or private room; its creator is its first member. Guests need
+   * `policy.guests` (403 `account_required`); each member creates at most `policy.perHour`
+   * rooms an hour (429). A private room's slug ends in random characters, so that nobody can
+   * guess it or learn it exists by taking its name; a public room takes its name's slug, or
+   * one with random characters when that slug belongs to a room the creator cannot see (409
+   * only when they can).
+   */
   async function create(
     member: Member,
     input: { name: string; topic?: string; private?: boolean },
+    options: { guest?: boolean } = {},
   ): Promise<Room> {
+    if (options.guest && !policy.guests) {
+      throw new ChatError(
+        403,
+        "account_required",
+        "Guests cannot create rooms here: register (it keeps your name and messages) to create one.",
+      );
+    }
     const name = input.name.normalize("NFC").trim().replace(/\s+/g, " ");
     const slug = slugify(name);
-    if (name.length < 2 || name.length > 40 || slug.length < 2) {
+    if (hasControlCharacters(name) || hasBidiControls(name)) {
+      throw new ChatError(
+        400,
+        "invalid_room_name",
+        "A room name cannot contain control characters or text-direction overrides.",
+      );
+    }
+    const length = graphemeCount(name);
+    if (length < 2 || length > 40 || utf8Length(name) > 160 || slug.length < 2) {
       throw new ChatError(
         400,
         "invalid_room_name",
         "A room name has 2 to 40 characters, with at least two letters or digits.",
       );
     }
+    if (mostMarksInAGrapheme(name) > MAX_MARKS_PER_CHARACTER) {
+      throw new ChatError(
+        400,
+        "invalid_room_name",
+        `A character of a room name can carry at most ${MAX_MARKS_PER_CHARACTER} accents or marks.`,
+      );
+    }
     if (slug.startsWith("dm-")) {
       throw new ChatError(400, "invalid_room_name", 'Room names cannot start with "dm-".');
     }
-    const topic = (input.topic ?? "").trim();
-    if (topic.length > 200) {
-      throw new ChatError(400, "invalid_topic", "A topic has at most 200 characters.");
+    const topic = (input.topic ?? "").normalize("NFC").trim().replace(/\s+/g, " ");
+    if (hasControlCharacters(topic) || hasBidiControls(topic)) {
+      throw new ChatError(
+        400,
+        "invalid_topic",
+        "A topic cannot contain control characters or text-direction overrides.",
+      );
     }
-    const room = await store.createRoom({
-      slug,
-      name,
-      topic,
-      kind: input.private ? "private" : "public",
-      createdBy: member.id,
-    });
-    if (!room) throw new ChatError(409, "room_exists", `A room "${slug}" exists already.`);
-    return room;
+    if (
+      graphemeCount(topic) > 200 || utf8Length(topic) > 800 ||
+      mostMarksInAGrapheme(topic) > MAX_MARKS_PER_CHARACTER
+    ) {
+      throw new ChatError(
+        400,
+        "invalid_topic",
+        `A topic has at most 200 characters, each with at most ${MAX_MARKS_PER_CHARACTER} marks.`,
+      );
+    }
+    const wait = creations.take(String(member.id));
+    if (wait > 0) {
+      const minutes = Math.ceil(wait / 60_000);
+      throw new ChatError(
+        429,
+        "rate_limited",
+        `You have created ${policy.perHour} rooms in the last hour; try again in ${minutes} min.`,
+        { retryAfter: Math.ceil(wait / 1000) },
+      );
+    }
+    const kind = input.private ? "private" : "public";
+    const room: NewRoom = { slug, name, topic, kind, createdBy: member.id };
+    if (kind === "public") {
+      const made = await store.createRoom(room);
+      if (made) return made;
+      const taken = await store.getRoom(slug);
+      if (!taken || await canSee(taken, member)) {
+        throw new ChatError(409, "room_exists", `A room "${slug}" exists already.`);
+      }
+    }
+    const base = slug.slice(0, 33).replace(/-+$/, "");
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const made = await store.createRoom({ ...room, slug: `${base}-${randomSuffix()}` });
+      if (made) return made;
+    }
+    throw new Error(`No free slug for a room named like "${slug}"`);
   }
 
   /** Joins a public room (a private one only by invitation). */
@@ -132,12 +228,22 @@ export function createRooms(options: { store: Store }) {
     return made;
   }
 
-  /** The member's rooms with unread counts, and the public rooms they have not joined. */
-  async function list(member: Member): Promise<RoomList> {
+  /**
+   * The member's rooms with unread counts, and some public rooms they have not joined (the
+   * most recently active; with `query`, those whose name contains it).
+   */
+  async function list(member: Member, options: { query?: string } = {}): Promise<RoomList> {
     const rooms = await store.listMyRooms(member.id, UNREAD_CAP);
-    const mine = new Set(rooms.map((r) => r.id));
-    const publicRooms = (await store.listPublicRooms()).filter((r) => !mine.has(r.id));
-    return { rooms, publicRooms };
+    const found = await store.listPublicRooms({
+      notJoinedBy: member.id,
+      query: options.query?.trim() || undefined,
+      limit: PUBLIC_ROOMS_LISTED + 1,
+    });
+    return {
+      rooms,
+      publicRooms: found.slice(0, PUBLIC_ROOMS_LISTED),
+      morePublicRooms: found.length > PUBLIC_ROOMS_LISTED,
+    };
   }
 
   /** Records that the member has read a room up to `messageId`. */

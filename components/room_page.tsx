@@ -6,13 +6,15 @@ import { RoomSidebar } from "../islands/room_sidebar.tsx";
 
 /** The whole-screen chat for one room, with the room list beside it. */
 export default function RoomPage({ data }: PageProps<RoomPageData>) {
-  const { roomList, ...chat } = data;
+  const { roomList, canCreateRooms, ...chat } = data;
   return (
     <div class="workspace">
       <RoomSidebar
         current={data.room.slug}
         rooms={roomList.rooms}
         publicRooms={roomList.publicRooms}
+        morePublicRooms={roomList.morePublicRooms}
+        canCreateRooms={canCreateRooms}
       />
       <ChatRoom {...chat} />
     </div>

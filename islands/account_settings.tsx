@@ -28,6 +28,7 @@ export function AccountSettings(props: AccountSettingsProps) {
   const passwordStatus = useSignal("");
   const inviteLink = useSignal("");
   const inviteStatus = useSignal("");
+  const sessionsStatus = useSignal("");
 
   async function changePassword(event: Event) {
     event.preventDefault();
@@ -45,8 +46,10 @@ export function AccountSettings(props: AccountSettingsProps) {
   }
 
   async function logoutEverywhere() {
+    sessionsStatus.value = "";
     const result = await call("DELETE", "/api/auth/sessions");
     if (result.ok) location.assign("/login");
+    else sessionsStatus.value = result.error ?? "Could not log out everywhere; try again.";
   }
 
   async function invite() {
@@ -96,6 +99,7 @@ export function AccountSettings(props: AccountSettingsProps) {
           <h2>Sessions</h2>
           <p class="hint">Ends every session of this account, on every device, this one too.</p>
           <button type="button" onClick={logoutEverywhere}>Log out everywhere</button>
+          <p class="status" role="status">{sessionsStatus.value}</p>
           {props.isAdmin && (
             <>
               <h2>Invitations</h2>

@@ -9,6 +9,16 @@ export interface RoomSidebarProps {
   current: string;
   rooms: MyRoom[];
   publicRooms: Room[];
+  /** Whether more public rooms could be joined than listed (then a search box finds them). */
+  morePublicRooms: boolean;
+  /** Whether this reader may create rooms (guests only where the instance allows it). */
+  canCreateRooms: boolean;
+}
+
+interface RoomListAnswer {
+  rooms: MyRoom[];
+  publicRooms: Room[];
+  morePublicRooms: boolean;
 }
 
 const REFRESH_MS = 15_000;
@@ -26,10 +36,19 @@ async function post(path: string, body?: unknown): Promise<{ ok: boolean; json: 
   return { ok: response.ok, json: await response.json().catch(() => null) };
 }
 
+/** The room list, with public rooms to join whose name contains `query` when given. */
+async function fetchRooms(query: string): Promise<RoomListAnswer | null> {
+  const search = query.trim() ? `?q=${encodeURIComponent(query.trim())}` : "";
+  const response = await fetch(`/api/rooms${search}`, { headers: { accept: "application/json" } });
+  return response.ok ? await response.json() as RoomListAnswer : null;
+}
+
 /** The sidebar of the room page. */
 export function RoomSidebar(props: RoomSidebarProps) {
   const rooms = useSignal(props.rooms);
   const publicRooms = useSignal(props.publicRooms);
+  const morePublicRooms = useSignal(props.morePublicRooms);
+  const search = useSignal("");
   const open = useSignal(false);
   const name = useSignal("");
   const isPrivate = useSignal(false);
@@ -39,11 +58,11 @@ export function RoomSidebar(props: RoomSidebarProps) {
     let stopped = false;
     async function refresh() {
       try {
-        const response = await fetch("/api/rooms", { headers: { accept: "application/json" } });
-        if (!response.ok || stopped) return;
-        const list = await response.json() as { rooms: MyRoom[]; publicRooms: Room[] };
+        const list = await fetchRooms(search.value);
+        if (!list || stopped) return;
         rooms.value = list.rooms;
         publicRooms.value = list.publicRooms;
+        if (!search.value) morePublicRooms.value = list.morePublicRooms;
       } catch {
         // Offline: the chat shows the connection status; counts catch up later.
       }
@@ -56,6 +75,16 @@ export function RoomSidebar(props: RoomSidebarProps) {
       removeEventListener("focus", refresh);
     };
   }, []);
+
+  async function find(query: string) {
+    search.value = query;
+    try {
+      const list = await fetchRooms(query);
+      if (list && search.value === query) publicRooms.value = list.publicRooms;
+    } catch {
+      // Offline: the list stays as it was.
+    }
+  }
 
   async function create(event: Event) {
     event.preventDefault();
@@ -120,9 +149,23 @@ export function RoomSidebar(props: RoomSidebarProps) {
             </ul>
           </section>
         ))}
-        {publicRooms.value.length > 0 && (
+        {(publicRooms.value.length > 0 || morePublicRooms.value) && (
           <section>
             <h2>Join a room</h2>
+            {morePublicRooms.value && (
+              <label>
+                <span class="visually-hidden">Find a room to join</span>
+                <input
+                  type="search"
+                  name="room-search"
+                  placeholder="Find a room"
+                  maxLength={40}
+                  value={search.value}
+                  onInput={(e) => find(e.currentTarget.value)}
+                />
+              </label>
+            )}
+            {search.value && publicRooms.value.length === 0 && <p class="hint">No room found.</p>}
             <ul>
               {publicRooms.value.map((room) => (
                 <li key={room.id} class="joinable">
@@ -135,29 +178,42 @@ export function RoomSidebar(props: RoomSidebarProps) {
             </ul>
           </section>
         )}
-        <form class="new-room" onSubmit={create}>
-          <h2>New room</h2>
-          <label>
-            <span class="visually-hidden">Room name</span>
-            <input
-              name="room-name"
-              placeholder="Room name"
-              value={name.value}
-              onInput={(e) => name.value = e.currentTarget.value}
-              required
-            />
-          </label>
-          <label class="check">
-            <input
-              type="checkbox"
-              checked={isPrivate.value}
-              onChange={(e) => isPrivate.value = e.currentTarget.checked}
-            />{" "}
-            Private
-          </label>
-          <button type="submit">Create</button>
-          <p class="error" role="alert">{error.value}</p>
-        </form>
+        {!props.canCreateRooms && (
+          <section class="new-room">
+            <h2>New room</h2>
+            <p class="hint">
+              Guests cannot create rooms here.{" "}
+              <a href={`/login?next=${encodeURIComponent(roomUrl(props.current))}`}>Register</a>
+              {" "}
+              to create one (you keep your name and messages).
+            </p>
+          </section>
+        )}
+        {props.canCreateRooms && (
+          <form class="new-room" onSubmit={create}>
+            <h2>New room</h2>
+            <label>
+              <span class="visually-hidden">Room name</span>
+              <input
+                name="room-name"
+                placeholder="Room name"
+                value={name.value}
+                onInput={(e) => name.value = e.currentTarget.value}
+                required
+              />
+            </label>
+            <label class="check">
+              <input
+                type="checkbox"
+                checked={isPrivate.value}
+                onChange={(e) => isPrivate.value = e.currentTarget.checked}
+              />{" "}
+              Private
+            </label>
+            <button type="submit">Create</button>
+            <p class="error" role="alert">{error.value}</p>
+          </form>
+        )}
       </div>
     </nav>
   );

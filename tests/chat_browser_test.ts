@@ -566,20 +566,51 @@ browserTest("account page: invitation links, password change ends other sessions
   await second.locator(".account-links a", { hasText: "Log in or register" }).waitFor();
 }, { PARLEY_REGISTRATION: "invite" });
 
+browserTest(
+  "log out everywhere from the account page ends the other browser's session",
+  async (w) => {
+    const laptop = await w.open();
+    await registerIn(laptop, w.server.url, "ada");
+    const phone = await (await w.browser.newContext()).newPage();
+    await phone.goto(`${w.server.url}/login`);
+    await phone.waitForSelector("island-root .account-page");
+    await phone.fill("input[name=username]", "ada");
+    await phone.fill("input[name=password]", "a long enough password");
+    await phone.getByRole("button", { name: "Log in", exact: true }).click();
+    await phone.locator(".account-links .username", { hasText: "@ada" }).waitFor();
+
+    await laptop.getByRole("link", { name: "Account" }).click();
+    await laptop.waitForSelector("island-root .account-page");
+    // The button sends DELETE /api/auth/sessions with no body and no Content-Length.
+    await Promise.all([
+      laptop.waitForURL(`${w.server.url}/login`),
+      laptop.getByRole("button", { name: "Log out everywhere" }).click(),
+    ]);
+    const me = await phone.evaluate(async () => (await fetch("/api/me")).status);
+    assert.equal(me, 401, "the other browser's session has ended");
+    await phone.reload();
+    await phone.locator(".account-links a", { hasText: "Log in or register" }).waitFor();
+  },
+);
+
 browserTest("a private room: add people from its header; others cannot see it", async (w) => {
   const ada = await w.open();
   const bob = await w.open();
   const bobName = await bob.locator(".my-name").innerText();
+  // Members create rooms (guests may not by default) and find anyone to add.
+  await registerIn(ada, w.server.url, "ada");
   await ada.fill(".new-room input[name=room-name]", "Inner Circle");
   await ada.locator(".new-room input[type=checkbox]").check();
   await ada.getByRole("button", { name: "Create" }).click();
-  await ada.waitForURL(`${w.server.url}/rooms/inner-circle`);
+  // A private room's address ends in random characters: nobody can guess it.
+  await ada.waitForURL(/\/rooms\/inner-circle-[a-z0-9]{6}$/);
+  const privateUrl = ada.url();
   await ada.waitForSelector(".chat[data-hydrated]");
   assert.match(await ada.locator(".room-title h1").innerText(), /🔒\s*Inner Circle/);
   await send(ada, "only for us");
   await ada.locator(".message.sent:not(.pending)").waitFor();
 
-  const before = await bob.goto(`${w.server.url}/rooms/inner-circle`);
+  const before = await bob.goto(privateUrl);
   assert.equal(before?.status(), 404, "not before being added");
 
   await ada.getByRole("button", { name: "Add people" }).click();
@@ -589,7 +620,7 @@ browserTest("a private room: add people from its header; others cannot see it", 
   }).click();
   await ada.locator(".add-people-panel [role=status]", { hasText: "can now read and write" })
     .waitFor();
-  const after = await bob.goto(`${w.server.url}/rooms/inner-circle`);
+  const after = await bob.goto(privateUrl);
   assert.equal(after?.status(), 200);
   await messages(bob, "only for us").waitFor();
   assert.equal(await bob.locator(".sidebar a", { hasText: "Inner Circle" }).count(), 1);
@@ -600,7 +631,7 @@ browserTest("a private room: add people from its header; others cannot see it", 
   ]);
   await bob.waitForSelector(".chat[data-hydrated]");
   assert.equal(await bob.locator(".sidebar a", { hasText: "Inner Circle" }).count(), 0);
-  const gone = await bob.goto(`${w.server.url}/rooms/inner-circle`);
+  const gone = await bob.goto(privateUrl);
   assert.equal(gone?.status(), 404, "after leaving, a private room is hidden again");
 });
 

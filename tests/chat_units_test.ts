@@ -1,7 +1,15 @@
 // Unit tests of the chat rules: names, message text, links, rate limits, configuration, merging.
 import assert from "node:assert/strict";
 import { generateName, normalizeName } from "../chat/member_names.ts";
-import { bodyLength, bodyParts, normalizeBody } from "../chat/message_text.ts";
+import { bodyLength, bodyParts, checkBody, normalizeBody } from "../chat/message_text.ts";
+import {
+  hasBidiControls,
+  hasControlCharacters,
+  hasLetterDigitOrEmoji,
+  looksBlank,
+  mostMarksInAGrapheme,
+  utf8Length,
+} from "../chat/typed_text.ts";
 import { RateLimiter } from "../chat/rate_limiter.ts";
 import { ChatError } from "../chat/chat_error.ts";
 import { verifySigned } from "../chat/sessions.ts";
@@ -20,9 +28,11 @@ Deno.test("names: generated names are friendly words, and valid names", () => {
 
 Deno.test("names: trimmed, folded, counted in visible characters", () => {
   assert.equal(normalizeName("  Ada   Lovelace \n", 40), "Ada Lovelace");
-  const family = "👩‍👩‍👧‍👦";
-  assert.equal(normalizeName(family.repeat(40), 40), family.repeat(40));
-  assert.throws(() => normalizeName(family.repeat(41), 40), /at most 40 characters/);
+  const family = "👩‍👩‍👧‍👦"; // one character, 25 bytes
+  assert.equal(normalizeName(family.repeat(6), 40), family.repeat(6));
+  assert.equal(normalizeName("é".repeat(40), 40), "é".repeat(40));
+  assert.throws(() => normalizeName("é".repeat(41), 40), /at most 40 characters/);
+  assert.throws(() => normalizeName(family.repeat(7), 40), /too long/, "175 bytes");
   assert.equal(normalizeName("e\u0301", 1), "\u00e9", "NFC-normalized");
 });
 
@@ -114,7 +124,7 @@ Deno.test("room client: merging keeps each id once, in id order", () => {
     room: "general",
     body: `m${id}`,
     clientId: `c${id}`,
-    author: { id: 1, name: "A" },
+    author: { id: 1, name: "A", username: null },
     createdAt: new Date(0).toISOString(),
   });
   const current = [m(3), m(4), m(5)];
@@ -147,4 +157,69 @@ Deno.test("sessions: signed cookie values verify; any change to value or signatu
   for (const variant of variants) {
     assert.equal(verifySigned(variant, "s3cret-s3cret-s3cret"), null, variant);
   }
+});
+
+const refused = (code: string) => (e: unknown) =>
+  e instanceof ChatError && e.status === 400 && e.code === code;
+
+Deno.test("typed text: controls, bidi, blank look, letters, marks and bytes", () => {
+  assert.equal(hasControlCharacters("tab\tand\nnewline"), false);
+  for (const c of ["\u0000", "\u0007", "\r", "\u007f", "\u0085", "\u009f"]) {
+    assert.equal(hasControlCharacters(`a${c}b`), true, JSON.stringify(c));
+  }
+  for (const c of ["\u202a", "\u202e", "\u2066", "\u2069"]) assert.equal(hasBidiControls(c), true);
+  assert.equal(hasBidiControls("שלום hello"), false);
+  for (
+    const blank of ["", " \n", "\u200b", "\u202e", "\u3164", "\u2800", "\ufe0f\ufe0e", "\u0301"]
+  ) {
+    assert.equal(looksBlank(blank), true, JSON.stringify(blank));
+  }
+  for (const seen of ["a", "7", "😀", "·", "\u200bx"]) assert.equal(looksBlank(seen), false, seen);
+  for (const name of ["Ada", "李", "٣", "😀", "x\u0301"]) {
+    assert.equal(hasLetterDigitOrEmoji(name), true, name);
+  }
+  for (const name of ["\ufe0f\ufe0f", "\u3164", "\u2800\u2800", "\u0301\u0302", "-_-", "\u115f"]) {
+    assert.equal(hasLetterDigitOrEmoji(name), false, JSON.stringify(name));
+  }
+  assert.equal(mostMarksInAGrapheme("a\u0301\u0302 b\u0300"), 2);
+  assert.equal(mostMarksInAGrapheme("a" + "\u0301".repeat(20_000)), 20_000);
+  assert.equal(mostMarksInAGrapheme("1️⃣ 👁️‍🗨️"), 2, "emoji sequences are fine");
+  assert.equal(utf8Length("aé😀"), 1 + 2 + 4);
+});
+
+Deno.test("names: invisible-only names, stacked marks and overlong bytes are refused", () => {
+  const bad = [
+    "\ufe0f\ufe0f\ufe0f",
+    "\u3164",
+    "\u3164\u3164 \u3164",
+    "\u2800\u2800",
+    "\u0301\u0302\u0303",
+    "a" + "\u0301".repeat(20_000),
+    "a" + "\u0301".repeat(6),
+    "\u0085name",
+    "x\u0000",
+  ];
+  for (const name of bad) {
+    assert.throws(() => normalizeName(name, 40), refused("invalid_name"), JSON.stringify(name));
+  }
+  assert.equal(normalizeName("Zoë\u0301\u0302", 40), "Zoë\u0301\u0302".normalize("NFC"));
+  assert.equal(normalizeName("李小龍", 40), "李小龍");
+  assert.equal(normalizeName("🦊", 40), "🦊");
+});
+
+Deno.test("message text: controls refused, invisible-only is blank, marks and bytes capped", () => {
+  assert.equal(checkBody("hello\r\n\tworld", 100), "hello\n\tworld");
+  for (const body of ["before\u0000after", "\u0000hidden", "\u0085", "a\u0007b", "x\u009b"]) {
+    assert.throws(() => checkBody(body, 100), refused("invalid_message"), JSON.stringify(body));
+  }
+  for (const body of ["\u200b", "\u202e", "\u3164\u3164", "\u2800", "\ufe0f", " \u200b\n\u2060 "]) {
+    assert.throws(() => checkBody(body, 100), refused("empty_message"), JSON.stringify(body));
+  }
+  assert.throws(
+    () => checkBody("a" + "\u0301".repeat(20_000), 100_000),
+    refused("invalid_message"),
+  );
+  assert.equal(checkBody("a\u0301\u0302\u0303\u0304", 100), "a\u0301\u0302\u0303\u0304");
+  assert.throws(() => checkBody("x".repeat(101), 100), refused("message_too_long"));
+  assert.equal(checkBody("😀".repeat(100), 100), "😀".repeat(100));
 });

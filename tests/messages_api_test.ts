@@ -62,7 +62,7 @@ apiTest("POST stores a message and answers 201 with it", async (app) => {
   assert.equal(message.body, "hello\nworld");
   assert.equal(message.room, "general");
   assert.equal(message.clientId, "c-1");
-  assert.deepEqual(message.author, ada.member);
+  assert.deepEqual(message.author, { ...ada.member, username: null });
   assert.equal(new Date(message.createdAt).toISOString(), message.createdAt);
   assert.deepEqual((await history(app)).map((m) => m.id), [message.id]);
 });
@@ -229,14 +229,29 @@ apiTest("requests from other sites are refused (CSRF)", async (app) => {
   assert.equal((await post({})).status, 201, "non-browser clients send no Origin");
 });
 
-apiTest("trusted origins from PARLEY_ORIGINS may post", async (app) => {
-  const ada = await newGuest(app);
-  const response = await app.request(
-    MESSAGES,
-    jsonInit("POST", { body: "hi" }, { cookie: ada.cookie, origin: "https://chat.example" }),
-  );
-  assert.equal(response.status, 201);
-}, { PARLEY_ORIGINS: "https://chat.example" });
+apiTest(
+  "trusted origins from PARLEY_ORIGINS may post; they are then the only hosts",
+  async (app) => {
+    // A TLS proxy passes the Host on, over plain HTTP.
+    const visit = await app.app.request("http://chat.example/");
+    assert.equal(visit.status, 200);
+    await visit.body?.cancel();
+    const cookie = visit.headers.get("set-cookie")!.split(";")[0];
+    const post = (url: string, origin: string) =>
+      app.app.request(url, jsonInit("POST", { body: "hi" }, { cookie, origin }));
+    assert.equal(
+      (await post(`http://chat.example${MESSAGES}`, "https://chat.example")).status,
+      201,
+    );
+    await expectError(await post(`http://chat.example${MESSAGES}`, "http://localhost"), 403);
+    await expectError(
+      await post(`http://localhost${MESSAGES}`, "http://localhost"),
+      421,
+      "misdirected_request",
+    );
+  },
+  { PARLEY_ORIGINS: "https://chat.example" },
+);
 
 apiTest("an unknown room is a 404 for reading and posting", async (app) => {
   const ada = await newGuest(app);
@@ -401,4 +416,58 @@ apiTest("the OpenAPI document describes the API; the docs page serves Swagger UI
   assert.match(script.headers.get("content-type")!, /javascript/);
   await script.body?.cancel();
   await expectError(await app.request("/api/docs/package.json"), 404);
+});
+
+apiTest("docs files named like Object's own properties are 404, not 500", async (app) => {
+  for (const name of ["constructor", "toString", "valueOf", "__proto__", "hasOwnProperty"]) {
+    await expectError(await app.request(`/api/docs/${name}`), 404, "not_found");
+  }
+});
+
+apiTest(
+  "query keys and methods named like Object's own properties are not looked up",
+  async (app) => {
+    const history = await app.request(`${MESSAGES}?constructor=1&__proto__=2&toString=3`);
+    assert.equal(history.status, 200, await history.clone().text());
+    await history.body?.cancel();
+    for (const method of ["toString", "constructor", "valueOf"]) {
+      const response = await app.request(MESSAGES, { method });
+      assert.equal(response.status, 405, `${method}: ${await response.clone().text()}`);
+      await response.body?.cancel();
+    }
+  },
+);
+
+apiTest(
+  "NUL and other controls are refused, not truncated; invisible-only is blank",
+  async (app) => {
+    const ada = await newGuest(app);
+    for (const body of ["before\u0000after", "\u0000hidden", "\u0085", "bell\u0007"]) {
+      const error = await expectError(await postMessage(app, ada, body), 400, "invalid_message");
+      assert.match(error.message, /control characters/, JSON.stringify(body));
+    }
+    for (const body of ["\u200b", "\u202e", "\u3164\u3164", "\u2800", "\ufe0f\u200b \n"]) {
+      await expectError(await postMessage(app, ada, body), 400, "empty_message");
+    }
+    const zalgo = "a" + "\u0301".repeat(2_000);
+    await expectError(await postMessage(app, ada, zalgo), 400, "invalid_message");
+    assert.deepEqual(await history(app), [], "nothing was stored");
+    const fine = await postMessage(app, ada, "tab\there\r\nand e\u0301\u0302 😀");
+    assert.equal(fine.status, 201);
+    assert.equal((await fine.json()).body, "tab\there\nand e\u0301\u0302 😀");
+  },
+);
+
+apiTest("names that look blank or explode are refused by PATCH /api/me", async (app) => {
+  const ada = await newGuest(app);
+  const rename = (name: string) =>
+    app.request("/api/me", jsonInit("PATCH", { name }, { cookie: ada.cookie, origin: ORIGIN }));
+  for (const name of ["\ufe0f\ufe0f", "\u3164", "\u2800", "\u0301\u0301", "a\u0000b", "x\u0085"]) {
+    await expectError(await rename(name), 400, "invalid_name");
+  }
+  await expectError(await rename("a" + "\u0301".repeat(20_000)), 400, "invalid_name");
+  await expectError(await rename("😀".repeat(41)), 400, "invalid_name");
+  const ok = await rename("Zoë 🦊");
+  assert.equal(ok.status, 200);
+  assert.equal((await ok.json()).name, "Zoë 🦊");
 });

@@ -86,10 +86,17 @@ pageTest(
 pageTest("message text is escaped, keeps newlines and links web addresses safely", async (app) => {
   const ada = await newGuest(app);
   const evil = '<script>alert("x")</script><img src=x onerror=alert(1)>\nline two ' +
-    "https://example.com/?a=1&b=2 javascript:alert(1) \u0007";
+    "https://example.com/?a=1&b=2 javascript:alert(1)";
   assert.equal((await postMessage(app, ada, evil)).status, 201);
+  // Control characters are refused now; one stored before that is shown as its symbol.
+  await app.store.addMessage({
+    room: await app.chat.room("general"),
+    authorId: ada.member.id,
+    body: "stored long ago \u0007",
+    clientId: "old-bell",
+  });
   const html = await (await app.request("/", { headers: { cookie: ada.cookie } })).text();
-  const [item] = messagesIn(html);
+  const [item, old] = messagesIn(html);
   assert.ok(!item.inner.includes("<script>"));
   assert.ok(!item.inner.includes("<img"));
   assert.ok(item.inner.includes("&lt;script>alert(&quot;x&quot;)&lt;/script>"));
@@ -99,7 +106,7 @@ pageTest("message text is escaped, keeps newlines and links web addresses safely
     /<a href="https:\/\/example\.com\/\?a=1&amp;b=2" rel="noopener noreferrer nofollow" target="_blank">/,
   );
   assert.ok(!/href="javascript:/i.test(html));
-  assert.ok(item.inner.includes("\u2407"), "a control character is shown as its symbol");
+  assert.ok(old.inner.includes("\u2407"), "a control character is shown as its symbol");
   const { raw, props } = islandProps(html);
   assert.ok(!raw.includes("<"), "island props cannot close their <script>");
   assert.equal(props.messages[0].body, evil.replace(/\s+$/, ""));
@@ -127,7 +134,8 @@ pageTest("names must have 1 to 40 visible characters and no control characters",
   const ada = await newGuest(app);
   const rename = (name: unknown) =>
     app.request("/api/me", jsonInit("PATCH", { name }, { cookie: ada.cookie, origin: ORIGIN }));
-  for (const bad of ["", "   ", "a".repeat(41), "🙂".repeat(41), "bell\u0007", "nul\u0000"]) {
+  const tooLong = ["a".repeat(41), "🙂".repeat(41), "👍🏽".repeat(21)]; // 👍🏽: 8 bytes
+  for (const bad of ["", "   ", ...tooLong, "bell\u0007", "nul\u0000"]) {
     const response = await rename(bad);
     assert.equal(response.status, 400, JSON.stringify(bad));
     assert.equal((await response.json()).error.code, "invalid_name");
@@ -138,7 +146,7 @@ pageTest("names must have 1 to 40 visible characters and no control characters",
   assert.equal((await app.store.getMember(ada.member.id))?.name, ada.member.name, "unchanged");
   const folded = await rename("tab\tand\nnewline");
   assert.equal((await folded.json()).name, "tab and newline", "white space is folded");
-  for (const good of ["a".repeat(40), "👍🏽".repeat(40), "Zoë", "李小龍"]) {
+  for (const good of ["a".repeat(40), "👍🏽".repeat(20), "Zoë", "李小龍"]) {
     const response = await rename(good);
     assert.equal(response.status, 200, good);
     assert.equal((await response.json()).name, good);
@@ -210,3 +218,40 @@ pageTest("new guests are limited per address (bots cannot fill the members table
   assert.equal(other.status, 200);
   await other.body?.cancel();
 }, { PARLEY_TRUST_PROXY: "1", PARLEY_NEW_GUESTS_PER_MINUTE: "5" });
+
+pageTest(
+  "members only: public, private and missing rooms all send a visitor to log in",
+  async (app) => {
+    const owner = await app.store.createMember("Owner");
+    for (const [slug, kind] of [["lobby", "public"], ["hideout", "private"]] as const) {
+      await app.store.createRoom({ slug, name: slug, topic: "", kind, createdBy: owner.id });
+    }
+    for (const slug of ["lobby", "hideout", "nowhere"]) {
+      const response = await app.request(`/rooms/${slug}`);
+      assert.equal(response.status, 303, slug);
+      assert.equal(response.headers.get("location"), `/login?next=%2Frooms%2F${slug}`);
+      assert.equal(await response.text(), "", slug);
+    }
+  },
+  { PARLEY_GUESTS: "off" },
+);
+
+pageTest(
+  "too many new guests: a 429 page that says what happened and when to retry",
+  async (app) => {
+    const first = await app.request("/");
+    assert.equal(first.status, 200);
+    await first.body?.cancel();
+    const refused = await app.request("/");
+    assert.equal(refused.status, 429);
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    assert.ok(retryAfter > 0 && retryAfter <= 60, `Retry-After: ${retryAfter}`);
+    assert.match(refused.headers.get("content-type") ?? "", /text\/html/);
+    const html = await refused.text();
+    assert.doesNotMatch(html, /Something went wrong/);
+    assert.match(html, /<h1>Too many requests<\/h1>/);
+    assert.match(html, /Too many new visitors from your address/);
+    assert.match(html, /try again<\/a> in \d+ seconds?/);
+  },
+  { PARLEY_NEW_GUESTS_PER_MINUTE: "1" },
+);

@@ -3,7 +3,15 @@
 import assert from "node:assert/strict";
 import { appTest, callApi, type Guest, newGuest, postMessage, type TestApp } from "./helpers.ts";
 
-const roomTest = appTest("rooms");
+const appRoomTest = appTest("rooms");
+/** Most tests here let guests create rooms (`PARLEY_GUEST_ROOMS=on`); the default is tested too. */
+function roomTest(
+  name: string,
+  fn: (app: TestApp) => Promise<void>,
+  env: Record<string, string> = {},
+) {
+  appRoomTest(name, fn, { PARLEY_GUEST_ROOMS: "on", ...env });
+}
 
 function call(app: TestApp, guest: Guest, method: string, path: string, body?: unknown) {
   return callApi(app, method, path, { body, cookie: guest.cookie });
@@ -89,25 +97,26 @@ roomTest("a private room is invisible to outsiders until they are invited", asyn
   const [ada, bob, eve] = [await newGuest(app), await newGuest(app), await newGuest(app)];
   const room = await call(app, ada, "POST", "/api/rooms", { name: "Secret", private: true });
   assert.equal(room.json.kind, "private");
-  await postMessage(app, ada, "secret plans", { room: "secret" });
-  await assertHidden(app, eve, "secret");
-  await assertHidden(app, bob, "secret");
+  const slug = room.json.slug;
+  await postMessage(app, ada, "secret plans", { room: slug });
+  await assertHidden(app, eve, slug);
+  await assertHidden(app, bob, slug);
 
-  const invited = await call(app, ada, "POST", "/api/rooms/secret/invite", {
+  const invited = await call(app, ada, "POST", `/api/rooms/${slug}/invite`, {
     memberId: bob.member.id,
   });
   assert.equal(invited.status, 200);
-  const read = await call(app, bob, "GET", "/api/rooms/secret/messages");
+  const read = await call(app, bob, "GET", `/api/rooms/${slug}/messages`);
   assert.deepEqual(read.json.messages.map((m: { body: string }) => m.body), ["secret plans"]);
-  assert.equal((await postMessage(app, bob, "count me in", { room: "secret" })).status, 201);
+  assert.equal((await postMessage(app, bob, "count me in", { room: slug })).status, 201);
   const bobRooms = await call(app, bob, "GET", "/api/rooms");
-  assert.ok(bobRooms.json.rooms.some((r: { slug: string }) => r.slug === "secret"));
-  await assertHidden(app, eve, "secret");
-  const missing = await call(app, ada, "POST", "/api/rooms/secret/invite", { memberId: 999999 });
+  assert.ok(bobRooms.json.rooms.some((r: { slug: string }) => r.slug === slug));
+  await assertHidden(app, eve, slug);
+  const missing = await call(app, ada, "POST", `/api/rooms/${slug}/invite`, { memberId: 999999 });
   assert.equal(missing.status, 404);
   assert.equal(missing.json.error.code, "member_not_found");
-  assert.equal((await call(app, bob, "POST", "/api/rooms/secret/leave")).status, 204);
-  await assertHidden(app, bob, "secret");
+  assert.equal((await call(app, bob, "POST", `/api/rooms/${slug}/leave`)).status, 204);
+  await assertHidden(app, bob, slug);
 });
 
 roomTest("a direct conversation is found again, and a third person cannot read it", async (app) => {
@@ -191,6 +200,20 @@ roomTest("the OpenAPI document lists the account and room endpoints", async (app
 roomTest("members are found by name to invite or message them", async (app) => {
   const [ada, bob] = [await newGuest(app), await newGuest(app)];
   const part = bob.member.name.split(" ")[1].toLowerCase();
+  const strangers = await call(app, ada, "GET", `/api/members?q=${part}`);
+  assert.equal(strangers.status, 200);
+  assert.ok(
+    !strangers.json.members.some((m: { id: number }) => m.id === bob.member.id),
+    "a guest finds only the people it shares a room with (besides general)",
+  );
+  const room = await app.store.createRoom({
+    slug: "together",
+    name: "together",
+    topic: "",
+    kind: "private",
+    createdBy: ada.member.id,
+  });
+  await app.store.addRoomMember(room!.id, bob.member.id);
   const found = await call(app, ada, "GET", `/api/members?q=${part}`);
   assert.equal(found.status, 200);
   assert.ok(found.json.members.some((m: { id: number }) => m.id === bob.member.id));
@@ -200,3 +223,154 @@ roomTest("members are found by name to invite or message them", async (app) => {
   assert.equal(anonymous.status, 401);
   await anonymous.body?.cancel();
 });
+
+roomTest("taking a hidden private room's name creates a room and reveals nothing", async (app) => {
+  const [ada, bob] = [await newGuest(app), await newGuest(app)];
+  // A private room from before private slugs got random characters: its slug is its name's.
+  const hidden = await app.store.createRoom({
+    slug: "secret-plans",
+    name: "Secret Plans",
+    topic: "",
+    kind: "private",
+    createdBy: ada.member.id,
+  });
+  await postMessage(app, ada, "secret plans", { room: hidden!.slug });
+  const open = await call(app, bob, "POST", "/api/rooms", { name: "Secret Plans" });
+  assert.equal(open.status, 201, JSON.stringify(open.json));
+  assert.match(open.json.slug, /^secret-plans-[a-z0-9]{6}$/);
+  assert.equal(open.json.kind, "public");
+  const closed = await call(app, bob, "POST", "/api/rooms", {
+    name: "Secret Plans",
+    private: true,
+  });
+  assert.equal(closed.status, 201);
+  await assertHidden(app, bob, "secret-plans");
+  const again = await call(app, bob, "POST", "/api/rooms", { name: "Secret Plans" });
+  assert.equal(again.status, 201, "the same answer every time: nothing to learn");
+});
+
+roomTest("private rooms get unguessable slugs; two may share a name", async (app) => {
+  const [ada, bob] = [await newGuest(app), await newGuest(app)];
+  const first = await call(app, ada, "POST", "/api/rooms", { name: "Board", private: true });
+  const second = await call(app, bob, "POST", "/api/rooms", { name: "Board", private: true });
+  assert.equal(first.status, 201);
+  assert.equal(second.status, 201);
+  assert.match(first.json.slug, /^board-[a-z0-9]{6}$/);
+  assert.match(second.json.slug, /^board-[a-z0-9]{6}$/);
+  assert.notEqual(first.json.slug, second.json.slug);
+  await assertHidden(app, bob, first.json.slug);
+  const open = await call(app, bob, "POST", "/api/rooms", { name: "Board" });
+  assert.equal(open.json.slug, "board", "a public room keeps its plain slug");
+  const taken = await call(app, ada, "POST", "/api/rooms", { name: "board" });
+  assert.equal(taken.status, 409, "a room one can see is a conflict");
+  assert.equal(taken.json.error.code, "room_exists");
+});
+
+roomTest("room names and topics refuse controls and direction overrides", async (app) => {
+  const ada = await newGuest(app);
+  const create = (body: unknown) => call(app, ada, "POST", "/api/rooms", body);
+  for (const name of ["evil\u202egnp", "a\u2066b\u2069c", "nul\u0000room", "x\u0085y"]) {
+    const answer = await create({ name });
+    assert.equal(answer.status, 400, JSON.stringify(name));
+    assert.equal(answer.json.error.code, "invalid_room_name");
+  }
+  for (const topic of ["evil\u202egnp", "a\u2067b", "before\u0000after", "bell\u0007"]) {
+    const answer = await create({ name: "Topical", topic });
+    assert.equal(answer.status, 400, JSON.stringify(topic));
+    assert.equal(answer.json.error.code, "invalid_topic");
+  }
+  const zalgo = await create({ name: "Za" + "\u0301".repeat(6) + "lgo" });
+  assert.equal(zalgo.status, 400);
+  const fine = await create({ name: "Café ☕", topic: "Line\nbreaks fold\tinto spaces" });
+  assert.equal(fine.status, 201, JSON.stringify(fine.json));
+  assert.equal(fine.json.topic, "Line breaks fold into spaces");
+});
+
+roomTest("room creation is limited per member and hour", async (app) => {
+  const [ada, bob] = [await newGuest(app), await newGuest(app)];
+  for (let i = 0; i < 3; i++) {
+    const made = await call(app, ada, "POST", "/api/rooms", { name: `Room ${i}` });
+    assert.equal(made.status, 201);
+  }
+  const response = await app.request("/api/rooms", {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: "http://localhost", cookie: ada.cookie },
+    body: JSON.stringify({ name: "One too many" }),
+  });
+  assert.equal(response.status, 429);
+  assert.ok(Number(response.headers.get("retry-after")) > 0);
+  assert.equal((await response.json()).error.code, "rate_limited");
+  assert.equal((await call(app, bob, "POST", "/api/rooms", { name: "Bob's" })).status, 201);
+}, { PARLEY_ROOMS_PER_HOUR: "3" });
+
+appRoomTest("by default guests chat but only members create rooms", async (app) => {
+  const guest = await newGuest(app);
+  const refused = await call(app, guest, "POST", "/api/rooms", { name: "Guest room" });
+  assert.equal(refused.status, 403);
+  assert.equal(refused.json.error.code, "account_required");
+  assert.match(refused.json.error.message, /register/i);
+  const page = await (await app.request("/", { headers: { cookie: guest.cookie } })).text();
+  assert.doesNotMatch(page, /name="room-name"/, "no new-room form for guests");
+  assert.match(page, /Guests cannot create rooms here/);
+  const member = await callApi(app, "POST", "/api/auth/register", {
+    body: { username: "ada", password: "correct horse battery" },
+    cookie: guest.cookie,
+  });
+  assert.equal(member.status, 201);
+  const made = await call(app, { ...guest, cookie: member.cookie! }, "POST", "/api/rooms", {
+    name: "Member room",
+  });
+  assert.equal(made.status, 201);
+  const memberPage = await app.request("/", { headers: { cookie: member.cookie! } });
+  assert.match(await memberPage.text(), /name="room-name"/);
+});
+
+roomTest(
+  "with 200 public rooms a new visitor's page stays small; the rest are found by name",
+  async (app) => {
+    const owner = await app.store.createMember("Owner");
+    for (let i = 0; i < 200; i++) {
+      await app.store.createRoom({
+        slug: `room-${i}`,
+        name: `Room number ${i} with a longish name to weigh on the page`,
+        topic: "x".repeat(100),
+        kind: "public",
+        createdBy: owner.id,
+      });
+    }
+    const response = await app.request("/");
+    const html = await response.text();
+    assert.ok(html.length < 40_000, `the page has ${html.length} characters`);
+    const sidebar = html.match(
+      /data-island="room_sidebar#RoomSidebar"><script type="application\/json">(.*?)<\/script>/,
+    );
+    const props = JSON.parse(sidebar![1]);
+    assert.equal(props.publicRooms.length, 30);
+    assert.equal(props.morePublicRooms, true);
+    assert.match(html, /name="room-search"/, "a search box finds the others");
+    assert.equal(props.publicRooms[0].slug, "room-199", "the newest first when none is active");
+    const guest = { cookie: response.headers.get("set-cookie")!.split(";")[0] } as Guest;
+    const list = await call(app, guest, "GET", "/api/rooms");
+    assert.equal(list.json.publicRooms.length, 30);
+    assert.equal(list.json.morePublicRooms, true);
+    const found = await call(app, guest, "GET", "/api/rooms?q=number%2017");
+    assert.deepEqual(
+      found.json.publicRooms.map((r: { slug: string }) => r.slug),
+      [
+        "room-179",
+        "room-178",
+        "room-177",
+        "room-176",
+        "room-175",
+        "room-174",
+        "room-173",
+        "room-172",
+        "room-171",
+        "room-170",
+        "room-17",
+      ],
+    );
+    assert.equal(found.json.morePublicRooms, false);
+    assert.equal((await call(app, guest, "GET", "/api/rooms?q=" + "x".repeat(41))).status, 400);
+  },
+);

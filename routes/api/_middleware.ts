@@ -2,7 +2,7 @@
 import type { MiddlewareHandler } from "hono";
 import { getState } from "../../runtime/mod.ts";
 import type { AppState } from "../../chat/app_state.ts";
-import { jsonBodies, sameOrigin } from "../../chat/request_guards.ts";
+import { allowedOrigins, jsonBodies, sameOrigin } from "../../chat/request_guards.ts";
 
 // Built once per configuration, not on every request.
 const guards = new WeakMap<object, MiddlewareHandler[]>();
@@ -10,7 +10,13 @@ const guards = new WeakMap<object, MiddlewareHandler[]>();
 function guardsFor(config: AppState["config"]): MiddlewareHandler[] {
   let built = guards.get(config);
   if (!built) {
-    built = [sameOrigin(config.trustedOrigins), jsonBodies(config.limits.maxRequestBytes)];
+    built = [
+      sameOrigin({ origins: allowedOrigins(config), proxyHops: config.proxyHops }),
+      jsonBodies({
+        maxBytes: config.limits.maxRequestBytes,
+        timeoutMs: config.server.bodyTimeoutMs,
+      }),
+    ];
     guards.set(config, built);
   }
   return built;

@@ -1,20 +1,22 @@
-// GET: my rooms (with unread counts) and public rooms to join. POST: create a room.
+// GET: my rooms (with unread counts) and public rooms to join (?q= finds them by name). POST: create a room.
 import type { Handlers } from "../../../runtime/mod.ts";
 import type { AppState } from "../../../chat/app_state.ts";
-import { newRoomBody } from "../../../chat/api_schemas.ts";
-import { readJson } from "../../../chat/api_input.ts";
+import { newRoomBody, roomListQuery } from "../../../chat/api_schemas.ts";
+import { readJson, readQuery } from "../../../chat/api_input.ts";
 import { requireMember } from "../../../chat/sessions.ts";
 import { jsonResponse } from "../../../chat/json_response.ts";
 
 export const handler: Handlers<unknown, AppState> = {
-  async GET({ state }) {
+  async GET({ state, url }) {
     const member = requireMember(state, state.accounts.policy);
-    return jsonResponse(await state.chat.rooms.list(member));
+    const { q } = readQuery(url, roomListQuery);
+    return jsonResponse(await state.chat.rooms.list(member, { query: q }));
   },
 
   async POST({ req, state }) {
     const member = requireMember(state, state.accounts.policy);
     const input = await readJson(req, newRoomBody);
-    return jsonResponse(await state.chat.rooms.create(member, input), { status: 201 });
+    const room = await state.chat.rooms.create(member, input, { guest: !state.session?.account });
+    return jsonResponse(room, { status: 201 });
   },
 };
