@@ -7,8 +7,10 @@ import type { ParleyConfig } from "./fresh.config.ts";
 import type { Store } from "./db/store.ts";
 import { type Chat, createChat } from "./chat/chat.ts";
 import { createAccounts } from "./chat/accounts.ts";
-import { errorResponse, errorStatus } from "./chat/api_errors.ts";
+import { type Cleanup, startCleanup } from "./chat/cleanup.ts";
+import { errorHeaders, errorResponse, errorStatus } from "./chat/api_errors.ts";
 import type { AppState } from "./chat/app_state.ts";
+import { allowedOrigins, hostCheck } from "./chat/request_guards.ts";
 import { buildBundle, type Bundle, createApp, getState, readBundle } from "./runtime/mod.ts";
 
 /** Options for {@link createParley}. */
@@ -23,7 +25,9 @@ export interface ParleyOptions {
 export interface Parley {
   app: Hono;
   chat: Chat;
-  /** Ends long polls at once so that the server can stop. */
+  /** The hourly cleanup of idle sessions, expired invitations and forgotten guests. */
+  cleanup: Cleanup;
+  /** Ends long polls at once and stops the cleanup's timer, so that the server can stop. */
   shutdown(): void;
 }
 
@@ -62,8 +66,19 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
   const secret = config.secret ??
     await store.initSetting("cookie_secret", crypto.randomUUID() + crypto.randomUUID());
   const stopping = new AbortController();
-  const chat = createChat({ store, limits: config.limits, shutdown: stopping.signal });
-  const accounts = createAccounts({ store, secret, policy: config.accounts });
+  const chat = createChat({
+    store,
+    limits: config.limits,
+    shutdown: stopping.signal,
+    rooms: { perHour: config.roomsPerHour, guests: config.guestRooms },
+    maxPollsPerAddress: config.server.maxPollsPerAddress,
+  });
+  const accounts = createAccounts({
+    store,
+    secret,
+    policy: config.accounts,
+    registrationsPerHour: config.registrationsPerHour,
+  });
 
   const provide: MiddlewareHandler = async (c, next) => {
     const state = getState<AppState>(c);
@@ -106,11 +121,27 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     staticDir: new URL("./static", import.meta.url).pathname,
     middleware: [
       securityHeaders,
+      hostCheck({ origins: allowedOrigins(config) }),
       compressPages,
       provide,
     ],
     errorResponse,
     errorStatus,
+    errorHeaders,
   });
-  return { app, chat, shutdown: () => stopping.abort() };
+  // At start, then every hour; on PostgreSQL one instance at a time.
+  const cleanup = startCleanup({
+    store,
+    sessionIdleMs: config.sessionIdleMs,
+    guestRetentionMs: config.guestRetentionMs,
+  });
+  return {
+    app,
+    chat,
+    cleanup,
+    shutdown: () => {
+      stopping.abort();
+      void cleanup.stop();
+    },
+  };
 }

@@ -244,6 +244,8 @@ async function startParley(options: Options, dataDir: string): Promise<ServerPro
           // Every guest comes from 127.0.0.1: lift the per-member and per-address limits.
           PARLEY_BURST_MESSAGES: "1000000",
           PARLEY_NEW_GUESTS_PER_MINUTE: "1000000",
+          PARLEY_MAX_CONNECTIONS_PER_ADDRESS: "1000000",
+          PARLEY_MAX_POLLS_PER_ADDRESS: "1000000",
           PARLEY_GUESTS: "on",
           PARLEY_DEV: "0",
         },

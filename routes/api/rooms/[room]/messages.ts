@@ -5,15 +5,17 @@ import { historyQuery, newMessageBody } from "../../../../chat/api_schemas.ts";
 import { readJson, readQuery } from "../../../../chat/api_input.ts";
 import { requireMember } from "../../../../chat/sessions.ts";
 import { jsonResponse } from "../../../../chat/json_response.ts";
+import { clientAddress } from "../../../../chat/client_address.ts";
 
 export const handler: Handlers<unknown, AppState> = {
-  async GET({ req, url, params, state }) {
+  async GET({ req, url, params, state, hono }) {
     if (!state.accounts.policy.guests) requireMember(state, state.accounts.policy);
     const query = readQuery(url, historyQuery);
     const room = await state.chat.room(params.room, state.member);
     // Only a long poll needs to know when the reader goes away (reading req.signal has a cost).
     const signal = query.wait ? req.signal : undefined;
-    const messages = await state.chat.read(room, { ...query, signal });
+    const address = query.wait ? clientAddress(hono, state.config.proxyHops) : undefined;
+    const messages = await state.chat.read(room, { ...query, signal, address });
     return jsonResponse({ messages });
   },
 

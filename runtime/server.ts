@@ -1,0 +1,286 @@
+// An HTTP server that hostile clients cannot knock over: connection caps in all and per address,
+// an idle/header timeout, accept errors (EMFILE) survived, and a shutdown that ends in bounded time.
+
+/** What a request handler gets besides the request. */
+export interface ServeInfo {
+  remoteAddr: Deno.NetAddr;
+}
+
+/** Options for {@link serveGuarded}. */
+export interface GuardedServeOptions {
+  hostname: string;
+  port: number;
+  handler: (request: Request, info: ServeInfo) => Response | Promise<Response>;
+  /** Open connections in all; default: the open-files limit less a reserve ({@link defaultMaxConnections}). */
+  maxConnections?: number;
+  /** Open connections from one address (IPv6: one /64); more are closed at once. */
+  maxConnectionsPerAddress: number;
+  /** A connection with no request under way for this long (idle, or still sending headers) is closed, in ms. */
+  idleTimeoutMs: number;
+  /** Called once listening. */
+  onListen?: (addr: Deno.NetAddr) => void;
+  /** Where warnings go (default: console.warn). */
+  warn?: (message: string) => void;
+}
+
+/** A running server. */
+export interface GuardedServer {
+  readonly addr: Deno.NetAddr;
+  /** Whether connections are guarded (false when this Deno cannot serve single connections). */
+  readonly guarded: boolean;
+  /** Open connections now. */
+  connections(): number;
+  /**
+   * Stops accepting and closes every connection, letting requests under way answer; resolves
+   * when all are closed or after `timeoutMs`, whichever comes first (the caller then exits).
+   */
+  shutdown(timeoutMs: number): Promise<void>;
+}
+
+/** One open connection. */
+interface Connection {
+  key: string;
+  /** Requests whose handler has not returned yet. */
+  active: number;
+  /** When the last request ended (or the connection opened). */
+  idleSince: number;
+  /** Set once the connection is being closed. */
+  closing: boolean;
+  server?: { shutdown(): Promise<void>; finished: Promise<void> };
+}
+
+type ServeOnConnection = (
+  conn: Deno.Conn,
+  signal: AbortSignal,
+  handler: (request: Request, info: ServeInfo) => Response | Promise<Response>,
+  onError: (error: unknown) => Response,
+  onListen: () => void,
+) => { shutdown(): Promise<void>; finished: Promise<void> };
+
+/** Deno's own per-connection HTTP server (the one `Deno.serve` runs on each accepted socket). */
+function serveOnConnection(): ServeOnConnection | undefined {
+  const internal = (Deno as unknown as { internal?: symbol }).internal;
+  const api = internal === undefined
+    ? undefined
+    : (Deno as unknown as Record<symbol, { serveHttpOnConnection?: ServeOnConnection }>)[internal];
+  return typeof api?.serveHttpOnConnection === "function" ? api.serveHttpOnConnection : undefined;
+}
+
+/**
+ * The address a connection counts against: IPv4 as is (IPv4-mapped IPv6 unwrapped), IPv6 by
+ * its /64 prefix (one host usually holds a whole /64).
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1];
+  if (!address.includes(":")) return address;
+  const [head, tail = ""] = address.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = address.includes("::")
+    ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right]
+    : left;
+  return groups.slice(0, 4).map((g) => parseInt(g || "0", 16).toString(16)).join(":") + "::/64";
+}
+
+/**
+ * The open-files limit of this process (Linux: /proc/self/limits), less a reserve for the
+ * database, files and the runtime itself; undefined where it cannot be read.
+ */
+export function defaultMaxConnections(): number | undefined {
+  try {
+    const limits = Deno.readTextFileSync("/proc/self/limits");
+    const soft = /^Max open files\s+(\d+)/m.exec(limits)?.[1];
+    if (!soft) return undefined;
+    const files = Number(soft);
+    return Math.max(16, files - Math.min(256, Math.floor(files / 4)));
+  } catch {
+    return undefined;
+  }
+}
+
+function isTooManyFiles(error: unknown): boolean {
+  return /too many open files|os error 24|EMFILE|ENFILE/i.test(String(error));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Serves HTTP with connection limits. Falls back to plain `Deno.serve` (with a warning) where
+ * Deno cannot serve single accepted connections.
+ */
+export function serveGuarded(options: GuardedServeOptions): GuardedServer {
+  const warn = options.warn ?? ((message: string) => console.warn(message));
+  const found = serveOnConnection();
+  if (!found) {
+    warn("This Deno cannot serve single connections; connection limits are off.");
+    return servePlain(options);
+  }
+  const serveOn: ServeOnConnection = found;
+  const maxConnections = options.maxConnections ?? defaultMaxConnections() ?? 10_000;
+  const listener = Deno.listen({ hostname: options.hostname, port: options.port });
+  const addr = listener.addr as Deno.NetAddr;
+  const open = new Set<Connection>();
+  const perAddress = new Map<string, number>();
+  let stopping = false;
+  // Connections are closed with their server's shutdown(), never by aborting this signal: an
+  // abort that races the connection's own end throws from inside Deno's listener.
+  const never = new AbortController().signal;
+
+  /**
+   * Closes a connection: at once when idle or still sending headers; a request under way has
+   * its body cut off and its answer sent first.
+   */
+  function close(connection: Connection): void {
+    if (connection.closing) return;
+    connection.closing = true;
+    connection.server?.shutdown().catch(() => {});
+  }
+
+  const onError = (error: unknown) => {
+    console.error(error);
+    return new Response("Internal Server Error", { status: 500 });
+  };
+
+  function release(connection: Connection): void {
+    if (!open.delete(connection)) return;
+    const left = (perAddress.get(connection.key) ?? 1) - 1;
+    if (left > 0) perAddress.set(connection.key, left);
+    else perAddress.delete(connection.key);
+  }
+
+  function serve(conn: Deno.Conn): void {
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const key = addressKey(remote.hostname);
+    const held = perAddress.get(key) ?? 0;
+    if (stopping || open.size >= maxConnections || held >= options.maxConnectionsPerAddress) {
+      conn.close();
+      return;
+    }
+    perAddress.set(key, held + 1);
+    const connection: Connection = {
+      key,
+      active: 0,
+      idleSince: Date.now(),
+      closing: false,
+    };
+    open.add(connection);
+    const done = () => {
+      connection.active--;
+      connection.idleSince = Date.now();
+    };
+    const handler = (request: Request, info: ServeInfo) => {
+      connection.active++;
+      let answer: Response | Promise<Response>;
+      try {
+        answer = options.handler(request, info);
+      } catch (error) {
+        done();
+        throw error;
+      }
+      if (answer instanceof Promise) return answer.finally(done);
+      done();
+      return answer;
+    };
+    try {
+      connection.server = serveOn(conn, never, handler, onError, () => {});
+      connection.server.finished.then(() => release(connection), () => release(connection));
+    } catch (error) {
+      release(connection);
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+      warn(`Could not serve a connection: ${error}`);
+    }
+  }
+
+  // Closes connections that have had no request under way for the idle timeout.
+  const sweep = setInterval(() => {
+    const deadline = Date.now() - options.idleTimeoutMs;
+    for (const connection of open) {
+      if (connection.active === 0 && connection.idleSince < deadline) close(connection);
+    }
+  }, Math.max(100, Math.min(1000, options.idleTimeoutMs / 4)));
+
+  const accepting = (async () => {
+    let refused = 0;
+    while (!stopping) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (stopping || error instanceof Deno.errors.BadResource) break;
+        if (isTooManyFiles(error)) {
+          if (refused++ === 0) {
+            warn(
+              `Out of file descriptors with ${open.size} connections open: new connections wait ` +
+                `(raise the open-files limit or lower PARLEY_MAX_CONNECTIONS).`,
+            );
+          }
+          await sleep(100);
+          continue;
+        }
+        warn(`Accepting a connection failed: ${error}`);
+        await sleep(10);
+        continue;
+      }
+      if (refused > 0) {
+        warn(`Accepting connections again (${refused} attempts waited for a file descriptor).`);
+        refused = 0;
+      }
+      serve(conn);
+    }
+  })();
+
+  options.onListen?.(addr);
+
+  return {
+    addr,
+    guarded: true,
+    connections: () => open.size,
+    async shutdown(timeoutMs: number) {
+      stopping = true;
+      try {
+        listener.close();
+      } catch { /* already closed */ }
+      await accepting;
+      clearInterval(sweep);
+      const finished = Promise.all(
+        [...open].map((c) => c.server?.finished.catch(() => {})),
+      );
+      // Idle connections close now; those with requests under way after they answer. What is
+      // still open after the timeout ends with the process.
+      for (const connection of open) close(connection);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        finished,
+        new Promise((resolve) => timer = setTimeout(resolve, timeoutMs)),
+      ]);
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Plain `Deno.serve`, for runtimes without per-connection serving (no limits). */
+function servePlain(options: GuardedServeOptions): GuardedServer {
+  const server = Deno.serve({
+    hostname: options.hostname,
+    port: options.port,
+    onListen: (addr) => options.onListen?.(addr as Deno.NetAddr),
+  }, (request, info) => options.handler(request, { remoteAddr: info.remoteAddr as Deno.NetAddr }));
+  return {
+    addr: server.addr as Deno.NetAddr,
+    guarded: false,
+    connections: () => 0,
+    async shutdown(timeoutMs: number) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        server.shutdown(),
+        new Promise((resolve) => timer = setTimeout(resolve, timeoutMs)),
+      ]);
+      clearTimeout(timer);
+    },
+  };
+}
