@@ -8,9 +8,9 @@ import type { Store } from "./db/store.ts";
 import { type Chat, createChat } from "./chat/chat.ts";
 import { createAccounts } from "./chat/accounts.ts";
 import { type Cleanup, startCleanup } from "./chat/cleanup.ts";
-import { errorHeaders, errorResponse, errorStatus } from "./chat/api_errors.ts";
-import type { AppState } from "./chat/app_state.ts";
-import { allowedOrigins, hostCheck } from "./chat/request_guards.ts";
+import { errorHeaders, errorResponse, errorStatus } from "./http/api_errors.ts";
+import type { AppState } from "./http/app_state.ts";
+import { allowedOrigins, hostCheck } from "./http/request_guards.ts";
 import { buildBundle, type Bundle, createApp, getState, readBundle } from "./runtime/mod.ts";
 
 /** Options for {@link createParley}. */

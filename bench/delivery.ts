@@ -120,7 +120,7 @@ interface WireMessage {
 }
 
 /**
- * One reader: the loop of `chat/room_client.ts` — one poll in flight, `after` the newest id the
+ * One reader: the loop of `client/room_client.ts` — one poll in flight, `after` the newest id the
  * polls delivered, `wait` while live and 0 after a failure, backoff on errors, a pause after an
  * early empty answer. Instead of keeping the messages it keeps which of this run's it has.
  */

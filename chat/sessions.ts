@@ -7,7 +7,7 @@ import { type Member, type Session, type Store, StoreUnavailableError } from "..
 import { getState } from "../runtime/mod.ts";
 import { ChatError } from "./chat_error.ts";
 import { generateName } from "./member_names.ts";
-import { isHttps } from "./client_address.ts";
+import { isHttps } from "../http/client_address.ts";
 import type { ParleyConfig } from "../fresh.config.ts";
 
 /** The session cookie's name. */

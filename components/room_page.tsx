@@ -1,6 +1,6 @@
 // The room page: the chat island with the room's latest messages, rendered on the server.
 import type { PageProps } from "../runtime/mod.ts";
-import type { RoomPageData } from "../chat/room_page.ts";
+import type { RoomPageData } from "../http/room_page.ts";
 import { ChatRoom } from "../islands/chat_room.tsx";
 import { RoomSidebar } from "../islands/room_sidebar.tsx";
 

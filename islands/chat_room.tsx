@@ -2,9 +2,9 @@
 import { useComputed, useSignal } from "@preact/signals";
 import { useEffect, useLayoutEffect, useMemo, useRef } from "preact/hooks";
 import type { Message } from "../db/store.ts";
-import type { ChatRoomProps } from "../chat/room_page.ts";
+import type { ChatRoomProps } from "../http/room_page.ts";
 import { roomSigil } from "../chat/room_sigil.ts";
-import { createRoomClient, type OutboxItem, type RoomClient } from "../chat/room_client.ts";
+import { createRoomClient, type OutboxItem, type RoomClient } from "../client/room_client.ts";
 import { bodyLength } from "../chat/message_text.ts";
 import { MessageItem } from "../components/message_item.tsx";
 

@@ -1,6 +1,6 @@
 // The page shell around every route: document head, styles and the body.
 import { type AppProps, asset } from "../runtime/mod.ts";
-import type { AppState } from "../chat/app_state.ts";
+import type { AppState } from "../http/app_state.ts";
 
 /** Wraps every page. Pages set `state.title` for the document title. */
 export default function App({ Component, state }: AppProps<AppState & { title?: string }>) {

@@ -1,7 +1,7 @@
 // Loads the session named by the cookie for every route.
 import type { MiddlewareHandler } from "hono";
 import { getState } from "../runtime/mod.ts";
-import type { AppState } from "../chat/app_state.ts";
+import type { AppState } from "../http/app_state.ts";
 import { sessions } from "../chat/sessions.ts";
 
 /** Fills `state.member` and `state.session` when the cookie is valid. */

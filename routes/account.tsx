@@ -1,6 +1,6 @@
 // The account page (accounts only; guests go to the login page).
 import type { Handlers, PageProps } from "../runtime/mod.ts";
-import type { AppState } from "../chat/app_state.ts";
+import type { AppState } from "../http/app_state.ts";
 import { AccountSettings, type AccountSettingsProps } from "../islands/account_settings.tsx";
 
 export const handler: Handlers<AccountSettingsProps, AppState & { title?: string }> = {

@@ -1,7 +1,7 @@
 // The login and registration page.
 import type { Handlers, PageProps } from "../runtime/mod.ts";
-import type { AppState } from "../chat/app_state.ts";
-import { localPath } from "../chat/local_path.ts";
+import type { AppState } from "../http/app_state.ts";
+import { localPath } from "../http/local_path.ts";
 import { AccountForms, type AccountFormsProps } from "../islands/account_forms.tsx";
 
 export const handler: Handlers<AccountFormsProps, AppState & { title?: string }> = {

@@ -14,7 +14,7 @@ import { RateLimiter } from "../chat/rate_limiter.ts";
 import { ChatError } from "../chat/chat_error.ts";
 import { verifySigned } from "../chat/sessions.ts";
 import { generateSignedCookie } from "hono/cookie";
-import { mergeMessages } from "../chat/room_client.ts";
+import { mergeMessages } from "../client/room_client.ts";
 import { loadConfig } from "../fresh.config.ts";
 import type { Message } from "../db/store.ts";
 

@@ -1,8 +1,8 @@
 // Guards every API request: same origin, JSON bodies within the size limit, no caching.
 import type { MiddlewareHandler } from "hono";
 import { getState } from "../../runtime/mod.ts";
-import type { AppState } from "../../chat/app_state.ts";
-import { allowedOrigins, jsonBodies, sameOrigin } from "../../chat/request_guards.ts";
+import type { AppState } from "../../http/app_state.ts";
+import { allowedOrigins, jsonBodies, sameOrigin } from "../../http/request_guards.ts";
 
 // Built once per configuration, not on every request.
 const guards = new WeakMap<object, MiddlewareHandler[]>();

@@ -1,11 +1,11 @@
 // GET: the member of this session. PATCH: change its name.
 import type { Handlers } from "../../runtime/mod.ts";
-import type { AppState } from "../../chat/app_state.ts";
-import { renameBody } from "../../chat/api_schemas.ts";
-import { readJson } from "../../chat/api_input.ts";
+import type { AppState } from "../../http/app_state.ts";
+import { renameBody } from "../../http/api_schemas.ts";
+import { readJson } from "../../http/api_input.ts";
 import { requireMember } from "../../chat/sessions.ts";
-import { meOf } from "../../chat/me.ts";
-import { jsonResponse } from "../../chat/json_response.ts";
+import { meOf } from "../../http/me.ts";
+import { jsonResponse } from "../../http/json_response.ts";
 
 export const handler: Handlers<unknown, AppState> = {
   GET({ state }) {

@@ -1,11 +1,11 @@
 // GET /api/members?q=: find members by name or username (to invite them, or to message them);
 // guests only among the people they share a room with.
 import type { Handlers } from "../../runtime/mod.ts";
-import type { AppState } from "../../chat/app_state.ts";
-import { readQuery } from "../../chat/api_input.ts";
+import type { AppState } from "../../http/app_state.ts";
+import { readQuery } from "../../http/api_input.ts";
 import { requireMember } from "../../chat/sessions.ts";
-import { jsonResponse } from "../../chat/json_response.ts";
-import { memberSearchQuery } from "../../chat/api_schemas.ts";
+import { jsonResponse } from "../../http/json_response.ts";
+import { memberSearchQuery } from "../../http/api_schemas.ts";
 
 export const handler: Handlers<unknown, AppState> = {
   async GET({ url, state }) {

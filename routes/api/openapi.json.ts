@@ -1,7 +1,7 @@
 // The OpenAPI document of the API.
 import type { Handlers } from "../../runtime/mod.ts";
-import { openApiDocument } from "../../chat/openapi.ts";
-import { jsonResponse } from "../../chat/json_response.ts";
+import { openApiDocument } from "../../http/openapi.ts";
+import { jsonResponse } from "../../http/json_response.ts";
 
 const document = openApiDocument();
 

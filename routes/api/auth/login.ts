@@ -1,11 +1,11 @@
 // POST /api/auth/login: logs in with username and password; the session is replaced.
 import type { Handlers } from "../../../runtime/mod.ts";
-import type { AppState } from "../../../chat/app_state.ts";
-import { loginBody } from "../../../chat/api_schemas.ts";
-import { readJson } from "../../../chat/api_input.ts";
-import { jsonResponse } from "../../../chat/json_response.ts";
-import { clientAddress } from "../../../chat/client_address.ts";
-import { meOf } from "../../../chat/me.ts";
+import type { AppState } from "../../../http/app_state.ts";
+import { loginBody } from "../../../http/api_schemas.ts";
+import { readJson } from "../../../http/api_input.ts";
+import { jsonResponse } from "../../../http/json_response.ts";
+import { clientAddress } from "../../../http/client_address.ts";
+import { meOf } from "../../../http/me.ts";
 
 export const handler: Handlers<unknown, AppState> = {
   async POST({ req, state, hono }) {

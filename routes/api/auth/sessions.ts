@@ -1,8 +1,8 @@
 // DELETE /api/auth/sessions: logs out everywhere (every session of this member, this one too).
 import type { Handlers } from "../../../runtime/mod.ts";
-import type { AppState } from "../../../chat/app_state.ts";
+import type { AppState } from "../../../http/app_state.ts";
 import { endSession, requireMember } from "../../../chat/sessions.ts";
-import { jsonResponse } from "../../../chat/json_response.ts";
+import { jsonResponse } from "../../../http/json_response.ts";
 
 export const handler: Handlers<unknown, AppState> = {
   async DELETE({ state, hono }) {

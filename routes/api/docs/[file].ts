@@ -1,6 +1,6 @@
 // GET /api/docs/{file}: Swagger UI's script, styles and icon.
 import type { Handlers } from "../../../runtime/mod.ts";
-import { docsAsset } from "../../../chat/api_docs.ts";
+import { docsAsset } from "../../../http/api_docs.ts";
 import { ChatError } from "../../../chat/chat_error.ts";
 
 export const handler: Handlers = {

@@ -1,6 +1,6 @@
 // GET /api/docs: interactive documentation of the API.
 import type { Handlers } from "../../../runtime/mod.ts";
-import { DOCS_CSP, docsPage } from "../../../chat/api_docs.ts";
+import { DOCS_CSP, docsPage } from "../../../http/api_docs.ts";
 
 const page = docsPage();
 

@@ -1,10 +1,10 @@
 // GET: my rooms (with unread counts) and public rooms to join (?q= finds them by name). POST: create a room.
 import type { Handlers } from "../../../runtime/mod.ts";
-import type { AppState } from "../../../chat/app_state.ts";
-import { newRoomBody, roomListQuery } from "../../../chat/api_schemas.ts";
-import { readJson, readQuery } from "../../../chat/api_input.ts";
+import type { AppState } from "../../../http/app_state.ts";
+import { newRoomBody, roomListQuery } from "../../../http/api_schemas.ts";
+import { readJson, readQuery } from "../../../http/api_input.ts";
 import { requireMember } from "../../../chat/sessions.ts";
-import { jsonResponse } from "../../../chat/json_response.ts";
+import { jsonResponse } from "../../../http/json_response.ts";
 
 export const handler: Handlers<unknown, AppState> = {
   async GET({ state, url }) {

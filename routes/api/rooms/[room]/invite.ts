@@ -1,10 +1,10 @@
 // POST /api/rooms/{room}/invite: a member of the room adds someone (`{"memberId"}`).
 import type { Handlers } from "../../../../runtime/mod.ts";
-import type { AppState } from "../../../../chat/app_state.ts";
-import { memberRefBody } from "../../../../chat/api_schemas.ts";
-import { readJson } from "../../../../chat/api_input.ts";
+import type { AppState } from "../../../../http/app_state.ts";
+import { memberRefBody } from "../../../../http/api_schemas.ts";
+import { readJson } from "../../../../http/api_input.ts";
 import { requireMember } from "../../../../chat/sessions.ts";
-import { jsonResponse } from "../../../../chat/json_response.ts";
+import { jsonResponse } from "../../../../http/json_response.ts";
 
 export const handler: Handlers<unknown, AppState> = {
   async POST({ req, params, state }) {

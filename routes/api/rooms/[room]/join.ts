@@ -1,8 +1,8 @@
 // POST /api/rooms/{room}/join: joins a public room.
 import type { Handlers } from "../../../../runtime/mod.ts";
-import type { AppState } from "../../../../chat/app_state.ts";
+import type { AppState } from "../../../../http/app_state.ts";
 import { requireMember } from "../../../../chat/sessions.ts";
-import { jsonResponse } from "../../../../chat/json_response.ts";
+import { jsonResponse } from "../../../../http/json_response.ts";
 
 export const handler: Handlers<unknown, AppState> = {
   async POST({ params, state }) {

@@ -1,6 +1,6 @@
 // POST /api/rooms/{room}/leave: leaves a room.
 import type { Handlers } from "../../../../runtime/mod.ts";
-import type { AppState } from "../../../../chat/app_state.ts";
+import type { AppState } from "../../../../http/app_state.ts";
 import { requireMember } from "../../../../chat/sessions.ts";
 
 export const handler: Handlers<unknown, AppState> = {

@@ -1,11 +1,11 @@
 // GET: a room's messages (latest page, older page, or newer with long polling). POST: send one.
 import type { Handlers } from "../../../../runtime/mod.ts";
-import type { AppState } from "../../../../chat/app_state.ts";
-import { historyQuery, newMessageBody } from "../../../../chat/api_schemas.ts";
-import { readJson, readQuery } from "../../../../chat/api_input.ts";
+import type { AppState } from "../../../../http/app_state.ts";
+import { historyQuery, newMessageBody } from "../../../../http/api_schemas.ts";
+import { readJson, readQuery } from "../../../../http/api_input.ts";
 import { requireMember } from "../../../../chat/sessions.ts";
-import { jsonResponse } from "../../../../chat/json_response.ts";
-import { clientAddress } from "../../../../chat/client_address.ts";
+import { jsonResponse } from "../../../../http/json_response.ts";
+import { clientAddress } from "../../../../http/client_address.ts";
 
 export const handler: Handlers<unknown, AppState> = {
   async GET({ req, url, params, state, hono }) {

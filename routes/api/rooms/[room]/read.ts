@@ -1,8 +1,8 @@
 // PUT /api/rooms/{room}/read: moves my read cursor (`{"messageId"}`); unread counts follow.
 import type { Handlers } from "../../../../runtime/mod.ts";
-import type { AppState } from "../../../../chat/app_state.ts";
-import { readBody } from "../../../../chat/api_schemas.ts";
-import { readJson } from "../../../../chat/api_input.ts";
+import type { AppState } from "../../../../http/app_state.ts";
+import { readBody } from "../../../../http/api_schemas.ts";
+import { readJson } from "../../../../http/api_input.ts";
 import { requireMember } from "../../../../chat/sessions.ts";
 
 export const handler: Handlers<unknown, AppState> = {

@@ -1,8 +1,8 @@
 // The request state Parley's middleware fills in and its routes read.
 import type { ParleyConfig } from "../fresh.config.ts";
-import type { Accounts } from "./accounts.ts";
-import type { Chat } from "./chat.ts";
-import type { SessionState } from "./sessions.ts";
+import type { Accounts } from "../chat/accounts.ts";
+import type { Chat } from "../chat/chat.ts";
+import type { SessionState } from "../chat/sessions.ts";
 
 /** State of every request: the chat, the configuration, and the session if there is one. */
 export interface AppState extends SessionState {

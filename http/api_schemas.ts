@@ -1,6 +1,6 @@
 // The API's request and response schemas (zod): they validate requests and generate the OpenAPI document.
 import { z } from "zod";
-import { DEFAULT_LIMITS } from "./limits.ts";
+import { DEFAULT_LIMITS } from "../chat/limits.ts";
 
 function whole(name: string, min: number, max: number) {
   return z.string()

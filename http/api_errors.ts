@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { StoreUnavailableError } from "../db/store.ts";
-import { ChatError } from "./chat_error.ts";
+import { ChatError } from "../chat/chat_error.ts";
 import { jsonResponse } from "./json_response.ts";
 
 const CODES: Record<number, [string, string]> = {

@@ -2,11 +2,11 @@
 import type { Account, Member, Message, Room } from "../db/store.ts";
 import type { RouteContext } from "../runtime/mod.ts";
 import type { AppState } from "./app_state.ts";
-import { ChatError } from "./chat_error.ts";
-import { startGuestSession } from "./sessions.ts";
+import { ChatError } from "../chat/chat_error.ts";
+import { startGuestSession } from "../chat/sessions.ts";
 import { clientAddress } from "./client_address.ts";
-import type { RoomList } from "./rooms.ts";
-import { roomSigil } from "./room_sigil.ts";
+import type { RoomList } from "../chat/rooms.ts";
+import { roomSigil } from "../chat/room_sigil.ts";
 
 /** The room page's data, handed to the chat island as props. */
 export interface RoomPageData {

@@ -1,6 +1,6 @@
 // Reading API input: JSON bodies and query strings, validated by the API schemas.
 import type { z } from "zod";
-import { ChatError } from "./chat_error.ts";
+import { ChatError } from "../chat/chat_error.ts";
 import { describeIssue } from "./api_schemas.ts";
 
 /** Parses and validates a JSON request body; malformed JSON or a wrong shape is a 400. */
