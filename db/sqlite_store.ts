@@ -3,7 +3,17 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations/sqlite.ts";
 import { RoomEvents } from "./room_events.ts";
-import { containsPattern, type Row, toMessage, toRoom, toSession } from "./rows.ts";
+import {
+  containsPattern,
+  groupReactions,
+  MESSAGE_COLUMNS,
+  MESSAGE_JOINS,
+  ROOM_COLUMNS,
+  type Row,
+  toMessage,
+  toRoom,
+  toSession,
+} from "./rows.ts";
 import { sqliteError } from "./sqlite_errors.ts";
 import { StoreOpenError } from "./store.ts";
 import type {
@@ -12,6 +22,8 @@ import type {
   Member,
   MemberSummary,
   Message,
+  MessageChange,
+  MessagePage,
   MessageWaiter,
   MyRoom,
   NewAccount,
@@ -26,10 +38,6 @@ import type {
   Store,
 } from "./store.ts";
 
-const MESSAGE_COLUMNS = `m.id, m.body, m.client_id, m.created_at,
-  a.id AS author_id, a.name AS author_name, a.username AS author_username`;
-
-const ROOM_COLUMNS = "id, slug, name, topic, kind";
 /** Rows {@link SqliteStore.pruneStale} removes per transaction. */
 const PRUNE_BATCH = 500;
 
@@ -201,7 +209,7 @@ export class SqliteStore implements Store {
 
   listMyRooms(memberId: number, unreadCap: number): Promise<MyRoom[]> {
     const rows = this.#sql(
-      `SELECT r.id, r.slug, r.topic, r.kind, rm.last_read_id,
+      `SELECT r.id, r.slug, r.topic, r.kind, r.created_by, rm.last_read_id,
          CASE WHEN r.kind = 'direct' THEN coalesce((
            SELECT o.name FROM room_members x JOIN members o ON o.id = x.member_id
            WHERE x.room_id = r.id AND x.member_id != rm.member_id LIMIT 1), r.name)
@@ -456,52 +464,220 @@ export class SqliteStore implements Store {
   }
 
   addMessage(input: NewMessage): Promise<{ message: Message; created: boolean }> {
-    return this.#run(() => {
-      // `.all()`, not `.get()`: it runs the statement to its end, so a failed commit throws.
-      const inserted = this.#sql(
-        `INSERT INTO messages (room_id, author_id, body, client_id, created_at)
-         VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id`,
-      ).all(input.room.id, input.authorId, input.body, input.clientId, Date.now());
-      const row = this.#sql(
-        `SELECT ${MESSAGE_COLUMNS}, r.slug AS room_slug, m.room_id FROM messages m
-         JOIN members a ON a.id = m.author_id JOIN rooms r ON r.id = m.room_id
-         WHERE m.author_id = ? AND m.client_id = ?`,
+    return this.#transaction(() => {
+      const existing = this.#sql(
+        "SELECT id FROM messages WHERE author_id = ? AND client_id = ?",
       ).get(input.authorId, input.clientId);
-      if (!row) throw new Error(`The message ${input.clientId} was not stored`);
-      const message = toMessage(row, String(row.room_slug));
-      const created = inserted.length > 0;
-      if (created) this.events.published(input.room.id, message.id);
-      return { message, created };
-    });
-  }
-
-  listMessages(room: Room, query: HistoryQuery): Promise<Message[]> {
-    return this.#run(() => {
-      let rows: Row[];
-      const from = `FROM messages m JOIN members a ON a.id = m.author_id`;
-      if ("after" in query) {
-        rows = this.#sql(
-          `SELECT ${MESSAGE_COLUMNS} ${from}
-           WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`,
-        ).all(room.id, query.after, query.limit);
-      } else {
-        const before = "before" in query ? query.before : Number.MAX_SAFE_INTEGER;
-        rows = this.#sql(
-          `SELECT ${MESSAGE_COLUMNS} ${from}
-           WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`,
-        ).all(room.id, before, query.limit).reverse();
+      if (existing) {
+        const row = this.#messageRow(Number(existing.id));
+        return { message: this.#withReactions([row], String(row.room_slug))[0], created: false };
       }
-      return rows.map((row) => toMessage(row, room.slug));
+      const seq = this.#nextSeq(input.room.id);
+      // `.all()`, not `.get()`: it runs the statement to its end, so a failed write throws.
+      const [inserted] = this.#sql(
+        `INSERT INTO messages (room_id, author_id, body, client_id, created_at, seq, reply_to)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      ).all(
+        input.room.id,
+        input.authorId,
+        input.body,
+        input.clientId,
+        Date.now(),
+        seq,
+        input.replyTo ?? null,
+      );
+      const row = this.#messageRow(Number(inserted.id));
+      return { message: toMessage(row, input.room.slug), created: true };
+    }).then((result) => {
+      if (result.created) this.events.published(input.room.id, result.message.seq);
+      return result;
     });
   }
 
-  waitForMessage(
+  /** Takes the room's next change number (inside a write transaction). */
+  #nextSeq(roomId: number): number {
+    const [row] = this.#sql(
+      "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
+    )
+      .all(roomId);
+    if (!row) throw new Error(`Room ${roomId} does not exist`);
+    return Number(row.last_seq);
+  }
+
+  /** One message row with everything {@link toMessage} reads, and its room's slug. */
+  #messageRow(id: number): Row {
+    const row = this.#sql(
+      `SELECT ${MESSAGE_COLUMNS}, r.slug AS room_slug, m.room_id FROM messages m ${MESSAGE_JOINS}
+       JOIN rooms r ON r.id = m.room_id WHERE m.id = ?`,
+    ).get(id);
+    if (!row) throw new Error(`Message ${id} does not exist`);
+    return row;
+  }
+
+  /** Messages from rows, with their reactions (one query for all of them). */
+  #withReactions(rows: Row[], slug: string): Message[] {
+    if (rows.length === 0) return [];
+    const reactions = groupReactions(
+      this.#sql(
+        `SELECT message_id, emoji, member_id FROM reactions
+       WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY id`,
+      ).all(JSON.stringify(rows.map((row) => Number(row.id)))),
+    );
+    return rows.map((row) => toMessage(row, slug, reactions.get(Number(row.id))));
+  }
+
+  /** The room's change number now. */
+  #roomSeq(roomId: number): number {
+    const row = this.#sql("SELECT last_seq FROM rooms WHERE id = ?").get(roomId);
+    return Number(row?.last_seq ?? 0);
+  }
+
+  listMessages(room: Room, query: HistoryQuery): Promise<MessagePage> {
+    return this.#run(() => {
+      const select = `SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS}`;
+      const older = (before: number, limit: number) =>
+        this.#sql(
+          `${select} WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`,
+        ).all(room.id, before, limit).reverse();
+      const newer = (after: number, limit: number) =>
+        this.#sql(`${select} WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`)
+          .all(room.id, after, limit);
+      // Synchronous: the change number and the rows come from the same moment.
+      const cursor = this.#roomSeq(room.id);
+      if ("since" in query) {
+        const rows = this.#sql(
+          `${select} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`,
+        ).all(room.id, query.since, query.limit);
+        const last = rows.length > 0 ? Number(rows[rows.length - 1].seq) : query.since;
+        return {
+          messages: this.#withReactions(rows, room.slug),
+          cursor: rows.length < query.limit ? Math.max(cursor, query.since) : last,
+        };
+      }
+      if ("after" in query) {
+        return {
+          messages: this.#withReactions(newer(query.after, query.limit), room.slug),
+          cursor,
+        };
+      }
+      if ("around" in query) {
+        const before = Math.floor((query.limit - 1) / 2);
+        const head = older(query.around, before + 1);
+        const tail = newer(query.around - 1, query.limit - before + 1);
+        const hasOlder = head.length > before;
+        const hasNewer = tail.length > query.limit - before;
+        const rows = [...head.slice(hasOlder ? 1 : 0), ...tail.slice(0, query.limit - before)];
+        return { messages: this.#withReactions(rows, room.slug), cursor, hasOlder, hasNewer };
+      }
+      const before = "before" in query ? query.before : Number.MAX_SAFE_INTEGER;
+      const rows = older(before, query.limit + 1);
+      const hasOlder = rows.length > query.limit;
+      return {
+        messages: this.#withReactions(hasOlder ? rows.slice(1) : rows, room.slug),
+        cursor,
+        hasOlder,
+      };
+    });
+  }
+
+  getMessage(room: Room, id: number): Promise<Message | null> {
+    return this.#run(() => {
+      const row = this.#sql(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS} WHERE m.id = ? AND m.room_id = ?`,
+      ).get(id, room.id);
+      return row ? this.#withReactions([row], room.slug)[0] : null;
+    });
+  }
+
+  /**
+   * Runs a change to message `id` of `room` in one write transaction: `change` gets the
+   * message's row (null when it is not in the room) and returns whether it changed something
+   * (then the message takes the room's next change number) or a problem.
+   */
+  #change(
     room: Room,
-    after: number,
+    id: number,
+    change: (row: Row, seq: () => number) => boolean | "deleted" | "too_many_emoji",
+  ): Promise<MessageChange> {
+    return this.#transaction((): MessageChange => {
+      const row = this.#sql("SELECT id, deleted_at FROM messages WHERE id = ? AND room_id = ?")
+        .get(id, room.id);
+      if (!row) return { ok: false, problem: "not_found" };
+      let seq = 0;
+      const outcome = change(row, () => seq = this.#nextSeq(room.id));
+      if (outcome === "deleted" || outcome === "too_many_emoji") {
+        return { ok: false, problem: outcome };
+      }
+      if (outcome && seq === 0) seq = this.#nextSeq(room.id);
+      if (outcome) this.#sql("UPDATE messages SET seq = ? WHERE id = ?").run(seq, id);
+      const message = this.#withReactions([this.#messageRow(id)], room.slug)[0];
+      return { ok: true, message, changed: outcome };
+    }).then((result) => {
+      if (result.ok && result.changed) this.events.published(room.id, result.message.seq);
+      return result;
+    });
+  }
+
+  editMessage(
+    input: { room: Room; id: number; body: string; now: number },
+  ): Promise<MessageChange> {
+    return this.#change(input.room, input.id, (row) => {
+      if (row.deleted_at != null) return "deleted";
+      this.#sql("UPDATE messages SET body = ?, edited_at = ? WHERE id = ?")
+        .run(input.body, input.now, input.id);
+      return true;
+    });
+  }
+
+  deleteMessage(input: { room: Room; id: number; now: number }): Promise<MessageChange> {
+    return this.#change(input.room, input.id, (row) => {
+      if (row.deleted_at != null) return false;
+      // Erased, not hidden: the text and the reactions are gone from the table.
+      this.#sql("UPDATE messages SET body = '', deleted_at = ? WHERE id = ?")
+        .run(input.now, input.id);
+      this.#sql("DELETE FROM reactions WHERE message_id = ?").run(input.id);
+      return true;
+    });
+  }
+
+  react(
+    input: {
+      room: Room;
+      id: number;
+      memberId: number;
+      emoji: string;
+      add: boolean;
+      maxEmoji: number;
+    },
+  ): Promise<MessageChange> {
+    return this.#change(input.room, input.id, (row) => {
+      if (row.deleted_at != null) return "deleted";
+      if (!input.add) {
+        const removed = this.#sql(
+          "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND member_id = ?",
+        ).run(input.id, input.emoji, input.memberId);
+        return Number(removed.changes) > 0;
+      }
+      const emojis = this.#sql(
+        "SELECT DISTINCT emoji FROM reactions WHERE message_id = ?",
+      ).all(input.id).map((r) => String(r.emoji));
+      if (!emojis.includes(input.emoji) && emojis.length >= input.maxEmoji) {
+        return "too_many_emoji";
+      }
+      const added = this.#sql(
+        `INSERT INTO reactions (message_id, member_id, emoji, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+      ).run(input.id, input.memberId, input.emoji, Date.now());
+      return Number(added.changes) > 0;
+    });
+  }
+
+  waitForChange(
+    room: Room,
+    since: number,
     options: { timeoutMs: number; signal?: AbortSignal },
   ): MessageWaiter {
-    return this.events.wait(room.id, after, options);
+    return this.events.wait(room.id, since, options);
   }
 
   async pruneStale(options: PruneOptions): Promise<PruneCounts> {
@@ -534,6 +710,7 @@ export class SqliteStore implements Store {
          WHERE g.username_key IS NULL AND g.created_at < ?
            AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.member_id = g.id)
            AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.author_id = g.id)
+           AND NOT EXISTS (SELECT 1 FROM reactions x WHERE x.member_id = g.id)
            AND g.id NOT IN (SELECT created_by FROM rooms WHERE created_by IS NOT NULL)
            AND g.id NOT IN (SELECT created_by FROM invites)
            AND g.id NOT IN (SELECT used_by FROM invites WHERE used_by IS NOT NULL)

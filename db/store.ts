@@ -29,6 +29,8 @@ export interface Room {
   name: string;
   topic: string;
   kind: RoomKind;
+  /** Who created it and may delete any message in it; null for direct rooms and `general`. */
+  ownerId: number | null;
 }
 
 /** A room in a member's list: with how many messages they have not read. */
@@ -68,16 +70,65 @@ export interface MemberSummary extends Member {
   username: string | null;
 }
 
-/** A message as the API and the UI show it. */
+/** One emoji on a message: how many reacted with it, and who, in the order they did. */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  memberIds: number[];
+}
+
+/** What a reply shows of the message it answers. */
+export interface ReplyTo {
+  id: number;
+  authorName: string;
+  /** At most 100 characters of its text; absent once it is deleted. */
+  excerpt?: string;
+  /** Present (true) once the message replied to is deleted. */
+  deleted?: true;
+}
+
+/**
+ * A message as the API and the UI show it: the same for every reader (nothing in it depends
+ * on who asks), so one answer can serve all the readers a change wakes.
+ */
 export interface Message {
   id: number;
   room: string;
+  /** The room's change number of this message's latest change (creation, edit, deletion, reaction). */
+  seq: number;
+  /** The text; empty once deleted. */
   body: string;
   clientId: string;
   /** Who wrote it: `username` is null for a guest. */
   author: MemberSummary;
   createdAt: string;
+  /** When its text last changed, or null. */
+  editedAt: string | null;
+  deleted: boolean;
+  /** Emoji reactions, in the order they were first used. */
+  reactions: Reaction[];
+  /** The message this one answers, or null. */
+  replyTo: ReplyTo | null;
 }
+
+/** A page of messages with the change number to read on from (`since`). */
+export interface MessagePage {
+  messages: Message[];
+  /**
+   * With `since`: the largest change number covered (at least `since`). Otherwise the room's
+   * change number when the page was read: every later change has a larger one.
+   */
+  cursor: number;
+  /** For `latest`, `before` and `around`: whether there are older messages. */
+  hasOlder?: boolean;
+  /** For `around`: whether there are newer messages. */
+  hasNewer?: boolean;
+}
+
+/** What a change to a stored message came to. */
+export type MessageChange =
+  | { ok: true; message: Message; changed: boolean }
+  | { ok: false; problem: "not_found" | "deleted" | "too_many_emoji" };
 
 /** What a registered member has besides its name. */
 export interface Account {
@@ -132,6 +183,8 @@ export interface NewMessage {
   authorId: number;
   body: string;
   clientId: string;
+  /** The id of the message this one answers (in the same room), if any. */
+  replyTo?: number | null;
 }
 
 /** Input for {@link Store.pruneStale}: the time now, and how long things are kept. */
@@ -151,15 +204,20 @@ export interface PruneCounts {
   guests: number;
 }
 
-/** Which page of a room's history to read. */
+/**
+ * Which page of a room's history to read: newer than an id, older than an id, the latest, the
+ * messages changed after a change number (ascending by it), or the page centred on an id.
+ */
 export type HistoryQuery =
   | { after: number; limit: number }
   | { before: number; limit: number }
-  | { latest: true; limit: number };
+  | { latest: true; limit: number }
+  | { since: number; limit: number }
+  | { around: number; limit: number };
 
-/** A wait for new messages in a room; resolves early when one arrives. */
+/** A wait for changes in a room; resolves early when one arrives. */
 export interface MessageWaiter {
-  /** Resolves true when a message newer than the cursor arrived, false on timeout or abort. */
+  /** Resolves true when a change after the cursor arrived, false on timeout or abort. */
   arrived: Promise<boolean>;
   /** Stops waiting (resolves `arrived` with false if still pending). */
   cancel(): void;
@@ -245,18 +303,50 @@ export interface Store {
   createInvite(input: { createdBy: number; tokenHash: string; expiresAt: number }): Promise<void>;
   /**
    * Stores a message unless its author already sent one with the same client id; returns
-   * the stored message and whether it was created by this call.
+   * the stored message and whether it was created by this call. A new message takes the
+   * room's next change number.
    */
   addMessage(input: NewMessage): Promise<{ message: Message; created: boolean }>;
-  /** A page of a room's messages in ascending id order. */
-  listMessages(room: Room, query: HistoryQuery): Promise<Message[]>;
   /**
-   * Starts waiting for a message newer than `after` in the room. Start the wait before
-   * reading, so that nothing stored in between is missed.
+   * A page of a room's messages: ascending by id, or with `since` ascending by change number
+   * (each changed message once, in its current state).
    */
-  waitForMessage(
+  listMessages(room: Room, query: HistoryQuery): Promise<MessagePage>;
+  /** The message `id` if it is in `room`, or null. */
+  getMessage(room: Room, id: number): Promise<Message | null>;
+  /**
+   * Replaces the text of a message that is not deleted; it takes the room's next change
+   * number and `editedAt`. `not_found` when it is not in the room, `deleted` when deleted.
+   */
+  editMessage(input: { room: Room; id: number; body: string; now: number }): Promise<MessageChange>;
+  /**
+   * Deletes a message: its text and reactions are erased from storage (not hidden), the
+   * tombstone keeps its place and takes the room's next change number. Deleting a deleted
+   * message changes nothing (`changed` false).
+   */
+  deleteMessage(input: { room: Room; id: number; now: number }): Promise<MessageChange>;
+  /**
+   * Adds (or with `add` false removes) a member's reaction; a change takes the room's next
+   * change number, a reaction already there (or already gone) changes nothing. A message
+   * takes at most `maxEmoji` different emoji (`too_many_emoji`).
+   */
+  react(
+    input: {
+      room: Room;
+      id: number;
+      memberId: number;
+      emoji: string;
+      add: boolean;
+      maxEmoji: number;
+    },
+  ): Promise<MessageChange>;
+  /**
+   * Waits for a change numbered above `since` in the room. Changes recorded before the wait
+   * started count too, so reading first and then waiting from the cursor read misses nothing.
+   */
+  waitForChange(
     room: Room,
-    after: number,
+    since: number,
     options: { timeoutMs: number; signal?: AbortSignal },
   ): MessageWaiter;
   /**

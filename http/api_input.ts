@@ -37,3 +37,12 @@ export function readQuery<T extends z.ZodType>(url: URL, schema: T): z.output<T>
   }
   return parsed.data;
 }
+
+/** Validates one path parameter; a bad value is a 400. */
+export function readParam<T extends z.ZodType>(value: string, schema: T): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new ChatError(400, "invalid_request", describeIssue(parsed.error));
+  }
+  return parsed.data;
+}

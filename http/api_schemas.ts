@@ -21,13 +21,19 @@ export const historyQuery = z.object({
     .describe("Return messages with an id greater than this, oldest first."),
   before: whole("before", 1, Number.MAX_SAFE_INTEGER).optional()
     .describe("Return the page of messages just older than this id."),
+  since: whole("since", 0, Number.MAX_SAFE_INTEGER).optional()
+    .describe(
+      "Return every message created or changed after this change number (`seq`), each once, in its current state, ascending by `seq`; pass the answer's `cursor` as the next `since`.",
+    ),
+  around: whole("around", 1, Number.MAX_SAFE_INTEGER).optional()
+    .describe("Return the page centred on this message id, with hasOlder and hasNewer."),
   limit: whole("limit", 1, DEFAULT_LIMITS.maxPageSize).optional()
     .describe(
       `How many messages at most (default ${DEFAULT_LIMITS.pageSize}, at most ${DEFAULT_LIMITS.maxPageSize}).`,
     ),
   wait: whole("wait", 0, DEFAULT_LIMITS.maxWaitSeconds).optional()
     .describe(
-      "With after: hold the request up to this many seconds until a message arrives (long poll).",
+      "With after or since: hold the request up to this many seconds until something arrives (long poll).",
     ),
 });
 
@@ -42,7 +48,21 @@ export const newMessageBody = z.object({
   ).optional().describe(
     "Chosen by the client for each message; a retried send with the same clientId returns the stored message instead of a duplicate.",
   ),
+  replyTo: z.number().int().positive().optional().describe(
+    "The id of the message this one answers (in the same room).",
+  ),
 });
+
+/** Body of `PATCH /api/rooms/{room}/messages/{id}`. */
+export const editMessageBody = z.object({
+  body: z.string().describe(
+    `The new text: the same rules as sending. No history of earlier texts is kept.`,
+  ),
+});
+
+/** Path parameter of a message: its id. */
+export const messageIdParam = z.string().regex(/^[1-9]\d{0,15}$/, "the message id is a whole number")
+  .transform(Number);
 
 /** Body of `PATCH /api/me`. */
 export const renameBody = z.object({
@@ -106,6 +126,9 @@ export const roomSchema = z.object({
   name: z.string(),
   topic: z.string(),
   kind: z.enum(["public", "private", "direct"]),
+  ownerId: z.number().int().nullable().describe(
+    "Who created the room and may delete any message in it; null for direct rooms.",
+  ),
 });
 
 /** `GET /api/rooms`: my rooms with unread counts, and public rooms to join. */
@@ -149,18 +172,41 @@ export const authorSchema = memberSchema.extend({
   username: z.string().nullable().describe("The author's username; null for a guest."),
 });
 
-/** A message as the API shows it. */
+/** A message as the API shows it: the same JSON for every reader. */
 export const messageSchema = z.object({
-  id: z.number().int().describe("Increases with every message; use it as a cursor."),
+  id: z.number().int().describe("Increases with every message; orders the history."),
   room: z.string(),
-  body: z.string(),
+  seq: z.number().int().describe(
+    "The room's change number of this message's latest change (creation, edit, deletion, reaction).",
+  ),
+  body: z.string().describe("The text; empty once deleted."),
   clientId: z.string(),
   author: authorSchema,
   createdAt: z.string().describe("ISO 8601"),
+  editedAt: z.string().nullable().describe("When the text last changed (ISO 8601), or null."),
+  deleted: z.boolean().describe("Deleted: the text and reactions are erased, the place kept."),
+  reactions: z.array(z.object({
+    emoji: z.string(),
+    count: z.number().int(),
+    memberIds: z.array(z.number().int()).describe("Who reacted, in the order they did."),
+  })).describe("In the order of the earliest reaction still there."),
+  replyTo: z.object({
+    id: z.number().int(),
+    authorName: z.string(),
+    excerpt: z.string().optional().describe("At most 100 characters of its text."),
+    deleted: z.literal(true).optional().describe("Present once the message is deleted."),
+  }).nullable().describe("The message this one answers, or null."),
 });
 
-/** `{"messages": [...]}` */
-export const messageListSchema = z.object({ messages: z.array(messageSchema) });
+/** A page of messages with the change number to go on from. */
+export const messageListSchema = z.object({
+  messages: z.array(messageSchema),
+  cursor: z.number().int().describe(
+    "With since: the largest change number covered. Otherwise the room's change number when the page was read. Pass it as the next since.",
+  ),
+  hasOlder: z.boolean().optional().describe("Latest, before and around: older messages exist."),
+  hasNewer: z.boolean().optional().describe("Around: newer messages exist."),
+});
 
 /** Every API error. */
 export const errorSchema = z.object({

@@ -10,3 +10,21 @@ export function jsonResponse(data: unknown, init: ResponseInit = {}): Response {
   headers.set("content-length", String(body.byteLength));
   return new Response(body, { ...init, headers });
 }
+
+// The bytes of answers shared by many readers, by the answer object (a shared read's result).
+const serialized = new WeakMap<object, Uint8Array<ArrayBuffer>>();
+
+/**
+ * A JSON response for an object that many requests answer with at once (readers woken by the
+ * same change share one page): it is serialized once, however many readers it answers.
+ */
+export function sharedJsonResponse(data: object): Response {
+  let body = serialized.get(data);
+  if (!body) {
+    body = encoder.encode(JSON.stringify(data));
+    serialized.set(data, body);
+  }
+  return new Response(body, {
+    headers: { "content-type": "application/json", "content-length": String(body.byteLength) },
+  });
+}

@@ -1,6 +1,7 @@
 // The OpenAPI document, generated from the same zod schemas that validate requests.
 import { z } from "zod";
 import {
+  editMessageBody,
   errorSchema,
   historyQuery,
   inviteSchema,
@@ -59,6 +60,22 @@ const roomParam = {
   description: "The room's slug, e.g. general",
 };
 
+const messageParam = {
+  name: "id",
+  in: "path",
+  required: true,
+  schema: { type: "integer" },
+  description: "The message's id",
+};
+
+const emojiParam = {
+  name: "emoji",
+  in: "path",
+  required: true,
+  schema: { type: "string" },
+  description: "One emoji, URL-encoded (e.g. %F0%9F%91%8D for 👍)",
+};
+
 function body(s: z.ZodType) {
   return { required: true, content: { "application/json": { schema: schema(s, "input") } } };
 }
@@ -93,10 +110,10 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: "Read messages",
           description:
-            "Without parameters: the latest page. `after`: newer messages, oldest first; with `wait`, a long poll that answers as soon as one arrives. `before`: the page just older than an id.",
+            "Without parameters: the latest page. `since`: every message created or changed after a change number, once each, in its current state, ascending by `seq` (the change feed; `cursor` is the next `since`). `after`: new messages with a greater id. With `wait` (after `since` or `after`), a long poll that answers as soon as there is something. `before`: the page just older than an id. `around`: the page centred on an id.",
           parameters: [roomParam, ...queryParams],
           responses: {
-            200: json("Messages in ascending id order", messageListSchema),
+            200: json("Messages, ascending by id (by seq with since), and the cursor", messageListSchema),
             ...errors(400, 404),
           },
         },
@@ -112,6 +129,53 @@ export function openApiDocument(): Record<string, unknown> {
             201: json("The stored message", messageSchema),
             200: json("The message already stored for this clientId", messageSchema),
             ...errors(400, 401, 403, 404, 409, 413, 415, 429),
+          },
+        },
+      },
+      "/api/rooms/{room}/messages/{id}": {
+        patch: {
+          summary: "Edit a message",
+          description:
+            "Only its author; the same rules and limits as sending. The message takes the room's next change number and `editedAt`. No edit history is kept: the earlier text is gone.",
+          security: [{ session: [] }],
+          parameters: [roomParam, messageParam],
+          requestBody: body(editMessageBody),
+          responses: {
+            200: json("The edited message", messageSchema),
+            ...errors(400, 401, 403, 404, 409, 413, 415, 429),
+          },
+        },
+        delete: {
+          summary: "Delete a message",
+          description:
+            "Its author, an admin or the room's owner. The text and reactions are erased from storage; the tombstone (`deleted: true`, `body: \"\"`) keeps its place. Deleting a deleted message changes nothing.",
+          security: [{ session: [] }],
+          parameters: [roomParam, messageParam],
+          responses: {
+            200: json("The tombstone", messageSchema),
+            ...errors(401, 403, 404, 429),
+          },
+        },
+      },
+      "/api/rooms/{room}/messages/{id}/reactions/{emoji}": {
+        put: {
+          summary: "React to a message",
+          description:
+            "Adds your reaction (idempotent). One emoji, URL-encoded; at most 20 different emoji per message (409 `too_many_emoji`).",
+          security: [{ session: [] }],
+          parameters: [roomParam, messageParam, emojiParam],
+          responses: {
+            200: json("The message", messageSchema),
+            ...errors(400, 401, 403, 404, 409, 429),
+          },
+        },
+        delete: {
+          summary: "Take back a reaction",
+          security: [{ session: [] }],
+          parameters: [roomParam, messageParam, emojiParam],
+          responses: {
+            200: json("The message", messageSchema),
+            ...errors(400, 401, 403, 404, 409, 429),
           },
         },
       },

@@ -20,6 +20,11 @@ export interface RoomPageData {
   canCreateRooms: boolean;
   messages: Message[];
   hasOlder: boolean;
+  /**
+   * The room's change number when `messages` were read: the island polls `since` it, so
+   * nothing that changes between the render and its first poll is missed.
+   */
+  cursor: number;
   pollWait: number;
   pageSize: number;
   maxChars: number;
@@ -66,7 +71,7 @@ export async function renderRoomPage(
     room = { ...room, name: roomList.rooms.find((r) => r.id === room.id)?.name ?? room.name };
   }
   const pageSize = config.limits.pageSize;
-  const latest = await chat.read(room, { limit: pageSize + 1 });
+  const latest = await chat.read(room, { limit: pageSize });
   ctx.state.title = `${roomSigil(room)}${room.name}`;
   return ctx.render({
     room,
@@ -74,8 +79,9 @@ export async function renderRoomPage(
     account: ctx.state.session?.account ?? null,
     roomList,
     canCreateRooms: config.guestRooms || Boolean(ctx.state.session?.account),
-    messages: latest.slice(-pageSize),
-    hasOlder: latest.length > pageSize,
+    messages: latest.messages,
+    hasOlder: latest.hasOlder ?? false,
+    cursor: latest.cursor,
     pollWait: config.limits.pollWaitSeconds,
     pageSize,
     maxChars: config.limits.maxMessageChars,

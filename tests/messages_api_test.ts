@@ -56,9 +56,19 @@ apiTest("POST stores a message and answers 201 with it", async (app) => {
     "body",
     "clientId",
     "createdAt",
+    "deleted",
+    "editedAt",
     "id",
+    "reactions",
+    "replyTo",
     "room",
+    "seq",
   ]);
+  assert.equal(message.deleted, false);
+  assert.equal(message.editedAt, null);
+  assert.deepEqual(message.reactions, []);
+  assert.equal(message.replyTo, null);
+  assert.equal(message.seq, 1, "the first change in the room");
   assert.equal(message.body, "hello\nworld");
   assert.equal(message.room, "general");
   assert.equal(message.clientId, "c-1");
@@ -91,6 +101,8 @@ apiTest("a clientId already used in another room is a conflict", async (app) => 
   );
   assert.deepEqual(await (await app.request("/api/rooms/random/messages")).json(), {
     messages: [],
+    cursor: 0,
+    hasOlder: false,
   });
 });
 
@@ -322,7 +334,7 @@ apiTest("a long poll answers as soon as a message arrives", async (app) => {
 apiTest("a long poll with nothing new ends empty after the wait", async (app) => {
   const started = performance.now();
   const response = await app.request(`${MESSAGES}?after=0&wait=1`);
-  assert.deepEqual(await response.json(), { messages: [] });
+  assert.deepEqual(await response.json(), { messages: [], cursor: 0 });
   assert.ok(performance.now() - started >= 900, "it waited");
 });
 
@@ -339,7 +351,7 @@ apiTest("shutting down ends waiting long polls at once", async (app) => {
   await new Promise((resolve) => setTimeout(resolve, 50));
   app.shutdown();
   const response = await poll;
-  assert.deepEqual(await response.json(), { messages: [] });
+  assert.deepEqual(await response.json(), { messages: [], cursor: 0 });
   assert.ok(performance.now() - started < 5000);
 });
 
@@ -404,9 +416,9 @@ apiTest("the OpenAPI document describes the API; the docs page serves Swagger UI
   assert.ok(messages.get && messages.post);
   assert.ok(doc.paths["/api/me"].get && doc.paths["/api/me"].patch);
   const params = messages.get.parameters.map((p: { name: string }) => p.name).sort();
-  assert.deepEqual(params, ["after", "before", "limit", "room", "wait"]);
+  assert.deepEqual(params, ["after", "around", "before", "limit", "room", "since", "wait"]);
   const body = messages.post.requestBody.content["application/json"].schema;
-  assert.deepEqual(Object.keys(body.properties).sort(), ["body", "clientId"]);
+  assert.deepEqual(Object.keys(body.properties).sort(), ["body", "clientId", "replyTo"]);
   assert.deepEqual(body.required, ["body"]);
   assert.ok(messages.post.responses["201"] && messages.post.responses["429"]);
   const docs = await app.request("/api/docs");

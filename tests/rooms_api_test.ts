@@ -1,6 +1,7 @@
 // Rooms through the API: creating, joining, private rooms, direct messages, unread counts — and
 // every access rule, including the ones that must say no.
 import assert from "node:assert/strict";
+import manifest from "../fresh.gen.ts";
 import { appTest, callApi, type Guest, newGuest, postMessage, type TestApp } from "./helpers.ts";
 
 const appRoomTest = appTest("rooms");
@@ -55,6 +56,7 @@ roomTest("anyone creates a public room; others see it, join, and talk", async (a
     name: "Design Review",
     topic: "Pixels",
     kind: "public",
+    ownerId: ada.member.id,
   });
   assert.equal((await call(app, bob, "POST", "/api/rooms", { name: "design review" })).status, 409);
   for (const name of ["", "x", "!!", "a".repeat(41), "dm-sneaky"]) {
@@ -195,6 +197,21 @@ roomTest("the OpenAPI document lists the account and room endpoints", async (app
   ) {
     assert.ok(doc.paths[path], path);
   }
+});
+
+roomTest("every API route and method is in the OpenAPI document", async (app) => {
+  const doc = await (await app.request("/api/openapi.json")).json();
+  const undocumented: string[] = [];
+  for (const [file, module] of Object.entries(manifest.routes)) {
+    const match = /^\.\/routes(\/api\/.*)\.tsx?$/.exec(file);
+    if (!match || /\/_|\/docs\/|openapi\.json/.test(file)) continue;
+    const path = match[1].replace(/\/index$/, "").replace(/\[(\w+)\]/g, "{$1}");
+    const handler = (module as { handler?: Record<string, unknown> }).handler ?? {};
+    for (const method of Object.keys(handler)) {
+      if (!doc.paths[path]?.[method.toLowerCase()]) undocumented.push(`${method} ${path}`);
+    }
+  }
+  assert.deepEqual(undocumented, []);
 });
 
 roomTest("members are found by name to invite or message them", async (app) => {

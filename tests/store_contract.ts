@@ -1,6 +1,6 @@
 // The store contract: the same tests for every Store implementation (SQLite now, PostgreSQL next).
 import assert from "node:assert/strict";
-import type { NewAccount, Room, Store } from "../db/store.ts";
+import type { Message, MessageChange, NewAccount, Room, Store } from "../db/store.ts";
 
 /** Input for registering `username` (the guest `memberId`, or a new member of that name). */
 export function newAccount(username: string, memberId: number | null = null): NewAccount {
@@ -102,7 +102,7 @@ export function storeContract(
       clientId: "c1",
     });
     assert.equal(other.created, true);
-    const all = await store.listMessages(general, { latest: true, limit: 10 });
+    const all = (await store.listMessages(general, { latest: true, limit: 10 })).messages;
     assert.deepEqual(all.map((m) => m.body), ["hi <b>", "mine too"]);
   });
 
@@ -119,27 +119,33 @@ export function storeContract(
       ids.push(message.id);
     }
     assert.ok(ids.every((id, i) => i === 0 || id > ids[i - 1]), "ids increase");
-    const latest = await store.listMessages(general, { latest: true, limit: 10 });
+    const latest = (await store.listMessages(general, { latest: true, limit: 10 })).messages;
     assert.deepEqual(latest.map((m) => m.id), ids.slice(15));
-    const older = await store.listMessages(general, { before: ids[15], limit: 10 });
+    const older = (await store.listMessages(general, { before: ids[15], limit: 10 })).messages;
     assert.deepEqual(older.map((m) => m.id), ids.slice(5, 15));
-    const oldest = await store.listMessages(general, { before: ids[5], limit: 10 });
+    const oldest = (await store.listMessages(general, { before: ids[5], limit: 10 })).messages;
     assert.deepEqual(oldest.map((m) => m.id), ids.slice(0, 5));
-    const newer = await store.listMessages(general, { after: ids[19], limit: 3 });
+    const newer = (await store.listMessages(general, { after: ids[19], limit: 3 })).messages;
     assert.deepEqual(newer.map((m) => m.id), ids.slice(20, 23));
-    assert.deepEqual(await store.listMessages(general, { after: ids[24], limit: 10 }), []);
+    assert.deepEqual(
+      (await store.listMessages(general, { after: ids[24], limit: 10 })).messages,
+      [],
+    );
   });
 
   test("keeps rooms apart", async (store, general) => {
     const ada = await store.createMember("Ada");
     await store.addMessage({ room: general, authorId: ada.id, body: "here", clientId: "a" });
     const elsewhere: Room = { ...general, id: general.id + 1000, slug: "elsewhere" };
-    assert.deepEqual(await store.listMessages(elsewhere, { latest: true, limit: 10 }), []);
+    assert.deepEqual(
+      (await store.listMessages(elsewhere, { latest: true, limit: 10 })).messages,
+      [],
+    );
   });
 
   test("wakes a wait when a newer message arrives", async (store, general) => {
     const ada = await store.createMember("Ada");
-    const waiter = store.waitForMessage(general, 0, { timeoutMs: 5000 });
+    const waiter = store.waitForChange(general, 0, { timeoutMs: 5000 });
     const started = Date.now();
     await store.addMessage({ room: general, authorId: ada.id, body: "ping", clientId: "p" });
     assert.equal(await waiter.arrived, true);
@@ -147,16 +153,16 @@ export function storeContract(
   });
 
   test("a wait ends false on timeout and on abort", async (store, general) => {
-    const timed = store.waitForMessage(general, 0, { timeoutMs: 20 });
+    const timed = store.waitForChange(general, 0, { timeoutMs: 20 });
     assert.equal(await timed.arrived, false);
     const controller = new AbortController();
-    const aborted = store.waitForMessage(general, 0, {
+    const aborted = store.waitForChange(general, 0, {
       timeoutMs: 5000,
       signal: controller.signal,
     });
     controller.abort();
     assert.equal(await aborted.arrived, false);
-    const cancelled = store.waitForMessage(general, 0, { timeoutMs: 5000 });
+    const cancelled = store.waitForChange(general, 0, { timeoutMs: 5000 });
     cancelled.cancel();
     assert.equal(await cancelled.arrived, false);
   });
@@ -171,10 +177,310 @@ export function storeContract(
         body: "x",
         clientId: "x",
       });
-      const waiter = store.waitForMessage(general, message.id - 1, { timeoutMs: 5000 });
+      const waiter = store.waitForChange(general, message.seq - 1, { timeoutMs: 5000 });
       assert.equal(await waiter.arrived, true);
     },
   );
+
+  /** Sends `body` as `authorId` in `room` and returns the stored message. */
+  async function send(store: Store, room: Room, authorId: number, body: string, replyTo?: number) {
+    const { message } = await store.addMessage({
+      room,
+      authorId,
+      body,
+      clientId: crypto.randomUUID(),
+      replyTo,
+    });
+    return message;
+  }
+
+  /** The message of a change that must have worked. */
+  function changed(result: MessageChange): Message {
+    assert.ok(result.ok, `the change failed: ${JSON.stringify(result)}`);
+    return result.message;
+  }
+
+  test(
+    "every change takes the room's next change number; since gives each once, current",
+    async (store, general) => {
+      const ada = await store.createMember("Ada");
+      const start = (await store.listMessages(general, { latest: true, limit: 1 })).cursor;
+      const m1 = await send(store, general, ada.id, "one");
+      const m2 = await send(store, general, ada.id, "two");
+      const m3 = await send(store, general, ada.id, "three");
+      assert.deepEqual([m1.seq, m2.seq, m3.seq], [start + 1, start + 2, start + 3]);
+      assert.equal(m1.editedAt, null);
+      assert.equal(m1.deleted, false);
+      assert.deepEqual(m1.reactions, []);
+      assert.equal(m1.replyTo, null);
+      const edited = changed(
+        await store.editMessage({ room: general, id: m1.id, body: "one, edited", now: Date.now() }),
+      );
+      assert.equal(edited.seq, start + 4);
+      assert.equal(edited.body, "one, edited");
+      assert.ok(edited.editedAt && !Number.isNaN(Date.parse(edited.editedAt)));
+      const reacted = changed(
+        await store.react({
+          room: general,
+          id: m2.id,
+          memberId: ada.id,
+          emoji: "👍",
+          add: true,
+          maxEmoji: 20,
+        }),
+      );
+      assert.equal(reacted.seq, start + 5);
+      // Since the third message: the two changed ones, once each, ascending by change number.
+      const page = await store.listMessages(general, { since: start + 3, limit: 50 });
+      assert.deepEqual(page.messages.map((m) => [m.id, m.seq]), [[m1.id, start + 4], [
+        m2.id,
+        start + 5,
+      ]]);
+      assert.equal(page.messages[0].body, "one, edited");
+      assert.deepEqual(page.messages[1].reactions, [{
+        emoji: "👍",
+        count: 1,
+        memberIds: [ada.id],
+      }]);
+      assert.equal(page.cursor, start + 5);
+      // From the start: every message once, in change order; paged forward by the cursor.
+      const all = await store.listMessages(general, { since: start, limit: 50 });
+      assert.deepEqual(all.messages.map((m) => m.id), [m3.id, m1.id, m2.id]);
+      const first = await store.listMessages(general, { since: start, limit: 2 });
+      assert.deepEqual(first.messages.map((m) => m.id), [m3.id, m1.id]);
+      assert.equal(first.cursor, start + 4);
+      const rest = await store.listMessages(general, { since: first.cursor, limit: 2 });
+      assert.deepEqual(rest.messages.map((m) => m.id), [m2.id]);
+      assert.equal(rest.cursor, start + 5);
+      const none = await store.listMessages(general, { since: start + 5, limit: 2 });
+      assert.deepEqual(none, { messages: [], cursor: start + 5 });
+      // Every list answer carries the room's change number.
+      assert.equal(
+        (await store.listMessages(general, { latest: true, limit: 1 })).cursor,
+        start + 5,
+      );
+      assert.equal((await store.listMessages(general, { after: 0, limit: 1 })).cursor, start + 5);
+    },
+  );
+
+  test(
+    "change numbers are per room and never repeat under concurrent changes",
+    async (store, general) => {
+      const ada = await store.createMember("Ada");
+      const other = await store.createRoom({
+        slug: "other",
+        name: "other",
+        topic: "",
+        kind: "public",
+        createdBy: ada.id,
+      });
+      assert.ok(other);
+      const base = await Promise.all(
+        [0, 1, 2, 3].map((i) => send(store, general, ada.id, `b${i}`)),
+      );
+      const inOther = await send(store, other, ada.id, "elsewhere");
+      assert.equal(inOther.seq, 1, "another room counts from its own start");
+      const results = await Promise.all([
+        ...Array.from({ length: 12 }, (_, i) => send(store, general, ada.id, `n${i}`)),
+        ...base.map(async (m, i) =>
+          changed(
+            await store.editMessage({ room: general, id: m.id, body: `e${i}`, now: Date.now() }),
+          )
+        ),
+        ...base.map(async (m) =>
+          changed(
+            await store.react({
+              room: general,
+              id: m.id,
+              memberId: ada.id,
+              emoji: "🎉",
+              add: true,
+              maxEmoji: 20,
+            }),
+          )
+        ),
+      ]);
+      const seqs = results.map((m) => m.seq);
+      assert.equal(new Set(seqs).size, seqs.length, "no change number is used twice");
+      const page = await store.listMessages(general, { since: 0, limit: 100 });
+      const listed = page.messages.map((m) => m.seq);
+      assert.deepEqual(listed, [...listed].sort((a, b) => a - b), "ascending by change number");
+      assert.equal(new Set(page.messages.map((m) => m.id)).size, 16, "each message once");
+      assert.equal(page.cursor, Math.max(...listed));
+      assert.equal(
+        page.cursor,
+        (await store.listMessages(general, { latest: true, limit: 1 })).cursor,
+      );
+    },
+  );
+
+  test(
+    "deleting erases text and reactions, keeps the tombstone in place, once",
+    async (store, general) => {
+      const ada = await store.createMember("Ada");
+      const bob = await store.createMember("Bob");
+      const target = await send(store, general, ada.id, "a secret that must go");
+      await store.react({
+        room: general,
+        id: target.id,
+        memberId: bob.id,
+        emoji: "👍",
+        add: true,
+        maxEmoji: 20,
+      });
+      const reply = await send(store, general, bob.id, "what secret?", target.id);
+      assert.deepEqual(reply.replyTo, {
+        id: target.id,
+        authorName: "Ada",
+        excerpt: "a secret that must go",
+      });
+      const tombstone = changed(
+        await store.deleteMessage({ room: general, id: target.id, now: Date.now() }),
+      );
+      assert.equal(tombstone.deleted, true);
+      assert.equal(tombstone.body, "");
+      assert.deepEqual(tombstone.reactions, []);
+      assert.ok(tombstone.seq > reply.seq);
+      const again = await store.deleteMessage({ room: general, id: target.id, now: Date.now() });
+      assert.ok(
+        again.ok && !again.changed && again.message.seq === tombstone.seq,
+        "deleting twice changes nothing",
+      );
+      const page = (await store.listMessages(general, { latest: true, limit: 10 })).messages;
+      assert.deepEqual(
+        page.map((m) => m.id),
+        [target.id, reply.id],
+        "the tombstone keeps its place",
+      );
+      assert.deepEqual(page[1].replyTo, { id: target.id, authorName: "Ada", deleted: true });
+      assert.deepEqual(
+        await store.editMessage({ room: general, id: target.id, body: "back", now: Date.now() }),
+        { ok: false, problem: "deleted" },
+      );
+      assert.deepEqual(
+        await store.react({
+          room: general,
+          id: target.id,
+          memberId: ada.id,
+          emoji: "👍",
+          add: true,
+          maxEmoji: 20,
+        }),
+        { ok: false, problem: "deleted" },
+      );
+    },
+  );
+
+  test(
+    "reactions: idempotent, grouped by emoji in first-used order, capped",
+    async (store, general) => {
+      const ada = await store.createMember("Ada");
+      const bob = await store.createMember("Bob");
+      const m = await send(store, general, ada.id, "react to me");
+      const react = (memberId: number, emoji: string, add = true, maxEmoji = 3) =>
+        store.react({ room: general, id: m.id, memberId, emoji, add, maxEmoji });
+      const first = changed(await react(bob.id, "🎉"));
+      changed(await react(ada.id, "👍"));
+      const third = changed(await react(ada.id, "🎉"));
+      assert.deepEqual(third.reactions, [
+        { emoji: "🎉", count: 2, memberIds: [bob.id, ada.id] },
+        { emoji: "👍", count: 1, memberIds: [ada.id] },
+      ]);
+      const twice = await react(ada.id, "🎉");
+      assert.ok(
+        twice.ok && !twice.changed && twice.message.seq === third.seq,
+        "adding twice changes nothing",
+      );
+      const removed = changed(await react(bob.id, "🎉", false));
+      assert.ok(removed.seq > third.seq);
+      // The order is that of the earliest reaction still there.
+      assert.deepEqual(removed.reactions, [
+        { emoji: "👍", count: 1, memberIds: [ada.id] },
+        { emoji: "🎉", count: 1, memberIds: [ada.id] },
+      ]);
+      const gone = await react(bob.id, "🎉", false);
+      assert.ok(gone.ok && !gone.changed, "removing what is not there changes nothing");
+      changed(await react(bob.id, "❤️"));
+      assert.deepEqual(await react(bob.id, "🔥"), { ok: false, problem: "too_many_emoji" });
+      assert.ok((await react(bob.id, "👍")).ok, "an emoji already there is always allowed");
+      assert.ok(first.seq < removed.seq);
+    },
+  );
+
+  test("changes to messages of other rooms or none are not found", async (store, general) => {
+    const ada = await store.createMember("Ada");
+    const m = await send(store, general, ada.id, "here");
+    const elsewhere: Room = { ...general, id: general.id + 1000, slug: "elsewhere" };
+    const now = Date.now();
+    assert.deepEqual(await store.editMessage({ room: elsewhere, id: m.id, body: "x", now }), {
+      ok: false,
+      problem: "not_found",
+    });
+    assert.deepEqual(await store.deleteMessage({ room: general, id: m.id + 999, now }), {
+      ok: false,
+      problem: "not_found",
+    });
+    assert.equal(await store.getMessage(elsewhere, m.id), null);
+    assert.equal((await store.getMessage(general, m.id))?.body, "here");
+  });
+
+  test(
+    "replies carry at most 100 characters of the message they answer",
+    async (store, general) => {
+      const ada = await store.createMember("Ada");
+      const long = await send(store, general, ada.id, "word ".repeat(60));
+      const reply = await send(store, general, ada.id, "answer", long.id);
+      assert.equal(reply.replyTo?.id, long.id);
+      assert.ok([...reply.replyTo!.excerpt!].length <= 100);
+      assert.ok(reply.replyTo!.excerpt!.endsWith("…"));
+    },
+  );
+
+  test("a page around a message, with what lies on either side", async (store, general) => {
+    const ada = await store.createMember("Ada");
+    const ids: number[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await send(store, general, ada.id, `m${i}`)).id);
+    const middle = await store.listMessages(general, { around: ids[10], limit: 5 });
+    assert.deepEqual(middle.messages.map((m) => m.id), ids.slice(8, 13));
+    assert.equal(middle.hasOlder, true);
+    assert.equal(middle.hasNewer, true);
+    const start = await store.listMessages(general, { around: ids[1], limit: 5 });
+    assert.deepEqual(start.messages.map((m) => m.id), ids.slice(0, 4));
+    assert.equal(start.hasOlder, false);
+    assert.equal(start.hasNewer, true);
+    const end = await store.listMessages(general, { around: ids[19], limit: 5 });
+    assert.deepEqual(end.messages.map((m) => m.id), ids.slice(17, 20));
+    assert.equal(end.hasNewer, false);
+    const latest = await store.listMessages(general, { latest: true, limit: 5 });
+    assert.equal(latest.hasOlder, true);
+    assert.equal((await store.listMessages(general, { before: ids[3], limit: 5 })).hasOlder, false);
+  });
+
+  test("a wait for changes wakes on an edit, a deletion and a reaction", async (store, general) => {
+    const ada = await store.createMember("Ada");
+    const m = await send(store, general, ada.id, "watch me");
+    const changes = [
+      () => store.editMessage({ room: general, id: m.id, body: "edited", now: Date.now() }),
+      () =>
+        store.react({
+          room: general,
+          id: m.id,
+          memberId: ada.id,
+          emoji: "👀",
+          add: true,
+          maxEmoji: 20,
+        }),
+      () => store.deleteMessage({ room: general, id: m.id, now: Date.now() }),
+    ];
+    for (const change of changes) {
+      const { cursor } = await store.listMessages(general, { latest: true, limit: 1 });
+      const waiter = store.waitForChange(general, cursor, { timeoutMs: 5000 });
+      const started = Date.now();
+      await change();
+      assert.equal(await waiter.arrived, true);
+      assert.ok(Date.now() - started < 2000, "woken by the change, not by the timeout");
+    }
+  });
 
   test("registers accounts: unique usernames, the first is the admin", async (store) => {
     const ada = await store.createMember("Ada");
@@ -339,6 +645,7 @@ export function storeContract(
       name: "Design",
       topic: "Pixels",
       kind: "public",
+      ownerId: ada.id,
     });
     assert.deepEqual(await store.getRoom("design"), room);
     assert.equal(
@@ -508,9 +815,9 @@ export function storeContract(
     });
     assert.deepEqual(message.author, { id: made.member.id, name: "Ada", username: "ada" });
     await store.addMessage({ room: general, authorId: guest.id, body: "yo", clientId: "c2" });
-    const listed = await store.listMessages(general, { latest: true, limit: 10 });
+    const listed = (await store.listMessages(general, { latest: true, limit: 10 })).messages;
     assert.deepEqual(listed.map((m) => m.author.username), ["ada", null]);
-    const after = await store.listMessages(general, { after: 0, limit: 10 });
+    const after = (await store.listMessages(general, { after: 0, limit: 10 })).messages;
     assert.deepEqual(after.map((m) => m.author.username), ["ada", null]);
   });
 
@@ -565,7 +872,7 @@ export function storeContract(
         assert.ok(await store.getMember(kept.id), `${kept.name} is kept`);
       }
       assert.deepEqual(
-        (await store.listMessages(general, { latest: true, limit: 5 })).map((m) => m.body),
+        (await store.listMessages(general, { latest: true, limit: 5 })).messages.map((m) => m.body),
         ["hi"],
       );
       const other = await store.registerAccount({

@@ -84,4 +84,24 @@ export const SQLITE_MIGRATIONS: string[] = [
   ) STRICT;
   CREATE INDEX room_members_member ON room_members(member_id);
   `,
+  // The change feed: every change in a room (new message, edit, deletion, reaction) takes the
+  // room's next change number; a message's seq is its latest. Messages from before take their
+  // id (ascending per room, as change numbers must be).
+  `
+  ALTER TABLE rooms ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN reply_to INTEGER REFERENCES messages(id);
+  UPDATE messages SET seq = id;
+  UPDATE rooms SET last_seq = coalesce((SELECT max(id) FROM messages WHERE room_id = rooms.id), 0);
+  CREATE INDEX messages_room_seq ON messages(room_id, seq);
+
+  CREATE TABLE reactions (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    emoji TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (message_id, emoji, member_id)
+  ) STRICT;
+  `,
 ];
