@@ -2,13 +2,26 @@
 import postgres from "postgres";
 import { POSTGRES_MIGRATIONS } from "./migrations/postgres.ts";
 import { RoomEvents } from "./room_events.ts";
-import { containsPattern, type Row, toMember, toMessage, toRoom, toSession } from "./rows.ts";
+import {
+  containsPattern,
+  groupReactions,
+  MESSAGE_COLUMNS,
+  MESSAGE_JOINS,
+  ROOM_COLUMNS,
+  type Row,
+  toMember,
+  toMessage,
+  toRoom,
+  toSession,
+} from "./rows.ts";
 import {
   type Credentials,
   type HistoryQuery,
   type Member,
   type MemberSummary,
   type Message,
+  type MessageChange,
+  type MessagePage,
   type MessageWaiter,
   type MyRoom,
   type NewAccount,
@@ -25,6 +38,8 @@ import {
 } from "./store.ts";
 
 type Sql = ReturnType<typeof postgres>;
+/** What runs queries: the pool, or one transaction. */
+type Querier = Sql | postgres.TransactionSql;
 
 /** Options for {@link PostgresStore.open}. */
 export interface PostgresOptions {
@@ -34,9 +49,12 @@ export interface PostgresOptions {
   max?: number;
 }
 
+/** Thrown to roll back a transaction that turned out to change nothing. */
+const UNCHANGED = Symbol("unchanged");
+
 const MIGRATION_LOCK = 72_616_100; // any constant: serializes migrations across instances
 const PRUNE_LOCK = 72_616_101; // one instance prunes at a time; the others skip
-const REGISTRATION_LOCK = 72_616_101; // serializes registrations (first account, invitations)
+const REGISTRATION_LOCK = 72_616_102; // serializes registrations (first account, invitations)
 const UNAVAILABLE_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -129,9 +147,15 @@ export class PostgresStore implements Store {
     return store;
   }
 
+  /** The columns {@link toRoom} reads, as an SQL fragment. */
+  #roomColumns() {
+    return this.sql.unsafe(ROOM_COLUMNS);
+  }
+
+  /** A notification `room_id:seq`: change `seq` was committed in room `room_id`. */
   #notified(payload: string): void {
-    const [room, id] = payload.split(":").map(Number);
-    if (Number.isFinite(room) && Number.isFinite(id)) this.events.published(room, id);
+    const [room, seq] = payload.split(":").map(Number);
+    if (Number.isFinite(room) && Number.isFinite(seq)) this.events.published(room, seq);
   }
 
   async #run<T>(work: () => Promise<T>): Promise<T> {
@@ -163,7 +187,7 @@ export class PostgresStore implements Store {
 
   getRoom(slug: string): Promise<Room | null> {
     return this.#run(async () => {
-      const [row] = await this.sql`SELECT id, slug, name, topic, kind FROM rooms
+      const [row] = await this.sql`SELECT ${this.#roomColumns()} FROM rooms
         WHERE slug = ${slug}`;
       return row ? toRoom(row) : null;
     });
@@ -177,7 +201,7 @@ export class PostgresStore implements Store {
             INSERT INTO rooms (slug, name, topic, kind, created_by, direct_key, created_at)
             VALUES (${input.slug}, ${input.name}, ${input.topic}, ${input.kind},
                     ${input.createdBy}, ${input.directKey ?? null}, ${Date.now()})
-            RETURNING id, slug, name, topic, kind`;
+            RETURNING ${tx.unsafe(ROOM_COLUMNS)}`;
           await tx`INSERT INTO room_members (room_id, member_id, joined_at)
             VALUES (${row.id}, ${input.createdBy}, ${Date.now()})`;
           return toRoom(row);
@@ -191,7 +215,7 @@ export class PostgresStore implements Store {
 
   getDirectRoom(directKey: string): Promise<Room | null> {
     return this.#run(async () => {
-      const [row] = await this.sql`SELECT id, slug, name, topic, kind FROM rooms
+      const [row] = await this.sql`SELECT ${this.#roomColumns()} FROM rooms
         WHERE direct_key = ${directKey}`;
       return row ? toRoom(row) : null;
     });
@@ -201,7 +225,7 @@ export class PostgresStore implements Store {
     return this.#run(async () => {
       const member = options.notJoinedBy ?? null;
       const pattern = options.query ? containsPattern(options.query) : null;
-      const rows = await this.sql`SELECT id, slug, name, topic, kind FROM rooms r
+      const rows = await this.sql`SELECT ${this.#roomColumns()} FROM rooms r
         WHERE kind = 'public'
           AND (${member}::bigint IS NULL OR NOT EXISTS (
             SELECT 1 FROM room_members rm WHERE rm.room_id = r.id AND rm.member_id = ${member}))
@@ -216,7 +240,7 @@ export class PostgresStore implements Store {
   listMyRooms(memberId: number, unreadCap: number): Promise<MyRoom[]> {
     return this.#run(async () => {
       const rows = await this.sql`
-        SELECT r.id, r.slug, r.topic, r.kind, rm.last_read_id,
+        SELECT r.id, r.slug, r.topic, r.kind, r.created_by, rm.last_read_id,
           CASE WHEN r.kind = 'direct' THEN coalesce((
             SELECT o.name FROM room_members x JOIN members o ON o.id = x.member_id
             WHERE x.room_id = r.id AND x.member_id != rm.member_id LIMIT 1), r.name)
@@ -469,65 +493,232 @@ export class PostgresStore implements Store {
     });
   }
 
+  /** The start of a query for message rows read by {@link toMessage} (`messages m`). */
+  #selectMessages(sql: Querier) {
+    return sql.unsafe(`SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS}`);
+  }
+
+  /** Messages from rows, with their reactions (one query for all of them). */
+  async #withReactions(sql: Querier, rows: Row[], slug: string): Promise<Message[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((row) => Number(row.id));
+    const reactions = groupReactions(
+      await sql`SELECT message_id, emoji, member_id FROM reactions
+        WHERE message_id = ANY(${ids}::bigint[]) ORDER BY id`,
+    );
+    return rows.map((row) => toMessage(row, slug, reactions.get(Number(row.id))));
+  }
+
   /**
-   * Inserts under a lock on the room's row, so that ids in a room are assigned and committed
-   * in order (a reader that saw id N never later misses a smaller one), and notifies every
-   * instance on commit.
+   * Gives message `messageId` the room's next change number and notifies every instance on
+   * commit. The `UPDATE rooms` locks the room's row until the transaction ends, so that the
+   * changes of a room take their numbers and commit one at a time, in order: a reader that saw
+   * change N never later misses a smaller one. Called last in a change's transaction, so that
+   * the lock is held as briefly as can be; the message's row (locked or just inserted by this
+   * transaction) is the only other lock, always taken before it.
+   */
+  async #stamp(tx: Querier, roomId: number, messageId: number): Promise<number> {
+    const [row] = await tx`
+      WITH room AS (
+        UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ${roomId} RETURNING id, last_seq
+      )
+      UPDATE messages m SET seq = room.last_seq FROM room WHERE m.id = ${messageId}
+      RETURNING m.seq, pg_notify(${this.channel}, room.id || ':' || room.last_seq)`;
+    if (!row) throw new Error(`Room ${roomId} does not exist`);
+    return Number(row.seq);
+  }
+
+  /**
+   * Stores a new message in one statement: the room's next change number is drawn first
+   * (`UPDATE rooms`, which locks the room's row until commit), then the message is inserted,
+   * so that both its id and its change number are assigned and committed in order within the
+   * room. A retry (same author and client id) is rolled back: it takes no number.
    */
   addMessage(input: NewMessage): Promise<{ message: Message; created: boolean }> {
     return this.#run(async () => {
-      const inserted = await this.sql`
-        WITH room AS (SELECT id FROM rooms WHERE id = ${input.room.id} FOR UPDATE),
-        added AS (
-          INSERT INTO messages (room_id, author_id, body, client_id, created_at)
-          SELECT room.id, ${input.authorId}, ${input.body}, ${input.clientId}, ${Date.now()}
-          FROM room
-          ON CONFLICT (author_id, client_id) DO NOTHING
-          RETURNING id, room_id
-        )
-        SELECT id, pg_notify(${this.channel}, room_id || ':' || id) FROM added`;
+      const created = await this.sql.begin(async (tx) => {
+        const [columns, joins] = [tx.unsafe(MESSAGE_COLUMNS), tx.unsafe(MESSAGE_JOINS)];
+        const [row] = await tx`
+          WITH room AS (
+            UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ${input.room.id}
+            RETURNING id, last_seq
+          ), m AS (
+            INSERT INTO messages (room_id, author_id, body, client_id, created_at, seq, reply_to)
+            SELECT room.id, ${input.authorId}, ${input.body}, ${input.clientId}, ${Date.now()},
+                   room.last_seq, ${input.replyTo ?? null}
+            FROM room
+            ON CONFLICT (author_id, client_id) DO NOTHING
+            RETURNING *
+          )
+          SELECT ${columns}, pg_notify(${this.channel}, m.room_id || ':' || m.seq) FROM m ${joins}`;
+        if (!row) throw UNCHANGED;
+        return toMessage(row, input.room.slug);
+      }).catch((error) => {
+        if (error === UNCHANGED) return null;
+        throw error;
+      });
+      if (created) {
+        this.events.published(input.room.id, created.seq);
+        return { message: created, created: true };
+      }
+      // Sent before (maybe to another room): as it is now.
       const [row] = await this.sql`
-        SELECT m.id, m.body, m.client_id, m.created_at, a.id AS author_id,
-               a.name AS author_name, a.username AS author_username, r.slug AS room_slug
-        FROM messages m JOIN members a ON a.id = m.author_id JOIN rooms r ON r.id = m.room_id
+        SELECT ${this.sql.unsafe(MESSAGE_COLUMNS)}, r.slug AS room_slug
+        FROM messages m ${this.sql.unsafe(MESSAGE_JOINS)} JOIN rooms r ON r.id = m.room_id
         WHERE m.author_id = ${input.authorId} AND m.client_id = ${input.clientId}`;
       if (!row) throw new Error(`Room ${input.room.id} does not exist`);
-      const message = toMessage(row, String(row.room_slug));
-      const created = inserted.length > 0;
-      if (created) this.events.published(input.room.id, message.id);
-      return { message, created };
+      const [message] = await this.#withReactions(this.sql, [row], String(row.room_slug));
+      return { message, created: false };
     });
   }
 
-  listMessages(room: Room, query: HistoryQuery): Promise<Message[]> {
+  /**
+   * Reads the room's change number first, then the rows (each statement sees what was
+   * committed when it started): changes committed in between show in the rows but not in the
+   * cursor, so a reader may read such a change again, never miss one.
+   */
+  listMessages(room: Room, query: HistoryQuery): Promise<MessagePage> {
     return this.#run(async () => {
-      let rows: Row[];
-      if ("after" in query) {
-        rows = await this.sql`
-          SELECT m.id, m.body, m.client_id, m.created_at, a.id AS author_id, a.name AS author_name, a.username AS author_username
-          FROM messages m JOIN members a ON a.id = m.author_id
-          WHERE m.room_id = ${room.id} AND m.id > ${query.after}
-          ORDER BY m.id LIMIT ${query.limit}`;
-      } else {
-        const before = "before" in query ? query.before : Number.MAX_SAFE_INTEGER;
-        rows = [
-          ...await this.sql`
-          SELECT m.id, m.body, m.client_id, m.created_at, a.id AS author_id, a.name AS author_name, a.username AS author_username
-          FROM messages m JOIN members a ON a.id = m.author_id
-          WHERE m.room_id = ${room.id} AND m.id < ${before}
-          ORDER BY m.id DESC LIMIT ${query.limit}`,
+      const [roomRow] = await this.sql`SELECT last_seq FROM rooms WHERE id = ${room.id}`;
+      const cursor = Number(roomRow?.last_seq ?? 0);
+      const older = async (before: number, limit: number) =>
+        [
+          ...await this.sql`${this.#selectMessages(this.sql)}
+            WHERE m.room_id = ${room.id} AND m.id < ${before} ORDER BY m.id DESC LIMIT ${limit}`,
         ].reverse();
+      const newer = async (after: number, limit: number) => [
+        ...await this.sql`${this.#selectMessages(this.sql)}
+          WHERE m.room_id = ${room.id} AND m.id > ${after} ORDER BY m.id LIMIT ${limit}`,
+      ];
+      const messages = (rows: Row[]) => this.#withReactions(this.sql, rows, room.slug);
+      if ("since" in query) {
+        const rows = await this.sql`${this.#selectMessages(this.sql)}
+          WHERE m.room_id = ${room.id} AND m.seq > ${query.since}
+          ORDER BY m.seq LIMIT ${query.limit}`;
+        const last = rows.length > 0 ? Number(rows[rows.length - 1].seq) : query.since;
+        // A page that is not full holds every change committed when the rows were read; changes
+        // commit in order, so none up to the last row's number is missing (it may be above the
+        // cursor read first).
+        return {
+          messages: await messages(rows),
+          cursor: rows.length < query.limit ? Math.max(cursor, last) : last,
+        };
       }
-      return rows.map((row) => toMessage(row, room.slug));
+      if ("after" in query) {
+        return { messages: await messages(await newer(query.after, query.limit)), cursor };
+      }
+      if ("around" in query) {
+        const before = Math.floor((query.limit - 1) / 2);
+        const head = await older(query.around, before + 1);
+        const tail = await newer(query.around - 1, query.limit - before + 1);
+        const hasOlder = head.length > before;
+        const hasNewer = tail.length > query.limit - before;
+        const rows = [...head.slice(hasOlder ? 1 : 0), ...tail.slice(0, query.limit - before)];
+        return { messages: await messages(rows), cursor, hasOlder, hasNewer };
+      }
+      const before = "before" in query ? query.before : Number.MAX_SAFE_INTEGER;
+      const rows = await older(before, query.limit + 1);
+      const hasOlder = rows.length > query.limit;
+      return { messages: await messages(hasOlder ? rows.slice(1) : rows), cursor, hasOlder };
     });
   }
 
-  waitForMessage(
+  getMessage(room: Room, id: number): Promise<Message | null> {
+    return this.#run(async () => {
+      const [row] = await this.sql`${this.#selectMessages(this.sql)}
+        WHERE m.id = ${id} AND m.room_id = ${room.id}`;
+      return row ? (await this.#withReactions(this.sql, [row], room.slug))[0] : null;
+    });
+  }
+
+  /**
+   * Runs a change to message `id` of `room` in one transaction, under the message's row lock
+   * (FOR NO KEY UPDATE, which new replies to it do not wait for): changes to one message run
+   * one at a time, so a deletion erases every reaction and the emoji cap holds. `change` gets
+   * the row (id, deleted_at) and returns whether it changed something (then the message takes
+   * the room's next change number) or a problem.
+   */
+  #change(
     room: Room,
-    after: number,
+    id: number,
+    change: (tx: Querier, row: Row) => Promise<boolean | "deleted" | "too_many_emoji">,
+  ): Promise<MessageChange> {
+    return this.#run(async () => {
+      const result = await this.sql.begin(async (tx): Promise<MessageChange> => {
+        const [row] = await tx`SELECT id, deleted_at FROM messages
+          WHERE id = ${id} AND room_id = ${room.id} FOR NO KEY UPDATE`;
+        if (!row) return { ok: false, problem: "not_found" };
+        const outcome = await change(tx, row);
+        if (outcome === "deleted" || outcome === "too_many_emoji") {
+          return { ok: false, problem: outcome };
+        }
+        const [fresh] = await tx`${this.#selectMessages(tx)} WHERE m.id = ${id}`;
+        const [message] = await this.#withReactions(tx, [fresh], room.slug);
+        if (outcome) message.seq = await this.#stamp(tx, room.id, id);
+        return { ok: true, message, changed: outcome };
+      });
+      if (result.ok && result.changed) this.events.published(room.id, result.message.seq);
+      return result;
+    });
+  }
+
+  editMessage(
+    input: { room: Room; id: number; body: string; now: number },
+  ): Promise<MessageChange> {
+    return this.#change(input.room, input.id, async (tx, row) => {
+      if (row.deleted_at != null) return "deleted";
+      await tx`UPDATE messages SET body = ${input.body}, edited_at = ${input.now}
+        WHERE id = ${input.id}`;
+      return true;
+    });
+  }
+
+  deleteMessage(input: { room: Room; id: number; now: number }): Promise<MessageChange> {
+    return this.#change(input.room, input.id, async (tx, row) => {
+      if (row.deleted_at != null) return false;
+      // Erased, not hidden: the text and the reactions are gone from the tables.
+      await tx`UPDATE messages SET body = '', deleted_at = ${input.now} WHERE id = ${input.id}`;
+      await tx`DELETE FROM reactions WHERE message_id = ${input.id}`;
+      return true;
+    });
+  }
+
+  react(
+    input: {
+      room: Room;
+      id: number;
+      memberId: number;
+      emoji: string;
+      add: boolean;
+      maxEmoji: number;
+    },
+  ): Promise<MessageChange> {
+    return this.#change(input.room, input.id, async (tx, row) => {
+      if (row.deleted_at != null) return "deleted";
+      if (!input.add) {
+        const removed = await tx`DELETE FROM reactions
+          WHERE message_id = ${input.id} AND emoji = ${input.emoji} AND member_id = ${input.memberId}`;
+        return removed.count > 0;
+      }
+      const emojis = (await tx`SELECT DISTINCT emoji FROM reactions WHERE message_id = ${input.id}`)
+        .map((r) => String(r.emoji));
+      if (!emojis.includes(input.emoji) && emojis.length >= input.maxEmoji) {
+        return "too_many_emoji";
+      }
+      const added = await tx`
+        INSERT INTO reactions (message_id, member_id, emoji, created_at)
+        VALUES (${input.id}, ${input.memberId}, ${input.emoji}, ${Date.now()})
+        ON CONFLICT DO NOTHING`;
+      return added.count > 0;
+    });
+  }
+
+  waitForChange(
+    room: Room,
+    since: number,
     options: { timeoutMs: number; signal?: AbortSignal },
   ): MessageWaiter {
-    return this.events.wait(room.id, after, options);
+    return this.events.wait(room.id, since, options);
   }
 
   pruneStale(options: PruneOptions): Promise<PruneCounts | null> {
@@ -544,6 +735,7 @@ export class PostgresStore implements Store {
             AND g.created_at < ${options.now - options.guestRetentionMs}
             AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.member_id = g.id)
             AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.author_id = g.id)
+            AND NOT EXISTS (SELECT 1 FROM reactions x WHERE x.member_id = g.id)
             AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.created_by = g.id)
             AND NOT EXISTS (SELECT 1 FROM invites i
               WHERE i.created_by = g.id OR i.used_by = g.id)`;

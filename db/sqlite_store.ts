@@ -85,6 +85,9 @@ export class SqliteStore implements Store {
         PRAGMA synchronous = NORMAL;
         PRAGMA foreign_keys = ON;
         PRAGMA busy_timeout = 5000;
+        -- Deleted messages are overwritten with zeros, not only unlinked: their text does not
+        -- linger in free pages of the file.
+        PRAGMA secure_delete = ON;
       `);
       migrateSqlite(db);
     } catch (error) {
@@ -591,25 +594,25 @@ export class SqliteStore implements Store {
 
   /**
    * Runs a change to message `id` of `room` in one write transaction: `change` gets the
-   * message's row (null when it is not in the room) and returns whether it changed something
-   * (then the message takes the room's next change number) or a problem.
+   * message's row and says whether it changed something (then the message takes the room's
+   * next change number) or what stands in the way.
    */
   #change(
     room: Room,
     id: number,
-    change: (row: Row, seq: () => number) => boolean | "deleted" | "too_many_emoji",
+    change: (row: Row) => boolean | "deleted" | "too_many_emoji",
   ): Promise<MessageChange> {
     return this.#transaction((): MessageChange => {
       const row = this.#sql("SELECT id, deleted_at FROM messages WHERE id = ? AND room_id = ?")
         .get(id, room.id);
       if (!row) return { ok: false, problem: "not_found" };
-      let seq = 0;
-      const outcome = change(row, () => seq = this.#nextSeq(room.id));
+      const outcome = change(row);
       if (outcome === "deleted" || outcome === "too_many_emoji") {
         return { ok: false, problem: outcome };
       }
-      if (outcome && seq === 0) seq = this.#nextSeq(room.id);
-      if (outcome) this.#sql("UPDATE messages SET seq = ? WHERE id = ?").run(seq, id);
+      if (outcome) {
+        this.#sql("UPDATE messages SET seq = ? WHERE id = ?").run(this.#nextSeq(room.id), id);
+      }
       const message = this.#withReactions([this.#messageRow(id)], room.slug)[0];
       return { ok: true, message, changed: outcome };
     }).then((result) => {

@@ -122,6 +122,47 @@ Deno.test({
 });
 
 Deno.test({
+  name: "postgres app: a since long poll on B wakes on an edit, a reaction and a deletion on A",
+  ignore: !url,
+  fn: async () => {
+    const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    const [a, b] = [await startInstance(schema), await startInstance(schema)];
+    try {
+      const cookie = await guestCookie(a.url);
+      const sent = await (await post(a.url, cookie, "change me", "m1")).json();
+      const path = `/api/rooms/general/messages/${sent.id}`;
+      const changes: [string, string, string, unknown][] = [
+        ["edit", "PATCH", path, { body: "changed" }],
+        ["reaction", "PUT", `${path}/reactions/${encodeURIComponent("👍")}`, undefined],
+        ["deletion", "DELETE", path, undefined],
+      ];
+      for (const [what, method, target, body] of changes) {
+        const { cursor } = await (await fetch(`${b.url}/api/rooms/general/messages`)).json();
+        const started = performance.now();
+        const poll = fetch(`${b.url}/api/rooms/general/messages?since=${cursor}&wait=10`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const changed = await fetch(`${a.url}${target}`, {
+          method,
+          headers: { cookie, ...(body ? { "content-type": "application/json" } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+        assert.equal(changed.status, 200, what);
+        const change = await changed.json();
+        const answer = await (await poll).json();
+        const elapsed = performance.now() - started;
+        assert.deepEqual(answer.messages, [change], `B receives the ${what} as A answered it`);
+        assert.equal(answer.cursor, change.seq);
+        assert.ok(elapsed < 2000, `woken by NOTIFY for the ${what} (${Math.round(elapsed)} ms)`);
+      }
+    } finally {
+      await a.stop();
+      await b.stop();
+      await dropSchema(schema);
+    }
+  },
+});
+
+Deno.test({
   name: "postgres app: a database restart answers 503, then recovers without losing a message",
   ignore: !url || !pgData,
   fn: async () => {

@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { PostgresStore } from "../db/postgres_store.ts";
+import { POSTGRES_MIGRATIONS } from "../db/migrations/postgres.ts";
+import type { Message } from "../db/store.ts";
 import { storeContract } from "./store_contract.ts";
 
 const url = Deno.env.get("TEST_DATABASE_URL");
@@ -51,6 +53,21 @@ function pgTest(name: string, fn: (schema: string) => Promise<void>) {
   });
 }
 
+/**
+ * Makes every commit that wrote to `messages` slow (a deferred trigger sleeps up to `maxMs` per
+ * row written, at COMMIT): it widens the window between a transaction drawing its id and change
+ * number and other transactions seeing them, where a change committed out of order would slip
+ * behind a reader's cursor.
+ */
+async function slowCommits(store: PostgresStore, maxMs: number): Promise<void> {
+  await store.sql.unsafe(`
+    CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_sleep(random() * ${maxMs / 1000}); RETURN NULL; END $$;
+    CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT OR UPDATE ON messages
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit();
+  `);
+}
+
 pgTest("several instances migrate one database at once, once", async (schema) => {
   const stores = await Promise.all(
     [1, 2, 3].map(() => PostgresStore.open(url!, { schema, max: 2 })),
@@ -70,7 +87,7 @@ pgTest("a message stored through one instance wakes a wait on another", async (s
   const b = await PostgresStore.open(url!, { schema, max: 2 });
   try {
     const room = (await b.getRoom("general"))!;
-    const waiter = b.waitForMessage(room, 0, { timeoutMs: 5000 });
+    const waiter = b.waitForChange(room, 0, { timeoutMs: 5000 });
     const member = await a.createMember("Ada");
     const started = performance.now();
     const { message } = await a.addMessage({
@@ -82,7 +99,8 @@ pgTest("a message stored through one instance wakes a wait on another", async (s
     assert.equal(await waiter.arrived, true);
     assert.ok(performance.now() - started < 1000, "woken by NOTIFY, not by the timeout");
     const seen = await b.listMessages(room, { after: 0, limit: 10 });
-    assert.deepEqual(seen, [message]);
+    assert.deepEqual(seen.messages, [message]);
+    assert.equal(seen.cursor, message.seq);
   } finally {
     await a.close();
     await b.close();
@@ -97,13 +115,14 @@ pgTest(
     try {
       const room = (await a.getRoom("general"))!;
       const [ada, bob] = [await a.createMember("Ada"), await b.createMember("Bob")];
+      await slowCommits(a, 5);
       let done = false;
       const seen: number[] = [];
       const reader = (async () => {
         let cursor = 0;
         while (true) {
           const finished = done;
-          const page = await b.listMessages(room, { after: cursor, limit: 200 });
+          const page = (await b.listMessages(room, { after: cursor, limit: 200 })).messages;
           for (const m of page) seen.push(m.id);
           if (page.length) cursor = page.at(-1)!.id;
           if (finished && page.length === 0) return;
@@ -120,7 +139,7 @@ pgTest(
       );
       done = true;
       await reader;
-      const all = (await a.listMessages(room, { after: 0, limit: 200 })).map((m) => m.id);
+      const all = (await a.listMessages(room, { after: 0, limit: 200 })).messages.map((m) => m.id);
       assert.equal(all.length, 200);
       assert.deepEqual(seen, all, "the reader saw every message, once, in order");
     } finally {
@@ -129,6 +148,223 @@ pgTest(
     }
   },
 );
+
+pgTest(
+  "change numbers commit in order: a reader following since misses no change of concurrent " +
+    "edits, reactions and new messages, even with slow commits",
+  async (schema) => {
+    const a = await PostgresStore.open(url!, { schema, max: 8 });
+    const b = await PostgresStore.open(url!, { schema, max: 8 });
+    // The reader has an instance of its own, so that it keeps up with the writers: a reader at
+    // the head of the feed is the one a change committed out of order slips past.
+    const r = await PostgresStore.open(url!, { schema, max: 1 });
+    try {
+      const room = (await a.getRoom("general"))!;
+      const [ada, bob] = [await a.createMember("Ada"), await b.createMember("Bob")];
+      const base: Message[] = [];
+      for (let i = 0; i < 8; i++) {
+        const sent = await a.addMessage({
+          room,
+          authorId: ada.id,
+          body: `base ${i}`,
+          clientId: `base${i}`,
+        });
+        base.push(sent.message);
+      }
+      await slowCommits(a, 10);
+      let done = false;
+      const seen = new Map<number, Message>();
+      let pages = 0;
+      const reader = (async () => {
+        let cursor = 0;
+        while (true) {
+          const finished = done;
+          const page = await r.listMessages(room, { since: cursor, limit: 20 });
+          let last = cursor;
+          for (const m of page.messages) {
+            assert.ok(m.seq > last, `ascending change numbers above the cursor ${cursor}`);
+            last = m.seq;
+            seen.set(m.id, m);
+          }
+          assert.ok(page.cursor >= last, "the cursor covers the page");
+          cursor = page.cursor;
+          pages++;
+          if (finished && page.messages.length === 0) return;
+        }
+      })();
+      const emoji = ["👍", "🎉", "👀"];
+      const change = async (i: number) => {
+        const store = i % 2 ? a : b;
+        const member = i % 3 ? ada : bob;
+        const target = base[i % base.length];
+        switch (i % 5) {
+          case 0:
+          case 1:
+            return (await store.addMessage({
+              room,
+              authorId: member.id,
+              body: `new ${i}`,
+              clientId: `new${i}`,
+            })).message;
+          case 2: {
+            const edited = await store.editMessage({
+              room,
+              id: target.id,
+              body: `edit ${i}`,
+              now: Date.now(),
+            });
+            assert.ok(edited.ok);
+            return edited.message;
+          }
+          default: {
+            const reacted = await store.react({
+              room,
+              id: target.id,
+              memberId: member.id,
+              emoji: emoji[i % emoji.length],
+              add: i % 5 === 3,
+              maxEmoji: 20,
+            });
+            assert.ok(reacted.ok);
+            return reacted.message;
+          }
+        }
+      };
+      // 16 writers on two instances, each making its changes one after another.
+      const changes = (await Promise.all(Array.from({ length: 16 }, async (_, w) => {
+        const made: Message[] = [];
+        for (let i = w; i < 240; i += 16) made.push(await change(i));
+        return made;
+      }))).flat();
+      done = true;
+      await reader;
+      assert.ok(new Set(changes.map((m) => m.seq)).size > 100, "most changes took a number");
+      const final = await a.listMessages(room, { since: 0, limit: 500 });
+      assert.equal(final.messages.length, base.length + 96);
+      assert.ok(pages > 3, "the reader read while the changes were being made");
+      // Each message's latest change is the last one the reader received for it: a change
+      // committed behind the reader's cursor would be missing here.
+      for (const m of final.messages) {
+        assert.deepEqual(seen.get(m.id), m, `message ${m.id} (change ${m.seq}) reached the reader`);
+      }
+      assert.equal(seen.size, final.messages.length);
+    } finally {
+      await a.close();
+      await b.close();
+      await r.close();
+    }
+  },
+);
+
+pgTest("deleting erases the text and the reactions from the tables", async (schema) => {
+  const store = await PostgresStore.open(url!, { schema, max: 2 });
+  const raw = postgres(url!, { max: 1, onnotice: () => {} });
+  try {
+    const room = (await store.getRoom("general"))!;
+    const [ada, bob] = [await store.createMember("Ada"), await store.createMember("Bob")];
+    const { message } = await store.addMessage({
+      room,
+      authorId: ada.id,
+      body: "the launch code is 1234",
+      clientId: "s",
+    });
+    await store.editMessage({
+      room,
+      id: message.id,
+      body: "the launch code is 1234, really",
+      now: Date.now(),
+    });
+    await store.react({
+      room,
+      id: message.id,
+      memberId: bob.id,
+      emoji: "🤫",
+      add: true,
+      maxEmoji: 20,
+    });
+    await store.addMessage({
+      room,
+      authorId: bob.id,
+      body: "ok",
+      clientId: "r",
+      replyTo: message.id,
+    });
+    // Every table of the schema, each row as text, so that the text is found wherever it is kept.
+    const tables = (await raw`SELECT table_name FROM information_schema.tables
+      WHERE table_schema = ${schema} AND table_type = 'BASE TABLE'`).map((t) => t.table_name);
+    const holding = async (pattern: string) => {
+      const found: string[] = [];
+      for (const table of tables.sort()) {
+        const rows = await raw`SELECT 1 FROM ${raw(schema)}.${raw(table)} x
+          WHERE x::text LIKE ${pattern} LIMIT 1`;
+        if (rows.length > 0) found.push(table);
+      }
+      return found;
+    };
+    const reactions = async () =>
+      (await raw`SELECT count(*)::int AS n FROM ${raw(schema)}.reactions
+        WHERE message_id = ${message.id}`)[0].n;
+    assert.deepEqual(await holding("%launch code%"), ["messages"], "the query finds the text");
+    assert.deepEqual(await holding("%🤫%"), ["reactions"], "the query finds the reaction");
+    assert.equal(await reactions(), 1);
+    const deleted = await store.deleteMessage({ room, id: message.id, now: Date.now() });
+    assert.ok(deleted.ok && deleted.changed);
+    assert.deepEqual(await holding("%launch code%"), [], "no table holds the text");
+    assert.deepEqual(await holding("%🤫%"), [], "no table holds the reaction");
+    assert.equal(await reactions(), 0, "no reaction of the message is left");
+    const [row] = await raw`SELECT body, deleted_at FROM ${raw(schema)}.messages
+      WHERE id = ${message.id}`;
+    assert.equal(row.body, "");
+    assert.ok(row.deleted_at !== null, "the tombstone stays");
+  } finally {
+    await raw.end();
+    await store.close();
+  }
+});
+
+pgTest("messages from before the change feed take their id as change number", async (schema) => {
+  const raw = postgres(url!, {
+    max: 1,
+    onnotice: () => {},
+    connection: { search_path: schema },
+  });
+  try {
+    await raw`CREATE SCHEMA ${raw(schema)}`;
+    for (const migration of POSTGRES_MIGRATIONS.slice(0, 3)) await raw.unsafe(migration);
+    await raw`CREATE TABLE parley_schema (version INTEGER NOT NULL)`;
+    await raw`INSERT INTO parley_schema (version) VALUES (3)`;
+    await raw`INSERT INTO members (name, created_at) VALUES ('Ada', 0)`;
+    await raw`INSERT INTO rooms (slug, name, created_at) VALUES ('quiet', 'quiet', 0)`;
+    for (const slug of ["general", "other", "general"]) {
+      if (slug === "other") {
+        await raw`INSERT INTO rooms (slug, name, created_at) VALUES ('other', 'other', 0)`;
+      }
+      await raw`INSERT INTO messages (room_id, author_id, body, client_id, created_at)
+        SELECT r.id, 1, ${slug}, ${crypto.randomUUID()}, 0 FROM rooms r WHERE r.slug = ${slug}`;
+    }
+  } finally {
+    await raw.end();
+  }
+  const store = await PostgresStore.open(url!, { schema, max: 2 });
+  try {
+    const general = (await store.getRoom("general"))!;
+    const page = await store.listMessages(general, { since: 0, limit: 10 });
+    assert.deepEqual(page.messages.map((m) => [m.id, m.seq]), [[1, 1], [3, 3]]);
+    assert.equal(page.cursor, 3);
+    const quiet = (await store.getRoom("quiet"))!;
+    assert.equal((await store.listMessages(quiet, { latest: true, limit: 1 })).cursor, 0);
+    const ada = (await store.getMember(1))!;
+    const { message } = await store.addMessage({
+      room: general,
+      authorId: ada.id,
+      body: "after",
+      clientId: "a",
+    });
+    assert.equal(message.seq, 4, "the room counts on from its last message");
+  } finally {
+    await store.close();
+  }
+});
 
 pgTest("a database from a newer Parley is refused", async (schema) => {
   const store = await PostgresStore.open(url!, { schema, max: 1 });

@@ -25,7 +25,7 @@ Deno.test("sqlite store: creates folders, uses WAL and keeps data across reopeni
     const rooms = second.db.prepare("SELECT count(*) AS n FROM rooms WHERE slug = 'general'")
       .get() as { n: number };
     assert.equal(rooms.n, 1, "migrations ran once, not again");
-    const messages = await second.listMessages(general, { latest: true, limit: 10 });
+    const { messages } = await second.listMessages(general, { latest: true, limit: 10 });
     assert.deepEqual(messages.map((m) => m.body), ["kept"]);
     await second.close();
   } finally {
@@ -60,9 +60,71 @@ Deno.test("sqlite store: parameters are bound, never spliced into SQL", async ()
     const general = (await store.getRoom("general"))!;
     await store.addMessage({ room: general, authorId: member.id, body: evil, clientId: "e" });
     assert.equal(await store.getRoom(evil), null);
-    const [message] = await store.listMessages(general, { latest: true, limit: 1 });
+    const [message] = (await store.listMessages(general, { latest: true, limit: 1 })).messages;
     assert.equal(message.body, evil);
     assert.equal(message.author.name, evil);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("sqlite store: deleting erases the text and the reactions from the tables", async () => {
+  const store = new SqliteStore(":memory:");
+  try {
+    const room = (await store.getRoom("general"))!;
+    const [ada, bob] = [await store.createMember("Ada"), await store.createMember("Bob")];
+    const { message } = await store.addMessage({
+      room,
+      authorId: ada.id,
+      body: "the launch code is 1234",
+      clientId: "s",
+    });
+    await store.editMessage({
+      room,
+      id: message.id,
+      body: "the launch code is 1234, really",
+      now: Date.now(),
+    });
+    await store.react({
+      room,
+      id: message.id,
+      memberId: bob.id,
+      emoji: "🤫",
+      add: true,
+      maxEmoji: 20,
+    });
+    await store.addMessage({
+      room,
+      authorId: bob.id,
+      body: "ok",
+      clientId: "r",
+      replyTo: message.id,
+    });
+    // Every text column of every table, so that the text is found wherever it is kept.
+    const tables = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
+      .map((t) => String(t.name));
+    const holding = (pattern: string) =>
+      tables.filter((table) => {
+        const columns = store.db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table)
+          .map((c) => `"${c.name}" LIKE ?1`);
+        return store.db.prepare(`SELECT 1 AS yes FROM "${table}" WHERE ${columns.join(" OR ")}`)
+          .get(pattern) !== undefined;
+      });
+    const reactions = () =>
+      (store.db.prepare("SELECT count(*) AS n FROM reactions WHERE message_id = ?")
+        .get(message.id) as { n: number }).n;
+    assert.deepEqual(holding("%launch code%"), ["messages"], "the query finds the text");
+    assert.deepEqual(holding("%🤫%"), ["reactions"], "the query finds the reaction");
+    assert.equal(reactions(), 1);
+    const deleted = await store.deleteMessage({ room, id: message.id, now: Date.now() });
+    assert.ok(deleted.ok && deleted.changed);
+    assert.deepEqual(holding("%launch code%"), [], "no table holds the text");
+    assert.deepEqual(holding("%🤫%"), [], "no table holds the reaction");
+    assert.equal(reactions(), 0, "no reaction of the message is left");
+    const row = store.db.prepare("SELECT body, deleted_at FROM messages WHERE id = ?")
+      .get(message.id) as { body: string; deleted_at: number | null };
+    assert.equal(row.body, "");
+    assert.ok(row.deleted_at !== null, "the tombstone stays");
   } finally {
     await store.close();
   }

@@ -84,4 +84,27 @@ export const POSTGRES_MIGRATIONS: string[] = [
   );
   CREATE INDEX room_members_member ON room_members(member_id);
   `,
+  // The change feed: every change in a room (new message, edit, deletion, reaction) takes the
+  // room's next change number, drawn under the room's row lock (rooms.last_seq) in the change's
+  // transaction, so that numbers commit in order; a message's seq is its latest. Messages from
+  // before take their id (ascending per room, as change numbers must be).
+  `
+  ALTER TABLE rooms ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN reply_to BIGINT REFERENCES messages(id);
+  UPDATE messages SET seq = id;
+  UPDATE rooms SET last_seq = coalesce((SELECT max(id) FROM messages WHERE room_id = rooms.id), 0);
+  CREATE INDEX messages_room_seq ON messages(room_id, seq);
+
+  CREATE TABLE reactions (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    message_id BIGINT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    member_id BIGINT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    emoji TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (message_id, emoji, member_id)
+  );
+  -- For removing a member (ON DELETE CASCADE) and the cleanup's "reacted" check.
+  CREATE INDEX reactions_member ON reactions(member_id);
+  `,
 ];
