@@ -218,7 +218,8 @@ export class SqliteStore implements Store {
            WHERE x.room_id = r.id AND x.member_id != rm.member_id LIMIT 1), r.name)
          ELSE r.name END AS name,
          (SELECT count(*) FROM (SELECT 1 FROM messages m
-           WHERE m.room_id = r.id AND m.id > rm.last_read_id LIMIT ?)) AS unread
+           WHERE m.room_id = r.id AND m.id > rm.last_read_id AND m.author_id != rm.member_id
+             AND m.deleted_at IS NULL LIMIT ?)) AS unread
        FROM room_members rm JOIN rooms r ON r.id = rm.room_id
        WHERE rm.member_id = ? ORDER BY r.kind = 'direct', name`,
     ).all(unreadCap, memberId);

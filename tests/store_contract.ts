@@ -760,6 +760,25 @@ export function storeContract(
     assert.equal(await store.removeRoomMember(general.id, ada.id), false);
     assert.equal(await unread(ada.id), undefined);
     assert.equal(await store.isRoomMember(general.id, ada.id), false);
+    // One's own messages are never unread; deleted ones are not either.
+    const { message: own } = await store.addMessage({
+      room: general,
+      authorId: bob.id,
+      body: "mine",
+      clientId: "own",
+    });
+    assert.equal(await unread(bob.id), 0, "one's own message is not unread");
+    await store.addRoomMember(general.id, ada.id);
+    const { message: gone } = await store.addMessage({
+      room: general,
+      authorId: bob.id,
+      body: "oops",
+      clientId: "gone",
+    });
+    assert.equal(await unread(ada.id), 1);
+    await store.deleteMessage({ room: general, id: gone.id, now: Date.now() });
+    assert.equal(await unread(ada.id), 0, "a deleted message is not unread");
+    assert.ok(own.id < gone.id);
   });
 
   test("finds members by name or username, wildcards taken literally", async (store) => {
