@@ -34,8 +34,8 @@ export type Chat = ReturnType<typeof createChat>;
 export function createChat(options: ChatOptions) {
   const { store, limits } = options;
 
-  const rooms = createRooms({ store, policy: options.rooms });
   const polls = new PollGate({ maxPerAddress: options.maxPollsPerAddress ?? Infinity });
+  const rooms = createRooms({ store, policy: options.rooms, polls, shutdown: options.shutdown });
 
   /** The room `slug` if `viewer` may see it (private rooms only for members), else 404. */
   function room(slug: string, viewer?: Member): Promise<Room> {

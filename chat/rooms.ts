@@ -2,6 +2,7 @@
 import type { Member, MyRoom, NewRoom, Room, Store } from "../db/store.ts";
 import { ChatError } from "./chat_error.ts";
 import { RateLimiter } from "./rate_limiter.ts";
+import { PollGate } from "./poll_gate.ts";
 import {
   graphemeCount,
   hasBidiControls,
@@ -19,6 +20,11 @@ const HOUR_MS = 3600 * 1000;
 /** What `GET /api/rooms` shows a member: their rooms, and public rooms they could join. */
 export interface RoomList {
   rooms: MyRoom[];
+  /**
+   * Where the member's rooms stand (each room's id and change number): pass it back as
+   * `since` to wait for the next change in any of them.
+   */
+  cursor: string;
   /** Public rooms not joined yet, the most recently active first, at most {@link PUBLIC_ROOMS_LISTED}. */
   publicRooms: Room[];
   /** Whether there are more public rooms to join than listed (search for them by name). */
@@ -49,12 +55,37 @@ function notFound(slug: string): ChatError {
   return new ChatError(404, "room_not_found", `There is no room "${slug}".`);
 }
 
+/** What {@link Rooms.list} is asked. */
+export interface RoomListQuery {
+  /** Only public rooms to join whose name contains this. */
+  query?: string;
+  /** With `since`: hold the answer up to this many seconds until one of the rooms changes. */
+  wait?: number;
+  /** The `cursor` of the list the reader has. */
+  since?: string;
+  /** Aborted when the reader goes away. */
+  signal?: AbortSignal;
+  /** The reader's address, for the cap on waiting long polls per address. */
+  address?: string;
+}
+
+/** How long a woken room-list poll waits for more changes of the same burst, in ms. */
+const COALESCE_MS = 300;
+
+/** A list's cursor: each room's id and change number (`3.120-9.4`). */
+function roomsCursor(rooms: MyRoom[]): string {
+  return rooms.map((room) => `${room.id}.${room.seq}`).join("-");
+}
+
 /** The room operations; one instance per app. */
 export type Rooms = ReturnType<typeof createRooms>;
 
 /** Creates the room operations over a store. */
-export function createRooms(options: { store: Store; policy?: RoomPolicy }) {
+export function createRooms(
+  options: { store: Store; policy?: RoomPolicy; polls?: PollGate; shutdown?: AbortSignal },
+) {
   const { store } = options;
+  const polls = options.polls ?? new PollGate({ maxPerAddress: Infinity });
   const policy = options.policy ?? { perHour: 10, guests: false };
   const creations = new RateLimiter({ limit: policy.perHour, windowMs: HOUR_MS });
 
@@ -232,18 +263,48 @@ export function createRooms(options: { store: Store; policy?: RoomPolicy }) {
    * The member's rooms with unread counts, and some public rooms they have not joined (the
    * most recently active; with `query`, those whose name contains it).
    */
-  async function list(member: Member, options: { query?: string } = {}): Promise<RoomList> {
-    const rooms = await store.listMyRooms(member.id, UNREAD_CAP);
+  async function list(member: Member, query: RoomListQuery = {}): Promise<RoomList> {
+    let rooms = await store.listMyRooms(member.id, UNREAD_CAP);
+    if (query.wait && query.since !== undefined && roomsCursor(rooms) === query.since) {
+      rooms = await waitForRooms(member, rooms, query);
+    }
     const found = await store.listPublicRooms({
       notJoinedBy: member.id,
-      query: options.query?.trim() || undefined,
+      query: query.query?.trim() || undefined,
       limit: PUBLIC_ROOMS_LISTED + 1,
     });
     return {
       rooms,
+      cursor: roomsCursor(rooms),
       publicRooms: found.slice(0, PUBLIC_ROOMS_LISTED),
       morePublicRooms: found.length > PUBLIC_ROOMS_LISTED,
     };
+  }
+
+  /**
+   * Waits (a long poll) until something changes in one of `rooms`, then lets further changes
+   * of the same moment arrive before reading the list again: one answer for a burst.
+   */
+  async function waitForRooms(
+    member: Member,
+    rooms: MyRoom[],
+    query: RoomListQuery,
+  ): Promise<MyRoom[]> {
+    const leave = polls.enter(query.address ?? "unknown");
+    try {
+      const signals = [query.signal, options.shutdown].filter((s) => s !== undefined);
+      const signal = signals.length ? AbortSignal.any(signals) : undefined;
+      const waiter = store.waitForChanges(
+        rooms.map((room) => ({ roomId: room.id, since: room.seq })),
+        { timeoutMs: query.wait! * 1000, signal },
+      );
+      const changed = await waiter.arrived;
+      if (!changed || signal?.aborted) return rooms;
+      await new Promise((resolve) => setTimeout(resolve, COALESCE_MS));
+      return await store.listMyRooms(member.id, UNREAD_CAP);
+    } finally {
+      leave();
+    }
   }
 
   /** Records that the member has read a room up to `messageId`. */

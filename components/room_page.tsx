@@ -12,6 +12,7 @@ export default function RoomPage({ data }: PageProps<RoomPageData>) {
       <RoomSidebar
         current={data.room.slug}
         rooms={roomList.rooms}
+        cursor={roomList.cursor}
         publicRooms={roomList.publicRooms}
         morePublicRooms={roomList.morePublicRooms}
         canCreateRooms={canCreateRooms}

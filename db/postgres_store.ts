@@ -240,7 +240,7 @@ export class PostgresStore implements Store {
   listMyRooms(memberId: number, unreadCap: number): Promise<MyRoom[]> {
     return this.#run(async () => {
       const rows = await this.sql`
-        SELECT r.id, r.slug, r.topic, r.kind, r.created_by, rm.last_read_id,
+        SELECT r.id, r.slug, r.topic, r.kind, r.created_by, r.last_seq, rm.last_read_id,
           CASE WHEN r.kind = 'direct' THEN coalesce((
             SELECT o.name FROM room_members x JOIN members o ON o.id = x.member_id
             WHERE x.room_id = r.id AND x.member_id != rm.member_id LIMIT 1), r.name)
@@ -254,6 +254,7 @@ export class PostgresStore implements Store {
         ...toRoom(row),
         unread: Number(row.unread),
         lastReadId: Number(row.last_read_id),
+        seq: Number(row.last_seq),
       }));
     });
   }
@@ -712,6 +713,13 @@ export class PostgresStore implements Store {
         ON CONFLICT DO NOTHING`;
       return added.count > 0;
     });
+  }
+
+  waitForChanges(
+    rooms: { roomId: number; since: number }[],
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): MessageWaiter {
+    return this.events.waitAny(rooms, options);
   }
 
   waitForChange(

@@ -1,4 +1,4 @@
-// In-process wake-ups for long polls: who waits for which room, woken when a message is stored.
+// In-process wake-ups for long polls: who waits for which room, woken by each change (by number).
 import type { MessageWaiter } from "./store.ts";
 
 interface Waiting {
@@ -16,17 +16,17 @@ function wakeInBatches(entries: Waiting[], from = 0): void {
   if (end < entries.length) setTimeout(() => wakeInBatches(entries, end), 0);
 }
 
-/** Tracks the newest message id per room and the long polls waiting for a newer one. */
+/** Tracks the latest change number per room and the long polls waiting for a later one. */
 export class RoomEvents {
   #latest = new Map<number, number>();
   #waiting = new Map<number, Set<Waiting>>();
 
-  /** Records that message `id` was stored in `roomId` and wakes the waits it satisfies. */
-  published(roomId: number, id: number): void {
-    if (id > (this.#latest.get(roomId) ?? 0)) this.#latest.set(roomId, id);
+  /** Records change `seq` in `roomId` and wakes the waits it satisfies. */
+  published(roomId: number, seq: number): void {
+    if (seq > (this.#latest.get(roomId) ?? 0)) this.#latest.set(roomId, seq);
     const waiting = this.#waiting.get(roomId);
     if (!waiting) return;
-    const due = [...waiting].filter((entry) => id > entry.after);
+    const due = [...waiting].filter((entry) => seq > entry.after);
     wakeInBatches(due);
   }
 
@@ -45,7 +45,25 @@ export class RoomEvents {
     return count;
   }
 
-  /** Waits for a message newer than `after` in `roomId`, up to `timeoutMs` or until aborted. */
+  /**
+   * Waits for a change in any of `rooms` after its own number, up to `timeoutMs` or until
+   * aborted (one wait per room, the first to end ends them all).
+   */
+  waitAny(
+    rooms: { roomId: number; since: number }[],
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): MessageWaiter {
+    if (rooms.length === 0) return this.wait(0, Number.MAX_SAFE_INTEGER, options);
+    const waits = rooms.map((room) => this.wait(room.roomId, room.since, options));
+    const cancel = () => waits.forEach((w) => w.cancel());
+    const arrived = Promise.race(waits.map((w) => w.arrived)).then((value) => {
+      cancel();
+      return value;
+    });
+    return { arrived, cancel };
+  }
+
+  /** Waits for a change after `after` in `roomId`, up to `timeoutMs` or until aborted. */
   wait(
     roomId: number,
     after: number,

@@ -212,7 +212,7 @@ export class SqliteStore implements Store {
 
   listMyRooms(memberId: number, unreadCap: number): Promise<MyRoom[]> {
     const rows = this.#sql(
-      `SELECT r.id, r.slug, r.topic, r.kind, r.created_by, rm.last_read_id,
+      `SELECT r.id, r.slug, r.topic, r.kind, r.created_by, r.last_seq, rm.last_read_id,
          CASE WHEN r.kind = 'direct' THEN coalesce((
            SELECT o.name FROM room_members x JOIN members o ON o.id = x.member_id
            WHERE x.room_id = r.id AND x.member_id != rm.member_id LIMIT 1), r.name)
@@ -227,6 +227,7 @@ export class SqliteStore implements Store {
       ...toRoom(row),
       unread: Number(row.unread),
       lastReadId: Number(row.last_read_id),
+      seq: Number(row.last_seq),
     })));
   }
 
@@ -674,6 +675,13 @@ export class SqliteStore implements Store {
       ).run(input.id, input.memberId, input.emoji, Date.now());
       return Number(added.changes) > 0;
     });
+  }
+
+  waitForChanges(
+    rooms: { roomId: number; since: number }[],
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): MessageWaiter {
+    return this.events.waitAny(rooms, options);
   }
 
   waitForChange(

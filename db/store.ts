@@ -37,6 +37,8 @@ export interface Room {
 export interface MyRoom extends Room {
   unread: number;
   lastReadId: number;
+  /** The room's change number now (it grows with every change in the room). */
+  seq: number;
 }
 
 /** Input for {@link Store.createRoom}. */
@@ -347,6 +349,11 @@ export interface Store {
   waitForChange(
     room: Room,
     since: number,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): MessageWaiter;
+  /** Waits for a change in any of several rooms, each after its own change number. */
+  waitForChanges(
+    rooms: { roomId: number; since: number }[],
     options: { timeoutMs: number; signal?: AbortSignal },
   ): MessageWaiter;
   /**

@@ -61,7 +61,10 @@ export const editMessageBody = z.object({
 });
 
 /** Path parameter of a message: its id. */
-export const messageIdParam = z.string().regex(/^[1-9]\d{0,15}$/, "the message id is a whole number")
+export const messageIdParam = z.string().regex(
+  /^[1-9]\d{0,15}$/,
+  "the message id is a whole number",
+)
   .transform(Number);
 
 /** Body of `PATCH /api/me`. */
@@ -133,7 +136,14 @@ export const roomSchema = z.object({
 
 /** `GET /api/rooms`: my rooms with unread counts, and public rooms to join. */
 export const roomListSchema = z.object({
-  rooms: z.array(roomSchema.extend({ unread: z.number().int(), lastReadId: z.number().int() })),
+  rooms: z.array(roomSchema.extend({
+    unread: z.number().int().describe("Messages of others not read yet (at most 99)."),
+    lastReadId: z.number().int(),
+    seq: z.number().int().describe("The room's change number now."),
+  })),
+  cursor: z.string().describe(
+    "Where these rooms stand: pass it as since, with wait, to be answered at the next change.",
+  ),
   publicRooms: z.array(roomSchema).describe(
     "Public rooms not joined yet, the most recently active first, at most 30.",
   ),
@@ -146,6 +156,11 @@ export const roomListSchema = z.object({
 export const roomListQuery = z.object({
   q: z.string().max(40, "q can have at most 40 characters").optional()
     .describe("Only public rooms whose name contains this."),
+  since: z.string().max(4000).regex(/^(\d+\.\d+(-\d+\.\d+)*)?$/, "since is a room list's cursor")
+    .optional().describe("The cursor of the room list you have."),
+  wait: whole("wait", 0, DEFAULT_LIMITS.maxWaitSeconds).optional().describe(
+    "With since: hold the answer up to this many seconds until something changes in one of your rooms (a long poll for live unread counts).",
+  ),
 });
 
 /** Query of `GET /api/members`. */

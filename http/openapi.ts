@@ -113,7 +113,10 @@ export function openApiDocument(): Record<string, unknown> {
             "Without parameters: the latest page. `since`: every message created or changed after a change number, once each, in its current state, ascending by `seq` (the change feed; `cursor` is the next `since`). `after`: new messages with a greater id. With `wait` (after `since` or `after`), a long poll that answers as soon as there is something. `before`: the page just older than an id. `around`: the page centred on an id.",
           parameters: [roomParam, ...queryParams],
           responses: {
-            200: json("Messages, ascending by id (by seq with since), and the cursor", messageListSchema),
+            200: json(
+              "Messages, ascending by id (by seq with since), and the cursor",
+              messageListSchema,
+            ),
             ...errors(400, 404),
           },
         },
@@ -148,7 +151,7 @@ export function openApiDocument(): Record<string, unknown> {
         delete: {
           summary: "Delete a message",
           description:
-            "Its author, an admin or the room's owner. The text and reactions are erased from storage; the tombstone (`deleted: true`, `body: \"\"`) keeps its place. Deleting a deleted message changes nothing.",
+            'Its author, an admin or the room\'s owner. The text and reactions are erased from storage; the tombstone (`deleted: true`, `body: ""`) keeps its place. Deleting a deleted message changes nothing.',
           security: [{ session: [] }],
           parameters: [roomParam, messageParam],
           responses: {

@@ -8,6 +8,8 @@ import { roomSigil } from "../chat/room_sigil.ts";
 export interface RoomSidebarProps {
   current: string;
   rooms: MyRoom[];
+  /** Where `rooms` stand: the sidebar waits for the next change from there. */
+  cursor: string;
   publicRooms: Room[];
   /** Whether more public rooms could be joined than listed (then a search box finds them). */
   morePublicRooms: boolean;
@@ -17,11 +19,20 @@ export interface RoomSidebarProps {
 
 interface RoomListAnswer {
   rooms: MyRoom[];
+  cursor: string;
   publicRooms: Room[];
   morePublicRooms: boolean;
 }
 
-const REFRESH_MS = 15_000;
+/** How long one long poll for room changes waits, in seconds. */
+const WAIT_S = 25;
+/** After a failed poll (offline, server restarting), the next one waits this long, in ms. */
+const RETRY_MS = 5_000;
+
+/** The unread messages of the rooms other than `current`, for the tab title. */
+function unreadElsewhere(rooms: MyRoom[], current: string): number {
+  return rooms.reduce((sum, room) => room.slug === current ? sum : sum + room.unread, 0);
+}
 
 function roomUrl(slug: string): string {
   return slug === "general" ? "/" : `/rooms/${encodeURIComponent(slug)}`;
@@ -36,10 +47,25 @@ async function post(path: string, body?: unknown): Promise<{ ok: boolean; json: 
   return { ok: response.ok, json: await response.json().catch(() => null) };
 }
 
-/** The room list, with public rooms to join whose name contains `query` when given. */
-async function fetchRooms(query: string): Promise<RoomListAnswer | null> {
-  const search = query.trim() ? `?q=${encodeURIComponent(query.trim())}` : "";
-  const response = await fetch(`/api/rooms${search}`, { headers: { accept: "application/json" } });
+/**
+ * The room list, with public rooms to join whose name contains `query` when given; with
+ * `since`, a long poll answered when one of the rooms changes.
+ */
+async function fetchRooms(
+  query: string,
+  wait?: { since: string; signal: AbortSignal },
+): Promise<RoomListAnswer | null> {
+  const params = new URLSearchParams();
+  if (query.trim()) params.set("q", query.trim());
+  if (wait) {
+    params.set("since", wait.since);
+    params.set("wait", String(WAIT_S));
+  }
+  const search = params.size ? `?${params}` : "";
+  const response = await fetch(`/api/rooms${search}`, {
+    headers: { accept: "application/json" },
+    signal: wait?.signal,
+  });
   return response.ok ? await response.json() as RoomListAnswer : null;
 }
 
@@ -54,24 +80,48 @@ export function RoomSidebar(props: RoomSidebarProps) {
   const isPrivate = useSignal(false);
   const error = useSignal("");
 
+  // Unread counts stay live: one long poll at a time, answered when one of my rooms changes.
   useEffect(() => {
-    let stopped = false;
-    async function refresh() {
-      try {
-        const list = await fetchRooms(search.value);
-        if (!list || stopped) return;
-        rooms.value = list.rooms;
-        publicRooms.value = list.publicRooms;
-        if (!search.value) morePublicRooms.value = list.morePublicRooms;
-      } catch {
-        // Offline: the chat shows the connection status; counts catch up later.
+    const stop = new AbortController();
+    let cursor = props.cursor;
+    let poll = new AbortController();
+    const baseTitle = document.title.replace(/^\(\d+\+?\) /, "");
+    function show(list: RoomListAnswer) {
+      rooms.value = list.rooms;
+      publicRooms.value = list.publicRooms;
+      if (!search.value) morePublicRooms.value = list.morePublicRooms;
+      cursor = list.cursor;
+      const unread = unreadElsewhere(list.rooms, props.current);
+      document.title = unread > 0 ? `(${unread > 99 ? "99+" : unread}) ${baseTitle}` : baseTitle;
+    }
+    async function run() {
+      while (!stop.signal.aborted) {
+        poll = new AbortController();
+        const signal = AbortSignal.any([stop.signal, poll.signal]);
+        try {
+          const list = await fetchRooms(
+            search.value,
+            cursor ? { since: cursor, signal } : undefined,
+          );
+          if (list) show(list);
+          else await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        } catch {
+          // Offline, or cut short (focus): counts catch up with the next answer.
+          if (!stop.signal.aborted && !poll.signal.aborted) {
+            await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+          }
+        }
       }
     }
-    const timer = setInterval(refresh, REFRESH_MS);
+    // Coming back to the tab: read the list now (the read cursor may have moved elsewhere).
+    const refresh = () => {
+      cursor = "";
+      poll.abort();
+    };
     addEventListener("focus", refresh);
+    run();
     return () => {
-      stopped = true;
-      clearInterval(timer);
+      stop.abort();
       removeEventListener("focus", refresh);
     };
   }, []);

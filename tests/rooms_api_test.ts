@@ -391,3 +391,47 @@ roomTest(
     assert.equal((await call(app, guest, "GET", "/api/rooms?q=" + "x".repeat(41))).status, 400);
   },
 );
+
+roomTest(
+  "the room list long-polls: a message in one of my rooms answers it, counted",
+  async (app) => {
+    const [ada, bob] = [await newGuest(app), await newGuest(app)];
+    await postMessage(app, ada, "ada was here"); // both are in general
+    const first = await call(app, ada, "GET", "/api/rooms");
+    assert.equal(typeof first.json.cursor, "string");
+    assert.equal(first.json.rooms.find((r: { slug: string }) => r.slug === "general").unread, 0);
+    const started = performance.now();
+    const poll = call(
+      app,
+      ada,
+      "GET",
+      `/api/rooms?wait=10&since=${encodeURIComponent(first.json.cursor)}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await postMessage(app, bob, "news for ada");
+    const answer = await poll;
+    const elapsed = performance.now() - started;
+    assert.equal(answer.status, 200);
+    assert.equal(answer.json.rooms.find((r: { slug: string }) => r.slug === "general").unread, 1);
+    assert.notEqual(answer.json.cursor, first.json.cursor);
+    assert.ok(elapsed < 2000, `answered by the message, not the wait (${Math.round(elapsed)} ms)`);
+    // An old cursor answers at once; a bad one is refused.
+    const stale = performance.now();
+    await call(
+      app,
+      ada,
+      "GET",
+      `/api/rooms?wait=10&since=${encodeURIComponent(first.json.cursor)}`,
+    );
+    assert.ok(performance.now() - stale < 1000);
+    assert.equal((await call(app, ada, "GET", "/api/rooms?wait=10&since=x")).status, 400);
+    // Nothing changes: the wait runs out and the same cursor comes back.
+    const quiet = await call(
+      app,
+      ada,
+      "GET",
+      `/api/rooms?wait=1&since=${encodeURIComponent(answer.json.cursor)}`,
+    );
+    assert.equal(quiet.json.cursor, answer.json.cursor);
+  },
+);

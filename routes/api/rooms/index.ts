@@ -1,16 +1,26 @@
-// GET: my rooms (with unread counts) and public rooms to join (?q= finds them by name). POST: create a room.
+// GET: my rooms (with unread counts; a long poll with since+wait) and public rooms to join (?q=). POST: create a room.
 import type { Handlers } from "../../../runtime/mod.ts";
 import type { AppState } from "../../../http/app_state.ts";
 import { newRoomBody, roomListQuery } from "../../../http/api_schemas.ts";
 import { readJson, readQuery } from "../../../http/api_input.ts";
 import { requireMember } from "../../../chat/sessions.ts";
 import { jsonResponse } from "../../../http/json_response.ts";
+import { clientAddress } from "../../../http/client_address.ts";
 
 export const handler: Handlers<unknown, AppState> = {
-  async GET({ state, url }) {
+  async GET({ req, state, url, hono }) {
     const member = requireMember(state, state.accounts.policy);
-    const { q } = readQuery(url, roomListQuery);
-    return jsonResponse(await state.chat.rooms.list(member, { query: q }));
+    const { q, since, wait } = readQuery(url, roomListQuery);
+    const waiting = wait !== undefined && wait > 0 && since !== undefined;
+    return jsonResponse(
+      await state.chat.rooms.list(member, {
+        query: q,
+        since,
+        wait,
+        signal: waiting ? req.signal : undefined,
+        address: waiting ? clientAddress(hono, state.config.proxyHops) : undefined,
+      }),
+    );
   },
 
   async POST({ req, state }) {
