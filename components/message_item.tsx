@@ -20,18 +20,30 @@ function formatTime(date: Date, kind: "clock" | "full", timeZone?: string): stri
   return format.format(date);
 }
 
+/** What a reply shows of the message it answers. */
+export type Quote = NonNullable<Message["replyTo"]>;
+
 /** Props of {@link MessageItem}. */
 export interface MessageItemProps {
-  message: Pick<Message, "id" | "body" | "author" | "createdAt">;
+  message:
+    & Pick<Message, "id" | "body" | "author" | "createdAt">
+    & Partial<Pick<Message, "editedAt" | "deleted">>
+    & { replyTo?: Quote | null };
   mine: boolean;
   /** Format times in the reader's time zone (in the browser) rather than UTC (on the server). */
   localTime: boolean;
-  /** Extra classes, e.g. `pending` or `failed`. */
+  /** Extra classes, e.g. `pending`, `failed` or `highlight`. */
   status?: string;
-  /** Shown under the text (sending state, errors, retry buttons). */
+  /** Shown under the text (reactions, sending state, errors, retry buttons). */
   children?: ComponentChildren;
+  /** The message's actions (reply, react, edit, delete), shown on hover and focus. */
+  toolbar?: ComponentChildren;
+  /** Shown instead of the text (the inline editor). */
+  editor?: ComponentChildren;
   /** When given, another member's name is a button that calls it (to message them directly). */
   onAuthor?: (author: Message["author"]) => void;
+  /** When given, the quote of a reply is a button that calls it with the original's id. */
+  onQuote?: (id: number) => void;
 }
 
 /**
@@ -44,15 +56,49 @@ function AuthorMark({ username }: { username: string | null }) {
     : <span class="username" title="Registered member">{`@${username}`}</span>;
 }
 
+/** The quote of the message a reply answers: a button that jumps to it, when it can. */
+function QuoteLine({ quote, onQuote }: { quote: Quote; onQuote?: (id: number) => void }) {
+  const text = quote.deleted ? "message deleted" : quote.excerpt ?? "";
+  const content = (
+    <>
+      <span class="quote-author">{quote.authorName}</span>{" "}
+      <span class={quote.deleted ? "quote-text deleted" : "quote-text"}>{text}</span>
+    </>
+  );
+  return onQuote
+    ? (
+      <button
+        type="button"
+        class="quote"
+        aria-label={`Reply to ${quote.authorName}: ${text}. Show the original message`}
+        onClick={() => onQuote(quote.id)}
+      >
+        {content}
+      </button>
+    )
+    : <p class="quote">{content}</p>;
+}
+
 /** A message, as an `<li class="message sent|received">`. */
 export function MessageItem(
-  { message, mine, localTime, status, children, onAuthor }: MessageItemProps,
+  { message, mine, localTime, status, children, toolbar, editor, onAuthor, onQuote }:
+    MessageItemProps,
 ) {
   const date = new Date(message.createdAt);
   const zone = localTime ? undefined : "UTC";
-  const classes = ["message", mine ? "sent" : "received", status].filter(Boolean).join(" ");
+  const classes = [
+    "message",
+    mine ? "sent" : "received",
+    message.deleted && "deleted",
+    editor ? "editing" : undefined,
+    status,
+  ].filter(Boolean).join(" ");
   return (
-    <li class={classes} data-id={message.id > 0 ? message.id : undefined}>
+    <li
+      class={classes}
+      data-id={message.id > 0 ? message.id : undefined}
+      tabIndex={message.id > 0 ? -1 : undefined}
+    >
       <div class="meta">
         {onAuthor && !mine
           ? (
@@ -70,9 +116,27 @@ export function MessageItem(
         <time dateTime={message.createdAt} title={formatTime(date, "full", zone)}>
           {formatTime(date, "clock", zone)}
         </time>
+        {message.editedAt && !message.deleted && (
+          <>
+            {" "}
+            <time
+              class="edited"
+              dateTime={message.editedAt}
+              title={`Edited ${formatTime(new Date(message.editedAt), "full", zone)}`}
+            >
+              (edited)
+            </time>
+          </>
+        )}
       </div>
-      <MessageBody body={message.body} />
+      {message.replyTo && !message.deleted && (
+        <QuoteLine quote={message.replyTo} onQuote={onQuote} />
+      )}
+      {message.deleted
+        ? <p class="body tombstone">message deleted</p>
+        : editor ?? <MessageBody body={message.body} />}
       {children}
+      {toolbar}
     </li>
   );
 }

@@ -1,16 +1,36 @@
-// The chat island: conversation with autoscroll and older pages, composer, name and connection status.
+// The chat island: conversation with autoscroll and paging, message actions (reply, react,
+// edit, delete), composer, name and connection status.
 import { useComputed, useSignal } from "@preact/signals";
 import { useEffect, useLayoutEffect, useMemo, useRef } from "preact/hooks";
 import type { Message } from "../db/store.ts";
 import type { ChatRoomProps } from "../http/room_page.ts";
 import { roomSigil } from "../chat/room_sigil.ts";
-import { createRoomClient, type OutboxItem, type RoomClient } from "../client/room_client.ts";
+import {
+  createRoomClient,
+  excerptOf,
+  type OutboxItem,
+  type RoomClient,
+} from "../client/room_client.ts";
 import { bodyLength } from "../chat/message_text.ts";
 import { MessageItem } from "../components/message_item.tsx";
+import {
+  ConfirmDelete,
+  MessageEditor,
+  MessageToolbar,
+  ReactionChips,
+  ReactionPicker,
+} from "../components/message_actions.tsx";
 
 // How close to the bottom (px) still counts as "at the bottom", and to the top as "load more".
 const BOTTOM_SLACK = 48;
 const TOP_SLACK = 200;
+const HIGHLIGHT_MS = 2000;
+
+/** Scroll to apply after the next render. */
+type PendingScroll =
+  | "bottom"
+  | { anchor: string; y: number }
+  | { reveal: number };
 
 /** The whole chat for one room. */
 export function ChatRoom(props: ChatRoomProps) {
@@ -18,19 +38,59 @@ export function ChatRoom(props: ChatRoomProps) {
   const atBottom = useSignal(true);
   const unseen = useSignal(0);
   const announcement = useSignal("");
+  const alert = useSignal("");
+  const editing = useSignal<number | null>(null);
+  const replyTo = useSignal<Message | null>(null);
+  const picker = useSignal<number | null>(null);
+  const confirming = useSignal<number | null>(null);
+  const actionsOpen = useSignal<number | null>(null);
+  const highlight = useSignal<number | null>(null);
   const conversation = useRef<HTMLElement>(null);
-  // Scroll to apply after the next render: stick to the bottom, or keep the view on prepend.
-  const pendingScroll = useRef<"bottom" | { height: number; top: number } | null>(null);
+  const composer = useRef<HTMLTextAreaElement>(null);
+  const pendingScroll = useRef<PendingScroll | null>(null);
+  const editFromComposer = useRef(false);
+
+  /** Where the reader is, measured before the list changes, to keep it there afterwards. */
+  function captureScroll() {
+    if (pendingScroll.current) return;
+    const el = conversation.current;
+    if (!el) return;
+    if (atBottom.value && !client.hasNewer.value) {
+      pendingScroll.current = "bottom";
+      return;
+    }
+    // The first message whose top is in view: a change above it (even to one partly in view)
+    // grows upwards, out of sight, rather than pushing what the reader reads down.
+    const top = el.getBoundingClientRect().top;
+    let partly: HTMLElement | undefined;
+    for (const li of el.querySelectorAll<HTMLElement>(".message[data-id]")) {
+      const box = li.getBoundingClientRect();
+      if (box.bottom <= top) continue;
+      partly ??= li;
+      if (box.top >= top - 1) {
+        pendingScroll.current = { anchor: li.dataset.id!, y: box.top - top };
+        return;
+      }
+    }
+    if (partly) {
+      pendingScroll.current = {
+        anchor: partly.dataset.id!,
+        y: partly.getBoundingClientRect().top - top,
+      };
+    }
+  }
 
   const client = useMemo(() =>
     createRoomClient({
       ...props,
+      cursor: props.cursor ?? 0,
       storage: typeof localStorage === "undefined" ? undefined : localStorage,
+      onBeforeChange: captureScroll,
       onNewMessages(fresh: Message[]) {
         const others = fresh.filter((m) => m.author.id !== client.me.value.id);
         const last = others.at(-1);
         if (last) announcement.value = `${last.author.name}: ${last.body.slice(0, 200)}`;
-        if (atBottom.value) pendingScroll.current = "bottom";
+        if (atBottom.value && !client.hasNewer.value) pendingScroll.current = "bottom";
         else unseen.value += others.length;
       },
     }), []);
@@ -47,18 +107,26 @@ export function ChatRoom(props: ChatRoomProps) {
     const pending = pendingScroll.current;
     if (!el || !pending) return;
     pendingScroll.current = null;
-    if (pending === "bottom") el.scrollTop = el.scrollHeight;
-    else el.scrollTop = pending.top + (el.scrollHeight - pending.height);
+    if (pending === "bottom") {
+      el.scrollTop = el.scrollHeight;
+    } else if ("anchor" in pending) {
+      const li = el.querySelector<HTMLElement>(`.message[data-id="${pending.anchor}"]`);
+      if (!li) return;
+      const y = li.getBoundingClientRect().top - el.getBoundingClientRect().top;
+      el.scrollTop += y - pending.y;
+    } else {
+      showMessage(pending.reveal);
+    }
   }
 
-  // Runs after every render that changed the list (new, older or pending messages).
+  // Runs after every render that changed the list (new, changed, older or pending messages).
   useLayoutEffect(scrollAfterRender, [client.messages.value, client.outbox.value]);
 
   // What the reader has seen at the bottom of a visible page counts as read.
   const lastRead = useRef(0);
   useEffect(() => {
     const newest = client.messages.value.at(-1)?.id ?? 0;
-    if (!atBottom.value || newest <= lastRead.current) return;
+    if (!atBottom.value || client.hasNewer.value || newest <= lastRead.current) return;
     const timer = setTimeout(() => {
       if (document.visibilityState !== "visible") return;
       lastRead.current = newest;
@@ -71,6 +139,14 @@ export function ChatRoom(props: ChatRoomProps) {
     return () => clearTimeout(timer);
   }, [client.messages.value, atBottom.value]);
 
+  // Names of the members met in this room, for "who reacted".
+  const names = useComputed(() => {
+    const map = new Map<number, string>();
+    for (const m of client.messages.value) map.set(m.author.id, m.author.name);
+    map.set(client.me.value.id, client.me.value.name);
+    return map;
+  });
+
   async function messageAuthor(author: { id: number }) {
     const response = await fetch("/api/direct", {
       method: "POST",
@@ -80,13 +156,10 @@ export function ChatRoom(props: ChatRoomProps) {
     if (response.ok) location.assign(`/rooms/${encodeURIComponent((await response.json()).slug)}`);
   }
 
-  async function loadOlder() {
+  function loadOlder() {
     const el = conversation.current;
     if (!el || client.loadingOlder.value || !client.hasOlder.value) return;
-    const before = { height: el.scrollHeight, top: el.scrollTop };
-    const loading = client.loadOlder();
-    pendingScroll.current = before;
-    if (!await loading && pendingScroll.current === before) pendingScroll.current = null;
+    client.loadOlder();
   }
 
   function onScroll() {
@@ -94,26 +167,134 @@ export function ChatRoom(props: ChatRoomProps) {
     if (!el) return;
     const bottom = el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK;
     if (bottom !== atBottom.value) atBottom.value = bottom;
-    if (bottom && unseen.value) unseen.value = 0;
+    if (bottom && unseen.value && !client.hasNewer.value) unseen.value = 0;
     if (el.scrollTop <= TOP_SLACK) loadOlder();
+    if (bottom && client.hasNewer.value) client.loadNewer();
   }
 
-  function jumpToBottom() {
-    const el = conversation.current;
+  async function jumpToBottom() {
     unseen.value = 0;
+    if (client.hasNewer.value) {
+      pendingScroll.current = "bottom";
+      if (!await client.jumpToLatest()) return;
+    }
+    const el = conversation.current;
     atBottom.value = true;
     if (el) el.scrollTop = el.scrollHeight;
+  }
+
+  /** Scrolls a loaded message into view, highlights it briefly and moves focus to it. */
+  function showMessage(id: number) {
+    const li = conversation.current?.querySelector<HTMLElement>(`.message[data-id="${id}"]`);
+    if (!li) return;
+    li.scrollIntoView({ block: "center" });
+    li.focus({ preventScroll: true });
+    highlight.value = id;
+    setTimeout(() => {
+      if (highlight.value === id) highlight.value = null;
+    }, HIGHLIGHT_MS);
+  }
+
+  /** Goes to the message a reply answers, loading the history around it when needed. */
+  async function jumpTo(id: number) {
+    if (client.messages.value.some((m) => m.id === id)) return showMessage(id);
+    announcement.value = "Loading the original message…";
+    pendingScroll.current = { reveal: id };
+    if (!await client.reveal(id)) {
+      pendingScroll.current = null;
+      alert.value = "The original message could not be loaded.";
+    } else {
+      announcement.value = "";
+    }
   }
 
   function send(body: string) {
     pendingScroll.current = "bottom";
     atBottom.value = true;
     unseen.value = 0;
-    client.send(body);
+    client.send(body, replyTo.value ?? undefined);
+    replyTo.value = null;
+  }
+
+  function startReply(message: Message) {
+    replyTo.value = message;
+    actionsOpen.value = null;
+    composer.current?.focus();
+  }
+
+  function startEdit(message: Message, fromComposer = false) {
+    editFromComposer.current = fromComposer;
+    picker.value = null;
+    actionsOpen.value = null;
+    editing.value = message.id;
+  }
+
+  function endEdit(id: number) {
+    editing.value = null;
+    if (editFromComposer.current) composer.current?.focus();
+    else {
+      // Back to where the edit started, once the editor is gone.
+      requestAnimationFrame(() =>
+        conversation.current?.querySelector<HTMLElement>(`.message[data-id="${id}"]`)?.focus()
+      );
+    }
+  }
+
+  /** Up arrow in an empty composer: edit my last message. */
+  function editLast(): boolean {
+    const mine = client.messages.value.findLast((m) =>
+      m.author.id === client.me.value.id && !m.deleted
+    );
+    if (!mine) return false;
+    startEdit(mine, true);
+    const li = conversation.current?.querySelector<HTMLElement>(`.message[data-id="${mine.id}"]`);
+    li?.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
+  async function saveEdit(id: number, body: string): Promise<string | null> {
+    const result = await client.edit(id, body);
+    if (!result.ok) return result.error;
+    announcement.value = "Message edited.";
+    endEdit(id);
+    return null;
+  }
+
+  async function confirmDelete(id: number) {
+    confirming.value = null;
+    const result = await client.remove(id);
+    if (result.ok) {
+      announcement.value = "Message deleted.";
+      if (replyTo.value?.id === id) replyTo.value = null;
+      conversation.current?.querySelector<HTMLElement>(`.message[data-id="${id}"]`)?.focus();
+    } else alert.value = `Not deleted: ${result.error}`;
+  }
+
+  async function react(id: number, emoji: string, add: boolean) {
+    const result = await client.react(id, emoji, add);
+    if (result.ok) {
+      announcement.value = add ? `Reacted with ${emoji}.` : `Reaction ${emoji} removed.`;
+    } else alert.value = `Reaction not ${add ? "added" : "removed"}: ${result.error}`;
+  }
+
+  async function pick(id: number, emoji: string) {
+    picker.value = null;
+    conversation.current?.querySelector<HTMLElement>(`.message[data-id="${id}"] .action.react`)
+      ?.focus();
+    const message = client.messages.value.find((m) => m.id === id);
+    const already = message?.reactions.some((r) =>
+      r.emoji === emoji && r.memberIds.includes(client.me.value.id)
+    );
+    if (!already) await react(id, emoji, true);
   }
 
   const me = client.me.value;
   const status = client.status.value;
+  const moderator = Boolean(props.account?.isAdmin) ||
+    (props.room.ownerId != null && props.room.ownerId === me.id);
+  const deleting = confirming.value === null
+    ? undefined
+    : client.messages.value.find((m) => m.id === confirming.value);
   return (
     <div class="chat" data-hydrated={hydrated.value ? "" : undefined}>
       <header class="room-header">
@@ -159,16 +340,74 @@ export function ChatRoom(props: ChatRoomProps) {
             : `This is the beginning of ${roomSigil(props.room)}${props.room.name}.`}
         </p>
         <ol class="messages">
-          {client.messages.value.map((message) => (
-            <MessageItem
-              key={message.id}
-              message={message}
-              mine={message.author.id === me.id}
-              localTime={hydrated.value}
-              onAuthor={props.room.kind === "direct" ? undefined : messageAuthor}
-            />
-          ))}
-          {client.outbox.value.map((item) => (
+          {client.messages.value.map((message) => {
+            const mine = message.author.id === me.id;
+            const live = !message.deleted && hydrated.value;
+            const label = `${mine ? "your" : `${message.author.name}'s`} message`;
+            return (
+              <MessageItem
+                key={message.id}
+                message={message}
+                mine={mine}
+                localTime={hydrated.value}
+                status={highlight.value === message.id ? "highlight" : undefined}
+                onAuthor={props.room.kind === "direct" ? undefined : messageAuthor}
+                onQuote={jumpTo}
+                editor={editing.value === message.id && !message.deleted
+                  ? (
+                    <MessageEditor
+                      initial={message.body}
+                      maxChars={props.maxChars}
+                      length={bodyLength}
+                      onSave={(body) => saveEdit(message.id, body)}
+                      onCancel={() => endEdit(message.id)}
+                    />
+                  )
+                  : undefined}
+                toolbar={live && editing.value !== message.id && (
+                  <MessageToolbar
+                    label={label}
+                    open={actionsOpen.value === message.id}
+                    onToggle={() =>
+                      actionsOpen.value = actionsOpen.value === message.id ? null : message.id}
+                    onReply={() => startReply(message)}
+                    onReact={() => picker.value = picker.value === message.id ? null : message.id}
+                    reactOpen={picker.value === message.id}
+                    onEdit={mine ? () => startEdit(message) : undefined}
+                    onDelete={mine || moderator
+                      ? () => {
+                        actionsOpen.value = null;
+                        confirming.value = message.id;
+                      }
+                      : undefined}
+                  />
+                )}
+              >
+                {!message.deleted && (
+                  <ReactionChips
+                    reactions={message.reactions ?? []}
+                    meId={me.id}
+                    names={names.value}
+                    onToggle={hydrated.value
+                      ? (emoji, add) => react(message.id, emoji, add)
+                      : undefined}
+                  />
+                )}
+                {picker.value === message.id && !message.deleted && (
+                  <ReactionPicker
+                    onPick={(emoji) => pick(message.id, emoji)}
+                    onClose={() => {
+                      picker.value = null;
+                      conversation.current?.querySelector<HTMLElement>(
+                        `.message[data-id="${message.id}"] .action.react`,
+                      )?.focus();
+                    }}
+                  />
+                )}
+              </MessageItem>
+            );
+          })}
+          {!client.hasNewer.value && client.outbox.value.map((item) => (
             <PendingMessage
               key={item.clientId}
               item={item}
@@ -177,18 +416,46 @@ export function ChatRoom(props: ChatRoomProps) {
             />
           ))}
         </ol>
+        {client.hasNewer.value && (
+          <p class="history-edge">
+            <button type="button" class="link" onClick={() => client.loadNewer()}>
+              {client.loadingNewer.value ? "Loading newer messages…" : "Load newer messages"}
+            </button>
+          </p>
+        )}
       </div>
-      {unseen.value > 0 && !atBottom.value && (
+      {(unseen.value > 0 || client.hasNewer.value) && !atBottom.value && (
         <button type="button" class="new-messages-pill" onClick={jumpToBottom}>
-          {unseen.value} new {unseen.value === 1 ? "message" : "messages"} ↓
+          {unseen.value > 0
+            ? `${unseen.value} new ${unseen.value === 1 ? "message" : "messages"} ↓`
+            : "Jump to latest ↓"}
         </button>
       )}
       <Composer
         roomName={`${roomSigil(props.room)}${props.room.name}`}
         maxChars={props.maxChars}
         onSend={send}
+        onEditLast={editLast}
+        replyTo={replyTo.value}
+        onCancelReply={() => replyTo.value = null}
+        area={composer}
       />
+      {deleting && (
+        <ConfirmDelete
+          excerpt={excerptOf(deleting.body)}
+          author={deleting.author.name}
+          mine={deleting.author.id === me.id}
+          onConfirm={() => confirmDelete(deleting.id)}
+          onCancel={() => {
+            confirming.value = null;
+            conversation.current?.querySelector<HTMLElement>(
+              `.message[data-id="${deleting.id}"] .action.delete`,
+            )?.focus();
+          }}
+        />
+      )}
       <p class="visually-hidden" aria-live="polite">{announcement.value}</p>
+      <p class="visually-hidden" role="alert">{alert.value}</p>
     </div>
   );
 }
@@ -200,7 +467,13 @@ function PendingMessage(
   const author = { ...client.me.value, username };
   return (
     <MessageItem
-      message={{ id: 0, body: item.body, author, createdAt: item.createdAt }}
+      message={{
+        id: 0,
+        body: item.body,
+        author,
+        createdAt: item.createdAt,
+        replyTo: item.replyTo ?? null,
+      }}
       mine
       localTime
       status={failed ? "failed" : "pending"}
@@ -224,10 +497,14 @@ function PendingMessage(
 }
 
 function Composer(
-  { roomName, maxChars, onSend }: {
+  { roomName, maxChars, onSend, onEditLast, replyTo, onCancelReply, area }: {
     roomName: string;
     maxChars: number;
     onSend: (body: string) => void;
+    onEditLast: () => boolean;
+    replyTo: Message | null;
+    onCancelReply: () => void;
+    area: { current: HTMLTextAreaElement | null };
   },
 ) {
   const text = useSignal("");
@@ -243,17 +520,48 @@ function Composer(
 
   function onKeyDown(event: KeyboardEvent) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submit(event);
+    else if (
+      event.key === "ArrowUp" && text.value === "" && !event.shiftKey && !event.altKey &&
+      !event.ctrlKey && !event.metaKey && onEditLast()
+    ) {
+      event.preventDefault();
+    } else if (event.key === "Escape" && replyTo) {
+      event.preventDefault();
+      onCancelReply();
+    }
   }
 
   const rows = Math.min(8, text.value.split("\n").length);
   return (
     <form class="composer" onSubmit={submit}>
+      {replyTo && (
+        <div class="replying" id="replying-to">
+          <span class="replying-text">
+            Replying to <strong>{replyTo.author.name}</strong>
+            <span class="replying-excerpt">
+              {replyTo.deleted ? "message deleted" : excerptOf(replyTo.body)}
+            </span>
+          </span>
+          <button
+            type="button"
+            class="link"
+            aria-label={`Cancel reply to ${replyTo.author.name}`}
+            onClick={() => {
+              onCancelReply();
+              area.current?.focus();
+            }}
+          >
+            Cancel
+          </button>
+        </div>
+      )}
       <textarea
+        ref={area}
         name="body"
         rows={rows}
-        placeholder={`Message ${roomName}`}
+        placeholder={replyTo ? `Reply to ${replyTo.author.name}` : `Message ${roomName}`}
         aria-label={`Message ${roomName}`}
-        aria-describedby="composer-hint"
+        aria-describedby={replyTo ? "replying-to composer-hint" : "composer-hint"}
         value={text.value}
         onInput={(e) => text.value = (e.currentTarget as HTMLTextAreaElement).value}
         onKeyDown={onKeyDown}
@@ -263,7 +571,7 @@ function Composer(
       <p id="composer-hint" class={`composer-hint${tooLong.value ? " error" : ""}`}>
         {length.value > maxChars - 200
           ? `${length.value.toLocaleString("en")} / ${maxChars.toLocaleString("en")} characters`
-          : "Enter to send, Shift+Enter for a new line"}
+          : "Enter to send, Shift+Enter for a new line, ↑ to edit your last message"}
       </p>
     </form>
   );

@@ -19,8 +19,8 @@ interface World {
   dir: string;
   /** Opens the app as a new person (own cookies) and waits until the chat is live. */
   open(options?: { path?: string; viewport?: { width: number; height: number } }): Promise<Page>;
-  /** Posts a message from the server side as a member (fast, no browser). */
-  post(memberId: number, body: string): Promise<void>;
+  /** Posts a message from the server side as a member (fast, no browser); returns its id. */
+  post(memberId: number, body: string, replyTo?: number): Promise<number>;
 }
 
 function browserTest(
@@ -63,14 +63,16 @@ function browserTest(
           await page.waitForSelector(".chat[data-hydrated]");
           return page;
         },
-        async post(memberId, body) {
+        async post(memberId, body, replyTo) {
           const app = world.server.app;
-          await app.store.addMessage({
+          const { message } = await app.store.addMessage({
             room: await app.chat.room("general"),
             authorId: memberId,
             body,
             clientId: crypto.randomUUID(),
+            replyTo,
           });
+          return message.id;
         },
       };
       try {
@@ -297,7 +299,7 @@ browserTest(
       }
       assert.equal(await page.locator(".message.pending").count(), 0);
     }
-    const stored = await w.server.app.store.listMessages(
+    const { messages: stored } = await w.server.app.store.listMessages(
       await w.server.app.chat.room("general"),
       { latest: true, limit: 50 },
     );
@@ -352,7 +354,7 @@ browserTest(
     await page.locator(".message.sent:not(.pending) .body", { hasText: "burst 9" })
       .waitFor({ timeout: 15_000 });
     await idsAreUnique(page);
-    const stored = await w.server.app.store.listMessages(
+    const { messages: stored } = await w.server.app.store.listMessages(
       await w.server.app.chat.room("general"),
       { latest: true, limit: 50 },
     );
@@ -645,7 +647,7 @@ browserTest(
     await send(bob, "first");
     await messages(ada, "first").waitFor();
 
-    const isPoll = (url: URL) => url.searchParams.has("after");
+    const isPoll = (url: URL) => url.searchParams.has("since");
     await ada.route(isPoll, (route) => route.abort("connectionrefused"));
     const port = w.server.port;
     await w.server.stop(); // ends the current long poll; the next one fails
@@ -673,3 +675,373 @@ browserTest(
     await idsAreUnique(ada);
   },
 );
+
+// Messages that live: edits, deletions, reactions and replies.
+
+/** The `<li>` of the message whose text contains `text`. */
+function item(page: Page, text: string) {
+  return page.locator(".message[data-id]", { has: page.locator(".body", { hasText: text }) });
+}
+
+/** Clicks one of a message's actions (shown on hover; on touch screens behind a "⋯" button). */
+async function act(page: Page, text: string, action: "reply" | "react" | "edit" | "delete") {
+  const li = item(page, text);
+  const toggle = li.locator(".actions-toggle");
+  if (!await toggle.isVisible()) await li.hover();
+  else if (await toggle.getAttribute("aria-expanded") !== "true") await toggle.click();
+  await li.locator(`.action.${action}`).click();
+}
+
+/** The member id of the page's reader. */
+async function memberId(page: Page): Promise<number> {
+  return await page.evaluate(async () => (await (await fetch("/api/me")).json()).id);
+}
+
+/** What the conversation shows, message by message (to compare before and after a reload). */
+async function shown(page: Page) {
+  return await page.$$eval(".message[data-id]", (els) =>
+    els.map((e) => ({
+      id: e.getAttribute("data-id"),
+      text: (e as HTMLElement).innerText.replace(/\s+/g, " ").trim(),
+      pressed: [...e.querySelectorAll(".chip[aria-pressed=true]")].map((c) => c.textContent),
+    })));
+}
+
+browserTest(
+  "A edits, deletes, reacts and replies; B sees each within 2 s; a reload shows the same",
+  async (w) => {
+    const ada = await w.open();
+    const bob = await w.open();
+    await registerIn(ada, w.server.url, "ada"); // the first account: an admin
+    const adaName = await ada.locator(".my-name").innerText();
+    const bobName = await bob.locator(".my-name").innerText();
+
+    await send(bob, "Bob asks: lunch at noon?");
+    await send(ada, "first draft");
+    await send(ada, "a regrettable message");
+    await messages(bob, "a regrettable message").waitFor();
+    await ada.locator(".message.sent:not(.pending) .body", { hasText: "a regrettable" }).waitFor();
+
+    // Bob may reply to and react on Ada's messages, but neither edit nor delete them.
+    const adas = item(bob, "first draft");
+    await adas.hover();
+    assert.equal(await adas.locator(".action.reply").count(), 1);
+    assert.equal(await adas.locator(".action.edit").count(), 0);
+    assert.equal(await adas.locator(".action.delete").count(), 0);
+
+    // Edit: inline, Enter saves.
+    await act(ada, "first draft", "edit");
+    const editor = ada.locator(".editor textarea");
+    await editor.fill("final text");
+    await editor.press("Enter");
+    await messages(ada, "final text").waitFor();
+    await messages(bob, "final text").waitFor({ timeout: 2000 });
+    assert.equal(await messages(bob, "first draft").count(), 0);
+    assert.equal(await item(bob, "final text").locator(".edited").innerText(), "(edited)");
+    assert.match(
+      (await item(bob, "final text").locator(".edited").getAttribute("title"))!,
+      /^Edited /,
+    );
+
+    // Delete: asks first, in a dialog; Cancel keeps it.
+    await act(ada, "a regrettable message", "delete");
+    const dialog = ada.getByRole("dialog", { name: "Delete your message?" });
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+    assert.equal(await messages(ada, "a regrettable message").count(), 1);
+    await act(ada, "a regrettable message", "delete");
+    await dialog.getByRole("button", { name: "Delete" }).click();
+    const tombstone = (page: Page) => page.locator(".message .tombstone", { hasText: "deleted" });
+    await tombstone(ada).waitFor();
+    await tombstone(bob).waitFor({ timeout: 2000 });
+    assert.equal(await messages(bob, "a regrettable message").count(), 0);
+
+    // React: from the picker; Bob's chip counts it, not pressed for him; his click adds his.
+    await act(ada, "lunch at noon", "react");
+    await ada.getByRole("button", { name: "React with 🎉" }).click();
+    const chip = (page: Page) => item(page, "lunch at noon").locator(".chip", { hasText: "🎉" });
+    await chip(bob).locator(".chip-count", { hasText: "1" }).waitFor({ timeout: 2000 });
+    assert.equal(await chip(bob).getAttribute("aria-pressed"), "false");
+    assert.equal(await chip(ada).getAttribute("aria-pressed"), "true");
+    await chip(bob).click();
+    await chip(ada).locator(".chip-count", { hasText: "2" }).waitFor({ timeout: 2000 });
+    assert.equal(await chip(bob).getAttribute("aria-pressed"), "true");
+    await chip(bob).hover();
+    assert.equal(await chip(bob).locator(".who").innerText(), `You and ${adaName}`);
+    assert.match((await chip(ada).getAttribute("aria-label"))!, new RegExp(bobName));
+    // Free entry in the picker (the system emoji keyboard types into it too).
+    await act(bob, "final text", "react");
+    await bob.fill(".picker input[name=emoji]", "not one");
+    await bob.locator(".picker button[type=submit]").click();
+    await bob.locator(".picker .error", { hasText: "one emoji" }).waitFor();
+    await bob.fill(".picker input[name=emoji]", "🦊");
+    await bob.locator(".picker button[type=submit]").click();
+    await item(ada, "final text").locator(".chip", { hasText: "🦊" }).waitFor({ timeout: 2000 });
+
+    // Reply: the composer says to whom; the sent message quotes the original.
+    await act(ada, "lunch at noon", "reply");
+    await ada.locator(".replying", { hasText: `Replying to ${bobName}` }).waitFor();
+    await ada.keyboard.type("Noon works");
+    await ada.keyboard.press("Enter");
+    assert.equal(await ada.locator(".replying").count(), 0);
+    const reply = item(bob, "Noon works").locator(".quote");
+    await reply.waitFor({ timeout: 2000 });
+    assert.equal(await reply.innerText(), `${bobName} Bob asks: lunch at noon?`);
+
+    // Moderation: Ada is an admin and may delete Bob's message; Bob's reply quote follows.
+    await send(bob, "spam from Bob");
+    await messages(ada, "spam from Bob").waitFor();
+    await act(ada, "spam from Bob", "delete");
+    await ada.getByRole("dialog", { name: `Delete ${bobName}'s message?` })
+      .getByRole("button", { name: "Delete" }).click();
+    await bob.waitForFunction(() => document.querySelectorAll(".tombstone").length === 2);
+
+    // A deleted original turns the quote into "message deleted", live and after a reload.
+    await bob.evaluate(async () => {
+      const li = [...document.querySelectorAll(".message[data-id]")]
+        .find((e) => e.textContent?.includes("lunch at noon"))!;
+      await fetch(`/api/rooms/general/messages/${li.getAttribute("data-id")}`, {
+        method: "DELETE",
+      });
+    });
+    await item(ada, "Noon works").locator(".quote-text", { hasText: "message deleted" })
+      .waitFor({ timeout: 2000 });
+
+    await ada.waitForTimeout(300);
+    for (const page of [ada, bob]) {
+      const before = await shown(page);
+      await page.reload();
+      await page.waitForSelector(".chat[data-hydrated]");
+      assert.deepEqual(await shown(page), before, "the same after a reload");
+      await idsAreUnique(page);
+    }
+  },
+);
+
+browserTest("an edit or a reaction never moves a reader who scrolled up", async (w) => {
+  const ada = await w.open();
+  const adaId = await memberId(ada);
+  const ids: number[] = [];
+  for (let i = 0; i < 80; i++) ids.push(await w.post(adaId, `line ${i}`));
+  const bob = await w.open();
+  await bob.$eval(".conversation", (el) => el.scrollTop = (el.scrollHeight - el.clientHeight) / 2);
+  await bob.waitForTimeout(150);
+  // The first message fully in view, and where it is.
+  const anchorId = await bob.$eval(".conversation", (el) => {
+    const top = el.getBoundingClientRect().top;
+    return [...el.querySelectorAll<HTMLElement>(".message[data-id]")]
+      .find((li) => li.getBoundingClientRect().top >= top)!.dataset.id!;
+  });
+  const anchor = bob.locator(`.message[data-id="${anchorId}"]`);
+  const y = async () => (await anchor.boundingBox())!.y;
+  const before = await y();
+  const index = ids.indexOf(Number(anchorId));
+  const above = ids.slice(index - 5, index);
+
+  // Above the view: a much longer text and new reaction rows change heights there.
+  const api = (method: string, path: string, body?: unknown) =>
+    ada.evaluate(async ([method, path, body]) => {
+      const r = await fetch(`/api/rooms/general/messages/${path}`, {
+        method: method as string,
+        headers: body ? { "content-type": "application/json" } : {},
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return r.status;
+    }, [method, path, body] as const);
+  assert.equal(await api("PATCH", String(above[0]), { body: "grown\n".repeat(8) + "tall" }), 200);
+  for (const id of above.slice(1)) {
+    assert.equal(await api("PUT", `${id}/reactions/${encodeURIComponent("👍")}`), 200);
+  }
+  assert.equal(await api("PATCH", anchorId, { body: "the anchor, edited" }), 200);
+  await messages(bob, "the anchor, edited").waitFor({ timeout: 2000 });
+  await bob.waitForFunction(
+    (n) => document.querySelectorAll(".chip").length === n,
+    above.length - 1,
+  );
+  await bob.waitForTimeout(100);
+  const after = await y();
+  assert.ok(Math.abs(after - before) <= 2, `stayed put: ${before} → ${after}`);
+  assert.equal(await bob.locator(".new-messages-pill").count(), 0, "changes are not news");
+
+  // At the bottom, a reaction on the last message keeps the reader at the bottom.
+  await bob.$eval(".conversation", (el) => el.scrollTop = el.scrollHeight);
+  await bob.waitForTimeout(100);
+  assert.equal(await api("PUT", `${ids.at(-1)}/reactions/${encodeURIComponent("🎉")}`), 200);
+  await item(bob, "line 79").locator(".chip").waitFor({ timeout: 2000 });
+  await bob.waitForFunction(() => {
+    const el = document.querySelector(".conversation")!;
+    return el.scrollHeight - el.clientHeight - el.scrollTop <= 2;
+  });
+});
+
+browserTest("Up arrow in an empty composer edits my last message", async (w) => {
+  const page = await w.open();
+  await send(page, "one");
+  await send(page, "two");
+  await page.locator(".message.sent:not(.pending) .body", { hasText: "two" }).waitFor();
+  const composer = page.locator(".composer textarea");
+
+  await composer.fill("not empty");
+  await composer.press("ArrowUp");
+  assert.equal(await page.locator(".editor").count(), 0, "only from an empty composer");
+  await composer.fill("");
+  await composer.press("ArrowUp");
+  const editor = page.locator(".editor textarea");
+  await editor.waitFor();
+  assert.equal(await editor.inputValue(), "two");
+  assert.ok(await editor.evaluate((el) => el === document.activeElement), "focus in the editor");
+  await editor.press("Escape");
+  await page.locator(".editor").waitFor({ state: "detached" });
+  assert.ok(await composer.evaluate((el) => el === document.activeElement), "back to composing");
+  assert.equal(await page.locator(".message .edited").count(), 0, "cancel changes nothing");
+
+  await composer.press("ArrowUp");
+  await editor.press("ControlOrMeta+a");
+  await editor.pressSequentially("two, edited");
+  await editor.press("Shift+Enter");
+  await editor.pressSequentially("second line");
+  await editor.press("Enter");
+  await page.locator(".editor").waitFor({ state: "detached" });
+  const edited = item(page, "two, edited");
+  assert.equal(await edited.locator(".body").innerText(), "two, edited\nsecond line");
+  await edited.locator(".edited").waitFor();
+  assert.equal(await page.locator(".message[data-id]").count(), 2);
+
+  // Actions are reachable from the keyboard and shown when focused.
+  await page.focus(`.message[data-id] .action.reply`);
+  const opacity = await page.$eval(
+    ".message[data-id]:focus-within .action-buttons",
+    (el) => getComputedStyle(el).opacity,
+  );
+  assert.equal(opacity, "1");
+  await page.keyboard.press("Enter");
+  await page.locator(".replying", { hasText: "Replying to" }).waitFor();
+  await page.keyboard.press("Escape");
+  await page.locator(".replying").waitFor({ state: "detached" });
+});
+
+browserTest(
+  "a reply's original that is not loaded is loaded around it, highlighted, paged both ways",
+  async (w) => {
+    const other = await w.server.app.store.createMember("Other Person");
+    const original = await w.post(other.id, "the original");
+    for (let i = 0; i < 119; i++) await w.post(other.id, `history ${i}`);
+    await w.post(other.id, "the reply", original);
+    const page = await w.open();
+    assert.equal(await messages(page, "the original").count(), 0, "not loaded at first");
+
+    await item(page, "the reply").locator("button.quote").click();
+    const target = page.locator(`.message[data-id="${original}"]`);
+    await target.waitFor();
+    await page.locator(".message.highlight").waitFor();
+    assert.ok(await target.evaluate((el) => el === document.activeElement), "focus moved to it");
+    const box = (await target.boundingBox())!;
+    const view = (await page.locator(".conversation").boundingBox())!;
+    assert.ok(box.y >= view.y && box.y + box.height <= view.y + view.height, "in view");
+    assert.equal(await messages(page, "the reply").count(), 0, "a page around it");
+    await page.locator(".new-messages-pill", { hasText: "Jump to latest" }).waitFor();
+
+    // Page down to the live end, then up to the beginning: every message once, in order.
+    for (let i = 0; i < 10 && await messages(page, "the reply").count() === 0; i++) {
+      await page.$eval(".conversation", (el) => el.scrollTop = el.scrollHeight);
+      await page.waitForTimeout(300);
+    }
+    await messages(page, "the reply").waitFor();
+    // New messages follow at the bottom again now that the window reaches the live end.
+    await w.post(other.id, "live after the jump");
+    await messages(page, "live after the jump").waitFor({ timeout: 2000 });
+    await page.locator(".history-edge", { hasText: "Load newer" }).waitFor({ state: "detached" });
+    for (let i = 0; i < 10 && await page.locator(".history-edge button").count() > 0; i++) {
+      await page.$eval(".conversation", (el) => el.scrollTop = 0);
+      await page.waitForTimeout(300);
+    }
+    const texts = await page.$$eval(".message .body", (els) => els.map((e) => e.textContent));
+    assert.deepEqual(texts, [
+      "the original",
+      ...Array.from({ length: 119 }, (_, i) => `history ${i}`),
+      "the reply",
+      "live after the jump",
+    ]);
+    await idsAreUnique(page);
+  },
+);
+
+browserTest("screenshots: replies, reactions, an edited and a deleted message", async (w) => {
+  const dir = "/tmp/shots8";
+  await Deno.mkdir(dir, { recursive: true });
+  const ada = await w.open();
+  await registerIn(ada, w.server.url, "ada");
+  const adaId = await memberId(ada);
+  const bea = await w.server.app.store.createMember("Bea Chen");
+  const cal = await w.server.app.store.createMember("Cal Osei");
+  const q = await w.post(bea.id, "Is the release still planned for Thursday?");
+  await w.post(cal.id, "I think so, QA signed off this morning.");
+  const draft = await w.post(adaId, "Yes — Thursday 10:00, I will send the notes");
+  const gone = await w.post(bea.id, "oops, wrong room");
+  await w.post(adaId, "Thursday it is. Notes are in the usual folder.", q);
+  await w.post(
+    cal.id,
+    "Great! Could someone check the migration on staging before then? It took a long time last week and I would like to know why.",
+  );
+  const room = await w.server.app.chat.room("general");
+  const store = w.server.app.store;
+  await store.editMessage({
+    room,
+    id: draft,
+    body: "Yes — Thursday 10:00. I will send the notes tonight.",
+    now: Date.now(),
+  });
+  await store.deleteMessage({ room, id: gone, now: Date.now() });
+  for (const [member, emoji] of [[bea.id, "🎉"], [cal.id, "🎉"], [adaId, "🎉"], [cal.id, "👍"]]) {
+    await store.react({
+      room,
+      id: draft,
+      memberId: member as number,
+      emoji: emoji as string,
+      add: true,
+      maxEmoji: 20,
+    });
+  }
+  await store.react({ room, id: q, memberId: adaId, emoji: "👀", add: true, maxEmoji: 20 });
+
+  for (const colorScheme of ["light", "dark"] as const) {
+    for (
+      const [kind, viewport] of [
+        ["desktop", { width: 1280, height: 800 }],
+        ["phone", { width: 390, height: 844 }],
+      ] as const
+    ) {
+      const context = await w.browser.newContext({
+        colorScheme,
+        viewport,
+        storageState: await ada.context().storageState(),
+        hasTouch: kind === "phone",
+        isMobile: kind === "phone",
+      });
+      const page = await context.newPage();
+      await page.goto(w.server.url);
+      await page.waitForSelector(".chat[data-hydrated]");
+      await page.locator(".composer textarea").fill("Sounds good");
+      await act(page, "Could someone check", "reply");
+      const name = `${dir}/${kind}-${colorScheme}`;
+      await page.screenshot({ path: `${name}.png` });
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= viewport.width, `no sideways scrolling (${width}px)`);
+      // Who reacted, on hover.
+      if (kind === "desktop") {
+        await item(page, "I will send the notes").locator(".chip").first().hover();
+        await page.screenshot({ path: `${name}-who.png` });
+      }
+      // The actions and the picker of one message, and the delete confirmation.
+      await act(page, "Thursday it is", "react");
+      await page.screenshot({ path: `${name}-picker.png` });
+      await page.keyboard.press("Escape");
+      await act(page, "Thursday it is", "delete");
+      await page.getByRole("dialog").waitFor();
+      await page.screenshot({ path: `${name}-confirm.png` });
+      await page.keyboard.press("Escape");
+      await context.close();
+    }
+  }
+});

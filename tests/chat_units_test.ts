@@ -14,7 +14,8 @@ import { RateLimiter } from "../chat/rate_limiter.ts";
 import { ChatError } from "../chat/chat_error.ts";
 import { verifySigned } from "../chat/sessions.ts";
 import { generateSignedCookie } from "hono/cookie";
-import { mergeMessages } from "../client/room_client.ts";
+import { createRoomClient, excerptOf, mergeMessages, updateQuotes } from "../client/room_client.ts";
+import { whoReacted } from "../components/message_actions.tsx";
 import { loadConfig } from "../fresh.config.ts";
 import type { Message } from "../db/store.ts";
 
@@ -118,24 +119,221 @@ Deno.test("config: defaults, overrides and readable errors", () => {
   );
 });
 
-Deno.test("room client: merging keeps each id once, in id order", () => {
-  const m = (id: number): Message => ({
-    id,
-    room: "general",
-    body: `m${id}`,
-    clientId: `c${id}`,
-    author: { id: 1, name: "A", username: null },
-    createdAt: new Date(0).toISOString(),
-  });
-  const current = [m(3), m(4), m(5)];
+const msg = (id: number, seq = id, extra: Partial<Message> = {}): Message => ({
+  id,
+  room: "general",
+  seq,
+  body: `m${id}`,
+  clientId: `c${id}`,
+  author: { id: 1, name: "A", username: null },
+  createdAt: new Date(0).toISOString(),
+  editedAt: null,
+  deleted: false,
+  reactions: [],
+  replyTo: null,
+  ...extra,
+});
+
+Deno.test("room client: merging keeps each id once, in id order, the newer state", () => {
+  const current = [msg(3), msg(4), msg(5)];
   assert.equal(mergeMessages(current, []), current);
-  assert.deepEqual(mergeMessages(current, [m(5), m(6), m(1), m(4)]).map((x) => x.id), [
+  assert.deepEqual(mergeMessages(current, [msg(5), msg(6), msg(1), msg(4)]).map((x) => x.id), [
     1,
     3,
     4,
     5,
     6,
   ]);
+  const edited = msg(4, 9, { body: "edited" });
+  const merged = mergeMessages(current, [edited]);
+  assert.equal(merged[1], edited);
+  assert.equal(mergeMessages(merged, [msg(4, 4)]), merged, "an older state changes nothing");
+  assert.equal(mergeMessages(merged, [msg(4, 7, { body: "older edit" })])[1].body, "edited");
+});
+
+Deno.test("room client: quotes follow their original (deleted, edited)", () => {
+  const reply = msg(7, 7, { replyTo: { id: 3, authorName: "A", excerpt: "m3" } });
+  const list = [msg(3), reply];
+  assert.equal(updateQuotes(list, [msg(5)]), list, "unrelated changes keep the list");
+  const edited = updateQuotes(list, [msg(3, 8, { body: "new\n  text " + "x".repeat(120) })]);
+  assert.equal(edited[1].replyTo?.excerpt, excerptOf("new text " + "x".repeat(120)));
+  assert.equal(Array.from(edited[1].replyTo!.excerpt!).length, 100);
+  assert.ok(edited[1].replyTo!.excerpt!.endsWith("…"));
+  const gone = updateQuotes(list, [msg(3, 9, { deleted: true, body: "" })]);
+  assert.deepEqual(gone[1].replyTo, { id: 3, authorName: "A", deleted: true });
+});
+
+/** A fake server for the room client: answers pages, and polls from a queue. */
+function fakeServer() {
+  const requests: string[] = [];
+  const polls: unknown[] = [];
+  let wake = () => {};
+  const pages = new Map<string, unknown>();
+  const fetcher = (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = String(input);
+    requests.push(`${init?.method ?? "GET"} ${url}`);
+    const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
+      new Response(JSON.stringify(body), {
+        status,
+        headers: { "content-type": "application/json", ...headers },
+      });
+    if (url.includes("since=")) {
+      while (polls.length === 0) {
+        await new Promise<void>((resolve, reject) => {
+          wake = resolve;
+          init?.signal?.addEventListener("abort", () => reject(new Error("aborted")));
+        });
+      }
+      return json(polls.shift());
+    }
+    const query = url.split("?")[1] ?? `${init?.method} ${url.split("/messages/")[1]}`;
+    const page = pages.get(query);
+    if (typeof page === "function") return page();
+    if (page === undefined) return json({ error: { code: "x", message: `no ${query}` } }, 404);
+    return json(page);
+  }) as typeof fetch;
+  return {
+    requests,
+    fetcher,
+    pages,
+    poll(body: unknown) {
+      polls.push(body);
+      wake();
+    },
+  };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+function client(server: ReturnType<typeof fakeServer>, messages: Message[], hasOlder = true) {
+  const news: number[] = [];
+  let before = 0;
+  const c = createRoomClient({
+    room: { slug: "general" },
+    me: { id: 1, name: "A" },
+    messages,
+    hasOlder,
+    cursor: 20,
+    pollWait: 25,
+    pageSize: 3,
+    fetch: server.fetcher,
+    onNewMessages: (fresh) => news.push(...fresh.map((m) => m.id)),
+    onBeforeChange: () => before++,
+  });
+  return { c, news, before: () => before };
+}
+
+Deno.test("room client: polls since the page's cursor; changes merge, only new is news", async () => {
+  const server = fakeServer();
+  const { c, news, before } = client(server, [msg(10), msg(11), msg(12)]);
+  const stop = c.start();
+  try {
+    await settle();
+    assert.match(server.requests[0], /since=20&wait=25&limit=3$/);
+    // An edit, a new message, and a change to a message older than the window.
+    server.poll({
+      messages: [msg(11, 21, { body: "edited" }), msg(5, 22, { body: "old, edited" }), msg(13, 23)],
+      cursor: 23,
+    });
+    await settle();
+    assert.deepEqual(c.messages.value.map((m) => m.id), [10, 11, 12, 13]);
+    assert.equal(c.messages.value[1].body, "edited");
+    assert.deepEqual(news, [13], "edits are not news");
+    assert.equal(before(), 1);
+    assert.equal(c.cursor(), 23);
+    assert.match(server.requests.at(-1)!, /since=23&/);
+    // The same change again (an older page read, a repeated answer) changes nothing.
+    server.poll({ messages: [msg(11, 21, { body: "edited" })], cursor: 23 });
+    await settle();
+    assert.equal(before(), 1);
+    // The older page was read before the edit of 5: the remembered newer state wins.
+    server.pages.set("before=10&limit=3", {
+      messages: [msg(5, 5), msg(6)],
+      cursor: 21,
+      hasOlder: false,
+    });
+    assert.equal(await c.loadOlder(), true);
+    assert.deepEqual(c.messages.value.map((m) => m.id), [5, 6, 10, 11, 12, 13]);
+    assert.equal(c.messages.value[0].body, "old, edited");
+    assert.equal(c.hasOlder.value, false);
+    // A tombstone turns the quotes of it into "deleted".
+    server.poll({
+      messages: [msg(14, 24, { replyTo: { id: 12, authorName: "A", excerpt: "m12" } })],
+      cursor: 24,
+    });
+    await settle();
+    server.poll({ messages: [msg(12, 25, { deleted: true, body: "" })], cursor: 25 });
+    await settle();
+    assert.equal(c.messages.value.at(-1)!.replyTo?.deleted, true);
+  } finally {
+    stop();
+  }
+});
+
+Deno.test("room client: jumping around an old message pages both ways, news wait", async () => {
+  const server = fakeServer();
+  const { c, news } = client(server, [msg(50, 1), msg(51, 2), msg(52, 3)]);
+  const stop = c.start();
+  try {
+    server.pages.set("around=20&limit=3", {
+      messages: [msg(19), msg(20), msg(21)],
+      cursor: 20,
+      hasOlder: true,
+      hasNewer: true,
+    });
+    assert.equal(await c.reveal(20), true);
+    assert.deepEqual(c.messages.value.map((m) => m.id), [19, 20, 21]);
+    assert.equal(c.hasNewer.value, true);
+    assert.equal(await c.reveal(21), true, "loaded: no request");
+    assert.equal(server.requests.filter((r) => r.includes("around")).length, 1);
+    // New and changed messages beyond the old page are not shown there; new ones are news.
+    server.poll({ messages: [msg(52, 21, { body: "52 edited" }), msg(53, 22)], cursor: 22 });
+    await settle();
+    assert.deepEqual(c.messages.value.map((m) => m.id), [19, 20, 21]);
+    assert.deepEqual(news, [53]);
+    server.pages.set("after=21&limit=3", { messages: [msg(22), msg(50), msg(51)], cursor: 20 });
+    assert.equal(await c.loadNewer(), true);
+    assert.equal(c.hasNewer.value, true, "a full page: maybe more");
+    server.pages.set("after=51&limit=3", { messages: [], cursor: 20 });
+    assert.equal(await c.loadNewer(), false);
+    assert.equal(c.hasNewer.value, false, "a short page reaches the live end");
+    assert.deepEqual(c.messages.value.map((m) => m.id), [19, 20, 21, 22, 50, 51, 52, 53]);
+    assert.equal(c.messages.value.at(-2)!.body, "52 edited", "remembered while away");
+  } finally {
+    stop();
+  }
+});
+
+Deno.test("room client: a change waits out 429 with Retry-After, then shows the answer", async () => {
+  const server = fakeServer();
+  const { c } = client(server, [msg(10)], false);
+  let calls = 0;
+  server.pages.set("PATCH 10", () => {
+    calls++;
+    return calls === 1
+      ? new Response(
+        JSON.stringify({ error: { code: "rate_limited", message: "Too fast." } }),
+        { status: 429, headers: { "retry-after": "1" } },
+      )
+      : new Response(JSON.stringify(msg(10, 30, { body: "new", editedAt: "x" })));
+  });
+  server.pages.set("DELETE 10", () =>
+    new Response(
+      JSON.stringify({ error: { code: "not_author", message: "Not yours." } }),
+      { status: 403 },
+    ));
+  const started = Date.now();
+  const result = await c.edit(10, "new");
+  assert.ok(result.ok);
+  assert.ok(Date.now() - started >= 900, "waited for Retry-After");
+  assert.equal(c.messages.value[0].body, "new");
+  assert.deepEqual(await c.remove(10), { ok: false, error: "Not yours." });
+  assert.equal(c.messages.value[0].body, "new");
+  assert.equal(
+    (await c.react(10, "👍", true)).ok,
+    false,
+  );
+  assert.ok(server.requests.includes(`PUT /api/rooms/general/messages/10/reactions/%F0%9F%91%8D`));
 });
 
 Deno.test("sessions: signed cookie values verify; any change to value or signature fails", async () => {
@@ -222,4 +420,13 @@ Deno.test("message text: controls refused, invisible-only is blank, marks and by
   assert.equal(checkBody("a\u0301\u0302\u0303\u0304", 100), "a\u0301\u0302\u0303\u0304");
   assert.throws(() => checkBody("x".repeat(101), 100), refused("message_too_long"));
   assert.equal(checkBody("😀".repeat(100), 100), "😀".repeat(100));
+});
+
+Deno.test("reactions: who reacted, by the names known, else how many", () => {
+  const names = new Map([[2, "Bea"], [3, "Cal"]]);
+  assert.equal(whoReacted([2], names, 1), "Bea");
+  assert.equal(whoReacted([2, 1, 3], names, 1), "You, Bea and Cal");
+  assert.equal(whoReacted([2, 9], names, 1), "Bea and 1 other");
+  assert.equal(whoReacted([8, 9], names, 1), "2 people");
+  assert.equal(whoReacted([8], names, 1), "1 person");
 });

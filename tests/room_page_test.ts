@@ -10,7 +10,7 @@ const pageTest = appTest("page");
 function messagesIn(html: string) {
   const conversation = html.match(/<div class="conversation"[^>]*>([\s\S]*?)<\/ol><\/div>/);
   assert.ok(conversation, "the page has a .conversation");
-  return [...conversation[1].matchAll(/<li class="([^"]+)" data-id="(\d+)">([\s\S]*?)<\/li>/g)]
+  return [...conversation[1].matchAll(/<li class="([^"]+)" data-id="(\d+)"[^>]*>([\s\S]*?)<\/li>/g)]
     .map(([, classes, id, inner]) => ({ classes: classes.split(" "), id: Number(id), inner }));
 }
 
