@@ -8,11 +8,11 @@ import {
   tcpCounters,
   tcpDelta,
 } from "./cpu.ts";
-import { type DeliveryResult, runDelivery } from "./delivery.ts";
+import { CHANGE_KINDS, type DeliveryResult, runDelivery } from "./delivery.ts";
 import { fillPostgresHistory, fillSqliteHistory } from "./history.ts";
 import {
   closedLoop,
-  latestId,
+  latestCursor,
   MESSAGES_PATH,
   newGuest,
   newGuests,
@@ -36,16 +36,21 @@ import { int, percentiles, round } from "./stats.ts";
 const USAGE = `Usage: deno task bench [options]
 
   --clients N        readers running the island's long-poll loop (default 200)
-  --rate R           messages per second, all posters together (default 20)
-  --seconds S        how long to post (default 10)
+  --rate R           changes per second in the delivery phase, all posters together (default 20)
+  --seconds S        how long to make changes (default 10)
+  --mix N,R,E        percent of new messages, reactions and edits among the changes
+                     (default 70,20,10; 100,0,0 is the new-messages-only workload of before
+                     issue 8). Readers always follow the change feed (since and the cursor).
   --history N        messages stored before the run (default 0)
   --db D             sqlite (default) or postgres (uses DATABASE_URL)
   --instances N      app processes sharing the database: 1, or 2 with postgres (default 1)
-  --posters N        members posting during the delivery phase (default 4)
+  --posters N        members making changes during the delivery phase (default 4)
   --concurrency N    requests in flight in the throughput phases (default 32)
   --phase-seconds S  measured duration of each throughput phase (default 3)
   --page-requests N  room page requests for the page latency (default 200)
-  --drain-ms MS      reading time after the last post (default 2000)
+  --drain-ms MS      reading time after the last change was answered, at least (default 2000)
+  --settle-ms MS     then readers go on until each has the room's final state, at most this long
+                     after the last answer; a reader still behind then is lost (default 30000)
   --profile DIR      CPU-profile the (first) server in each phase into DIR (slows it down)
   --server-flags=F   extra deno flags for the app servers, e.g. --server-flags=--v8-flags=--jitless
   --no-floor         skip the delivery floor: the same delivery phase against an in-memory
@@ -69,11 +74,13 @@ interface Options {
   phaseSeconds: number;
   pageRequests: number;
   drainMs: number;
+  settleMs: number;
   profileDir?: string;
   serverFlags: string[];
   anonymousReaders: boolean;
   floor: boolean;
   rawReaders: boolean;
+  mix: [number, number, number];
 }
 
 const POLL_WAIT = 25;
@@ -99,11 +106,13 @@ function parseOptions(args: string[]): Options {
       "phase-seconds": { type: "string", default: "3" },
       "page-requests": { type: "string", default: "200" },
       "drain-ms": { type: "string", default: "2000" },
+      "settle-ms": { type: "string", default: "30000" },
       profile: { type: "string" },
       "server-flags": { type: "string", default: "" },
       "anonymous-readers": { type: "boolean", default: false },
       "no-floor": { type: "boolean", default: false },
       "raw-readers": { type: "boolean", default: false },
+      mix: { type: "string", default: "70,20,10" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -118,6 +127,16 @@ function parseOptions(args: string[]): Options {
     }
     return n;
   };
+  const mix = values.mix.split(",").map((part) => Number(part.trim()));
+  if (
+    mix.length !== 3 || mix.some((n) => !Number.isFinite(n) || n < 0) || mix[0] <= 0 ||
+    mix[0] + mix[1] + mix[2] !== 100
+  ) {
+    throw new Error(
+      `--mix must be three percentages (new, reactions, edits) adding up to 100, new above 0 ` +
+        `(got "${values.mix}")`,
+    );
+  }
   const db = values.db;
   if (db !== "sqlite" && db !== "postgres") throw new Error(`--db must be sqlite or postgres`);
   const options: Options = {
@@ -132,11 +151,13 @@ function parseOptions(args: string[]): Options {
     phaseSeconds: number("phase-seconds", values["phase-seconds"], 0.5, 120),
     pageRequests: Math.round(number("page-requests", values["page-requests"], 1, 100_000)),
     drainMs: number("drain-ms", values["drain-ms"], 0, 60_000),
+    settleMs: number("settle-ms", values["settle-ms"], 0, 600_000),
     profileDir: values.profile,
     serverFlags: values["server-flags"].split(/\s+/).filter(Boolean),
     anonymousReaders: values["anonymous-readers"],
     floor: !values["no-floor"],
     rawReaders: values["raw-readers"],
+    mix: mix as [number, number, number],
   };
   if (options.instances > 1 && db !== "postgres") {
     throw new Error("--instances 2 needs --db postgres (SQLite is one process's file)");
@@ -243,6 +264,9 @@ async function startParley(options: Options, dataDir: string): Promise<ServerPro
           DATABASE_URL: options.db === "postgres" ? Deno.env.get("DATABASE_URL")! : "",
           // Every guest comes from 127.0.0.1: lift the per-member and per-address limits.
           PARLEY_BURST_MESSAGES: "1000000",
+          // Edits and reactions have a fixed budget per window (30): a 1 s window makes it 30/s
+          // per member, above what the posters' share of the mixed workload asks for.
+          PARLEY_BURST_SECONDS: "1",
           PARLEY_NEW_GUESTS_PER_MINUTE: "1000000",
           PARLEY_MAX_CONNECTIONS_PER_ADDRESS: "1000000",
           PARLEY_MAX_POLLS_PER_ADDRESS: "1000000",
@@ -311,9 +335,11 @@ async function deliveryFloor(
         posters: guests.slice(0, options.posters),
         rate: options.rate,
         seconds: options.seconds,
-        afterId: 0,
+        since: 0,
+        mix: options.mix,
         pollWait: POLL_WAIT,
         drainMs: options.drainMs,
+        settleMs: options.settleMs,
         runId: `${runId}-floor`,
         log,
         rawReaders: options.rawReaders,
@@ -331,7 +357,8 @@ async function main(options: Options): Promise<void> {
   const loadBefore = loadAverage();
   log(
     `Parley benchmark ${runId}: ${options.db}, ${options.instances} instance(s), ` +
-      `${options.clients} clients, ${options.rate} msg/s for ${options.seconds} s, ` +
+      `${options.clients} clients, ${options.rate} changes/s (mix ${options.mix.join("/")}) ` +
+      `for ${options.seconds} s, ` +
       `history ${int(options.history)} (load average ${loadBefore})`,
   );
   if (options.profileDir) log("  profiling is on: the figures of this run are slowed down");
@@ -408,13 +435,17 @@ async function main(options: Options): Promise<void> {
     const pageMs = percentiles(page.ms);
     log(`  p50 ${pageMs.p50} ms`);
 
-    log("Empty-poll throughput (GET ?after=<latest>, no wait)…");
-    const latest = await latestId(pageGuest);
-    const check = await fetch(`${first.origin}${MESSAGES_PATH}?after=${latest}`, {
+    log("Empty-poll throughput (GET ?since=<cursor>, no wait)…");
+    const latest = await latestCursor(pageGuest);
+    const check = await fetch(`${first.origin}${MESSAGES_PATH}?since=${latest}`, {
       headers: { accept: "application/json", cookie: workers[0].cookie },
     });
     const checkBody = await check.text();
-    if (check.status !== 200 || checkBody !== '{"messages":[]}') {
+    const empty = check.status === 200 && (() => {
+      const page = JSON.parse(checkBody) as { messages: unknown[]; cursor: number };
+      return page.messages.length === 0 && page.cursor === latest;
+    })();
+    if (!empty) {
       throw new Error(`An empty poll answered ${check.status} ${checkBody.slice(0, 200)}`);
     }
     const emptyPoll = await phase("empty-poll", servers, options, records, () =>
@@ -423,7 +454,7 @@ async function main(options: Options): Promise<void> {
         seconds: options.phaseSeconds,
         request: async (worker, _index, client) => {
           const guest = workers[worker % workers.length];
-          const response = await fetch(`${guest.origin}${MESSAGES_PATH}?after=${latest}`, {
+          const response = await fetch(`${guest.origin}${MESSAGES_PATH}?since=${latest}`, {
             headers: { accept: "application/json", cookie: guest.cookie },
             client,
             signal: AbortSignal.timeout(30_000),
@@ -443,9 +474,11 @@ async function main(options: Options): Promise<void> {
         posters,
         rate: options.rate,
         seconds: options.seconds,
-        afterId: latest,
+        since: latest,
+        mix: options.mix,
         pollWait: POLL_WAIT,
         drainMs: options.drainMs,
+        settleMs: options.settleMs,
         runId,
         log,
         rawReaders: options.rawReaders,
@@ -458,6 +491,7 @@ async function main(options: Options): Promise<void> {
     const rssPeaks = sampler.stop();
     const latency = percentiles(delivery.latency);
     const postLatency = percentiles(delivery.postMs);
+    const latencyFromSend = percentiles(delivery.latencyFromSend);
     const pollMs = percentiles(delivery.pollMs);
     log(
       `  ${int(delivery.delivered)}/${int(delivery.expected)} delivered, p99 ${latency.p99} ms`,
@@ -497,6 +531,7 @@ async function main(options: Options): Promise<void> {
       pageFailed: page.failed,
       delivery,
       latency,
+      latencyFromSend,
       postLatency,
       pollMs,
       floor,
@@ -524,6 +559,7 @@ interface Figures {
   pageFailed: number;
   delivery: Awaited<ReturnType<typeof runDelivery>>;
   latency: ReturnType<typeof percentiles>;
+  latencyFromSend: ReturnType<typeof percentiles>;
   postLatency: ReturnType<typeof percentiles>;
   pollMs: ReturnType<typeof percentiles>;
   floor?: DeliveryResult;
@@ -559,9 +595,10 @@ function report(f: Figures): void {
     {
       key: "delivery_loss",
       name: "delivery: lost, duplicates",
-      figure: `${int(d.lost)} lost, ${int(d.duplicates)} duplicates`,
-      target: "0 and 0",
-      pass: d.lost === 0 && d.duplicates === 0 && d.expected > 0,
+      figure: `${int(d.lost)} lost, ${int(d.duplicates)} duplicates, ` +
+        `${int(d.outOfOrder)} out of order`,
+      target: "0, 0 and 0",
+      pass: d.lost === 0 && d.duplicates === 0 && d.outOfOrder === 0 && d.expected > 0,
       note: scaleNote,
     },
     {
@@ -626,29 +663,45 @@ function report(f: Figures): void {
     [
       "delivery_ms",
       `p50 ${f.latency.p50}`,
-      `p95 ${f.latency.p95}, p99 ${f.latency.p99}, max ${f.latency.max}`,
+      `p95 ${f.latency.p95}, p99 ${f.latency.p99}, max ${f.latency.max}: from a change's ` +
+      `answer to a reader having that seq or a later one (${int(f.latency.count)} ` +
+      `deliveries, ${int(d.beforeAnswer)} before the answer counted as 0)`,
+    ],
+    [
+      "delivery from send",
+      `p50 ${f.latencyFromSend.p50}`,
+      `p95 ${f.latencyFromSend.p95}, p99 ${f.latencyFromSend.p99}, ` +
+      `max ${f.latencyFromSend.max}: from sending the request (as measured before issue 8)`,
     ],
     ...(f.floor && floor
       ? [[
         "delivery floor",
         `p50 ${floor.p50}`,
         `p95 ${floor.p95}, p99 ${floor.p99}, max ${floor.max}; ` +
-        `${int(f.floor.delivered)}/${int(f.floor.expected)} delivered: same readers and ` +
-        `posters against an in-memory server (bench/ideal_server.ts)`,
+        `${int(f.floor.delivered)}/${int(f.floor.expected)} final states, ` +
+        `${int(f.floor.lost)} lost: same readers and changes against an in-memory server ` +
+        `(bench/ideal_server.ts)`,
       ]]
       : []),
     [
-      "delivered",
+      "final states",
       `${int(d.delivered)}/${int(d.expected)}`,
-      `${int(d.lost)} lost (not received ${int(o.drainMs)} ms after the last post), ` +
+      `${int(d.finalMessages)} messages changed × ${int(d.readers)} readers; ` +
+      `${int(d.lost)} lost (a reader's view older than the server's final state ` +
+      `${int(o.settleMs)} ms after the last answer); all caught up ` +
+      `${
+        Number.isNaN(d.settledMs) ? "never" : int(d.settledMs) + " ms"
+      } after the last answer, which came ${int(d.lastAnswerMs)} ms after the last request; ` +
       `${int(d.duplicates)} duplicates, ` +
-      `${d.unacknowledgedDeliveries} of unacknowledged posts`,
+      `${int(d.outOfOrder)} out of order`,
     ],
     [
-      "posts (delivery phase)",
+      "changes (delivery phase)",
       `${int(d.posted)}/${int(d.planned)}`,
-      `${d.postFailed} failed ${JSON.stringify(d.postFailures)}; ` +
-      `201 in p50 ${f.postLatency.p50} ms, p99 ${f.postLatency.p99} ms`,
+      `${CHANGE_KINDS.map((k) => `${int(d.made[k])} ${k}`).join(", ")} (mix ` +
+      `${o.mix.join("/")}); ${d.postFailed} failed ${JSON.stringify(d.postFailures)}, ` +
+      `${d.unchanged} unchanged; answered in p50 ${f.postLatency.p50} ms, ` +
+      `p99 ${f.postLatency.p99} ms`,
     ],
     [
       "long polls",
@@ -662,8 +715,8 @@ function report(f: Figures): void {
       `p99 ${f.pollMs.p99} ms, max ${f.pollMs.max} ms (from sending a poll to its answer)`,
     ],
     [
-      "slowest messages",
-      d.slowestMessages.map((m) => `#${m.seq}`).join(" "),
+      "slowest changes",
+      d.slowestMessages.map((m) => `seq ${m.seq} (${m.kind})`).join(" "),
       d.slowestMessages.map((m) => `${m.lastReaderMs} ms (sent at +${m.sentAtMs} ms)`).join(", "),
     ],
     [
@@ -678,7 +731,8 @@ function report(f: Figures): void {
   const lines = [
     "",
     `Parley load benchmark: ${o.db}, ${o.instances} instance(s), ${int(o.clients)} clients, ` +
-    `${o.rate} msg/s for ${o.seconds} s, ${o.posters} posters, history ${int(o.history)}` +
+    `${o.rate} changes/s (new/reactions/edits ${o.mix.join("/")} %) for ${o.seconds} s, ` +
+    `${o.posters} posters, history ${int(o.history)}` +
     (o.anonymousReaders ? ", readers without cookies" : "") +
     (o.rawReaders ? ", readers on raw sockets" : ", readers on fetch") +
     (o.serverFlags.length ? `, server flags ${o.serverFlags.join(" ")}` : "") +
@@ -724,24 +778,40 @@ function report(f: Figures): void {
     seconds: o.seconds,
     history: o.history,
     posters: o.posters,
+    mix: o.mix.join(","),
     planned: d.planned,
     posted: d.posted,
+    changes: d.made,
     post_failed: d.postFailed,
+    unchanged: d.unchanged,
+    final_messages: d.finalMessages,
     expected: d.expected,
     delivered: d.delivered,
     lost: d.lost,
     duplicates: d.duplicates,
+    out_of_order: d.outOfOrder,
     delivery_ms: {
       p50: f.latency.p50,
       p95: f.latency.p95,
       p99: f.latency.p99,
       max: f.latency.max,
     },
+    delivery_from_send_ms: {
+      p50: f.latencyFromSend.p50,
+      p95: f.latencyFromSend.p95,
+      p99: f.latencyFromSend.p99,
+      max: f.latencyFromSend.max,
+    },
+    deliveries_before_answer: d.beforeAnswer,
+    last_answer_ms: Math.round(d.lastAnswerMs),
+    settled_ms: Number.isNaN(d.settledMs) ? null : Math.round(d.settledMs),
     poll_errors: d.pollErrors,
     floor_delivery_ms: floor
       ? { p50: floor.p50, p95: floor.p95, p99: floor.p99, max: floor.max }
       : null,
     floor_lost: f.floor ? f.floor.lost : null,
+    floor_duplicates: f.floor ? f.floor.duplicates : null,
+    floor_out_of_order: f.floor ? f.floor.outOfOrder : null,
     post_rps: Math.round(f.posts.rps),
     empty_poll_rps: Math.round(f.emptyPoll.rps),
     hello_rps: Math.round(f.hello.rps),

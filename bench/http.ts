@@ -50,14 +50,17 @@ export async function newGuests(
   return guests;
 }
 
-/** The newest message id in the room (0 when it is empty). */
-export async function latestId(guest: Guest): Promise<number> {
+/** The room's change number now (the `cursor` of its latest page; 0 when nothing happened). */
+export async function latestCursor(guest: Guest): Promise<number> {
   const response = await fetch(`${guest.origin}${MESSAGES_PATH}?limit=1`, {
     headers: { accept: "application/json", cookie: guest.cookie },
   });
   if (!response.ok) throw new Error(`GET ${MESSAGES_PATH}?limit=1 answered ${response.status}`);
-  const { messages } = await response.json() as { messages: { id: number }[] };
-  return messages.at(-1)?.id ?? 0;
+  const page = await response.json() as { messages: { seq?: number }[]; cursor?: number };
+  if (typeof page.cursor !== "number") {
+    throw new Error(`GET ${MESSAGES_PATH}?limit=1 answered no cursor (is the change feed in?)`);
+  }
+  return page.cursor;
 }
 
 /** Headers of a POST as the browser's island sends it (same origin, JSON, session cookie). */
