@@ -322,7 +322,7 @@ serverTest(
       const store = new SqliteStore(server.sqlitePath);
       try {
         const room = await store.getRoom("general");
-        const messages = await store.listMessages(room!, { latest: true, limit: 10 });
+        const { messages } = await store.listMessages(room!, { latest: true, limit: 10 });
         assert.deepEqual(messages.map((m) => m.body), ["acknowledged before shutdown"]);
       } finally {
         await store.close();
