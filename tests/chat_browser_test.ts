@@ -494,11 +494,14 @@ browserTest("rooms: create, join, chat, unread counts; a direct room stays priva
   await send(bob, "and another");
   await bob.locator(".message.sent:not(.pending) .body", { hasText: "and another" }).waitFor();
   const badge = ada.locator(".sidebar a", { hasText: "Launch Plans" }).locator(".unread");
-  await ada.evaluate(() => dispatchEvent(new Event("focus")));
+  // Live: no reload, no focus; the count and the tab title follow within a couple of seconds.
   await ada.waitForFunction(
     () => document.querySelector(".sidebar a.has-unread .unread")?.textContent === "2",
+    undefined,
+    { timeout: 3000 },
   );
   assert.equal(await badge.innerText(), "2");
+  assert.match(await ada.title(), /^\(2\) #general/);
   await ada.locator(".sidebar a", { hasText: "Launch Plans" }).click();
   await ada.waitForSelector(".chat[data-hydrated]");
   await messages(ada, "and another").waitFor();
