@@ -56,8 +56,11 @@ export interface ParleyConfig {
 export interface ServerLimits {
   /** Open connections in all (`PARLEY_MAX_CONNECTIONS`; default: from the open-files limit). */
   maxConnections?: number;
-  /** Open connections from one address (`PARLEY_MAX_CONNECTIONS_PER_ADDRESS`). */
-  maxConnectionsPerAddress: number;
+  /**
+   * Open connections from one address (`PARLEY_MAX_CONNECTIONS_PER_ADDRESS`; default: a
+   * quarter of `maxConnections`, at most 256).
+   */
+  maxConnectionsPerAddress?: number;
   /** Waiting long polls from one address (`PARLEY_MAX_POLLS_PER_ADDRESS`). */
   maxPollsPerAddress: number;
   /** A connection with no request under way (idle, or slowly sending headers) closes after this, in ms (`PARLEY_IDLE_SECONDS`). */
@@ -99,7 +102,7 @@ const envSchema = z.object({
   PARLEY_REGISTRATIONS_PER_HOUR: positive.default(10),
   PARLEY_GUEST_RETENTION_DAYS: positive.default(30),
   PARLEY_MAX_CONNECTIONS: positive.optional(),
-  PARLEY_MAX_CONNECTIONS_PER_ADDRESS: positive.default(256),
+  PARLEY_MAX_CONNECTIONS_PER_ADDRESS: positive.optional(),
   PARLEY_MAX_POLLS_PER_ADDRESS: positive.default(100),
   PARLEY_IDLE_SECONDS: positive.default(30),
   PARLEY_BODY_SECONDS: positive.default(10),

@@ -171,7 +171,8 @@ export function createRooms(
         `A topic has at most 200 characters, each with at most ${MAX_MARKS_PER_CHARACTER} marks.`,
       );
     }
-    const wait = creations.take(String(member.id));
+    const takenAt = Date.now();
+    const wait = creations.take(String(member.id), takenAt);
     if (wait > 0) {
       const minutes = Math.ceil(wait / 60_000);
       throw new ChatError(
@@ -188,6 +189,8 @@ export function createRooms(
       if (made) return made;
       const taken = await store.getRoom(slug);
       if (!taken || await canSee(taken, member)) {
+        // Nothing was created: the attempt does not count towards the hourly limit.
+        creations.forgive(String(member.id), takenAt);
         throw new ChatError(409, "room_exists", `A room "${slug}" exists already.`);
       }
     }

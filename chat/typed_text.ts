@@ -12,7 +12,8 @@ const FILLERS = /[\u115f\u1160\u3164\uffa0\u2800]/gu;
 // (zero-width space, joiners, bidi controls…), marks (variation selectors, combining marks
 // with nothing to sit on), line and paragraph separators, and the fillers.
 const INVISIBLE = /[\s\p{Cc}\p{Cf}\p{M}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0\u2800]/gu;
-const MEANINGFUL = /[\p{L}\p{N}\p{Extended_Pictographic}]/u;
+// Letters, digits and emoji (pictographs, flags from regional indicators, keycaps).
+const MEANINGFUL = /[\p{L}\p{N}\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3]/u;
 const MARK = /\p{M}/gu;
 
 const segmenter = new Intl.Segmenter("en", { granularity: "grapheme" });
@@ -41,7 +42,8 @@ export function hasLetterDigitOrEmoji(text: string): boolean {
 export function mostMarksInAGrapheme(text: string): number {
   if (!/\p{M}/u.test(text)) return 0;
   let most = 0;
-  for (const { segment } of segmenter.segment(text)) {
+  // Counted as Unicode composes them (é is one letter, not e + a mark), the same for all text.
+  for (const { segment } of segmenter.segment(text.normalize("NFC"))) {
     if (segment.length < 2) continue;
     const marks = segment.match(MARK)?.length ?? 0;
     if (marks > most) most = marks;

@@ -91,7 +91,11 @@ export function AccountForms(props: AccountFormsProps) {
     <main class="account-page">
       <h1>Parley</h1>
       <div class="account-forms">
-        <form class="account-form" onSubmit={(e) => run(e, "/api/auth/login", login)}>
+        <form
+          class="account-form"
+          method="post"
+          onSubmit={(e) => run(e, "/api/auth/login", login)}
+        >
           <h2>Log in</h2>
           <Field
             label="Username"
@@ -113,6 +117,7 @@ export function AccountForms(props: AccountFormsProps) {
         </form>
         <form
           class="account-form"
+          method="post"
           onSubmit={(e) =>
             run(e, "/api/auth/register", join, props.invite ? { invite: props.invite } : {})}
         >

@@ -67,7 +67,7 @@ export function AccountSettings(props: AccountSettingsProps) {
       </p>
       <h1>@{props.username}</h1>
       <div class="account-forms">
-        <form class="account-form" onSubmit={changePassword}>
+        <form class="account-form" method="post" onSubmit={changePassword}>
           <h2>Change password</h2>
           <label class="field">
             <span>Current password</span>

@@ -13,8 +13,11 @@ export interface GuardedServeOptions {
   handler: (request: Request, info: ServeInfo) => Response | Promise<Response>;
   /** Open connections in all; default: the open-files limit less a reserve ({@link defaultMaxConnections}). */
   maxConnections?: number;
-  /** Open connections from one address (IPv6: one /64); more are closed at once. */
-  maxConnectionsPerAddress: number;
+  /**
+   * Open connections from one address (IPv6: one /64); more are closed at once. Default: a
+   * quarter of `maxConnections`, at most 256, so that no one address can take them all.
+   */
+  maxConnectionsPerAddress?: number;
   /** A connection with no request under way for this long (idle, or still sending headers) is closed, in ms. */
   idleTimeoutMs: number;
   /** Called once listening. */
@@ -46,6 +49,8 @@ interface Connection {
   idleSince: number;
   /** Set once the connection is being closed. */
   closing: boolean;
+  /** The address's connections (this one among them). */
+  siblings: Set<Connection>;
   server?: { shutdown(): Promise<void>; finished: Promise<void> };
 }
 
@@ -120,10 +125,12 @@ export function serveGuarded(options: GuardedServeOptions): GuardedServer {
   }
   const serveOn: ServeOnConnection = found;
   const maxConnections = options.maxConnections ?? defaultMaxConnections() ?? 10_000;
+  const maxPerAddress = options.maxConnectionsPerAddress ??
+    Math.max(1, Math.min(256, Math.floor(maxConnections / 4)));
   const listener = Deno.listen({ hostname: options.hostname, port: options.port });
   const addr = listener.addr as Deno.NetAddr;
   const open = new Set<Connection>();
-  const perAddress = new Map<string, number>();
+  const perAddress = new Map<string, Set<Connection>>();
   let stopping = false;
   // Connections are closed with their server's shutdown(), never by aborting this signal: an
   // abort that races the connection's own end throws from inside Deno's listener.
@@ -146,26 +153,50 @@ export function serveGuarded(options: GuardedServeOptions): GuardedServer {
 
   function release(connection: Connection): void {
     if (!open.delete(connection)) return;
-    const left = (perAddress.get(connection.key) ?? 1) - 1;
-    if (left > 0) perAddress.set(connection.key, left);
-    else perAddress.delete(connection.key);
+    connection.siblings.delete(connection);
+    if (connection.siblings.size === 0) perAddress.delete(connection.key);
+  }
+
+  /**
+   * At the total cap, makes room for a newcomer from another address: closes an idle
+   * connection (no request under way: idle keep-alive or still sending headers) of the address
+   * that holds the most. Returns false when every connection is busy.
+   */
+  function evictIdle(newcomer: string): boolean {
+    let crowd: Set<Connection> | undefined;
+    for (const [key, connections] of perAddress) {
+      if (key !== newcomer && connections.size > (crowd?.size ?? 0)) crowd = connections;
+    }
+    for (const connection of crowd ?? []) {
+      if (connection.active === 0 && !connection.closing) {
+        close(connection);
+        release(connection);
+        return true;
+      }
+    }
+    return false;
   }
 
   function serve(conn: Deno.Conn): void {
     const remote = conn.remoteAddr as Deno.NetAddr;
     const key = addressKey(remote.hostname);
-    const held = perAddress.get(key) ?? 0;
-    if (stopping || open.size >= maxConnections || held >= options.maxConnectionsPerAddress) {
+    let siblings = perAddress.get(key);
+    if (
+      stopping || (siblings?.size ?? 0) >= maxPerAddress ||
+      (open.size >= maxConnections && !evictIdle(key))
+    ) {
       conn.close();
       return;
     }
-    perAddress.set(key, held + 1);
+    if (!siblings) perAddress.set(key, siblings = new Set());
     const connection: Connection = {
       key,
       active: 0,
       idleSince: Date.now(),
       closing: false,
+      siblings,
     };
+    siblings.add(connection);
     open.add(connection);
     const done = () => {
       connection.active--;

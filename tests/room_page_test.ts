@@ -255,3 +255,19 @@ pageTest(
   },
   { PARLEY_NEW_GUESTS_PER_MINUTE: "1" },
 );
+
+pageTest(
+  "forms with a password are posted, never sent in the address (before scripts load)",
+  async (app) => {
+    for (const path of ["/login", "/account"]) {
+      const guest = path === "/account" ? await newGuest(app) : undefined;
+      const html = await (await app.request(path, {
+        headers: guest ? { cookie: guest.cookie } : {},
+      })).text();
+      const forms = [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)]
+        .filter(([, , inner]) => inner.includes('type="password"'));
+      if (path === "/login") assert.ok(forms.length >= 2, "login and registration");
+      for (const [, attributes] of forms) assert.match(attributes, /method="post"/);
+    }
+  },
+);

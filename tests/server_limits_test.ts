@@ -177,22 +177,46 @@ function serverTest(name: string, fn: () => Promise<void>) {
   Deno.test({ name: `server: ${name}`, sanitizeOps: false, sanitizeResources: false, fn });
 }
 
-serverTest(
-  "one address holding more connections than its cap locks nobody else out",
-  async () => {
-    const server = await startServer({
-      openFiles: 256,
-      env: { PARLEY_MAX_CONNECTIONS_PER_ADDRESS: "40" },
+/** A socket from `localAddress` that sends nothing, and whether the server has closed it. */
+interface HeldSocket {
+  socket: net.Socket;
+  closed: boolean;
+}
+
+/** Opens `count` idle sockets from `localAddress` (another client address on loopback). */
+async function holdFrom(port: number, localAddress: string, count: number): Promise<HeldSocket[]> {
+  const held: HeldSocket[] = [];
+  for (let i = 0; i < count; i++) {
+    const entry = await new Promise<HeldSocket | null>((resolve) => {
+      const socket = net.connect({ host: "127.0.0.1", port, localAddress });
+      const item: HeldSocket = { socket, closed: false };
+      socket.on("connect", () => resolve(item));
+      socket.on("error", () => resolve(null));
+      socket.on("close", () => item.closed = true);
     });
+    if (entry) held.push(entry);
+  }
+  return held;
+}
+
+function releaseAll(held: HeldSocket[]): void {
+  for (const { socket } of held) socket.destroy();
+}
+
+serverTest(
+  "one address holding more connections than its cap locks nobody else out (default caps)",
+  async () => {
+    // 256 files: 192 connections in all, 48 per address by default.
+    const server = await startServer({ openFiles: 256 });
     try {
       // Someone already chatting, from another address.
       const cookie = await guestCookie(server.port, "127.0.0.2");
       const flood = await holdSockets(server.port, 300);
       assert.ok(flood.length >= 250, `only ${flood.length} sockets opened`);
       const closed = await closedByServer(flood, 1500);
-      assert.ok(closed >= flood.length - 40, `the server closed ${closed} of ${flood.length}`);
+      assert.ok(closed >= flood.length - 48, `the server closed ${closed} of ${flood.length}`);
       assert.ok(server.alive(), "the server is still running");
-      // The flooded address holds 40; a second address still reads and writes.
+      // The flooded address holds its share; a second address still reads and writes.
       const sent = await httpFrom(server.port, "127.0.0.2", "POST", "/api/rooms/general/messages", {
         cookie,
         body: { body: "still here", clientId: crypto.randomUUID() },
@@ -202,6 +226,28 @@ serverTest(
       assert.equal(read.status, 200);
       assert.match(read.body, /still here/);
       closeAll(flood);
+    } finally {
+      await server.kill();
+    }
+  },
+);
+
+serverTest(
+  "several addresses filling every connection with idle sockets cannot lock a newcomer out",
+  async () => {
+    const server = await startServer({ openFiles: 256 });
+    try {
+      // Five addresses, 48 each: more than the 192 connections there are.
+      const flood: HeldSocket[] = [];
+      for (let i = 10; i < 15; i++) flood.push(...await holdFrom(server.port, `127.0.0.${i}`, 48));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const open = flood.filter((s) => !s.closed).length;
+      assert.ok(open <= 192, `${open} idle sockets held`);
+      // A newcomer gets in: an idle socket of the biggest holder makes room.
+      const page = await httpFrom(server.port, "127.0.0.2", "GET", "/api/rooms/general/messages");
+      assert.equal(page.status, 200);
+      assert.ok(server.alive());
+      releaseAll(flood);
     } finally {
       await server.kill();
     }
