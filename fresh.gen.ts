@@ -22,14 +22,15 @@ import * as $route17_api_openapi_json from "./routes/api/openapi.json.ts";
 import * as $route18_api_rooms_room_invite from "./routes/api/rooms/[room]/invite.ts";
 import * as $route19_api_rooms_room_join from "./routes/api/rooms/[room]/join.ts";
 import * as $route20_api_rooms_room_leave from "./routes/api/rooms/[room]/leave.ts";
-import * as $route21_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
-import * as $route22_api_rooms_room_messages_id from "./routes/api/rooms/[room]/messages/[id].ts";
-import * as $route23_api_rooms_room_messages_id_reactions_emoji from "./routes/api/rooms/[room]/messages/[id]/reactions/[emoji].ts";
-import * as $route24_api_rooms_room_read from "./routes/api/rooms/[room]/read.ts";
-import * as $route25_api_rooms_index from "./routes/api/rooms/index.ts";
-import * as $route26_index from "./routes/index.tsx";
-import * as $route27_login from "./routes/login.tsx";
-import * as $route28_rooms_room from "./routes/rooms/[room].tsx";
+import * as $route21_api_rooms_room_members from "./routes/api/rooms/[room]/members.ts";
+import * as $route22_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
+import * as $route23_api_rooms_room_messages_id from "./routes/api/rooms/[room]/messages/[id].ts";
+import * as $route24_api_rooms_room_messages_id_reactions_emoji from "./routes/api/rooms/[room]/messages/[id]/reactions/[emoji].ts";
+import * as $route25_api_rooms_room_read from "./routes/api/rooms/[room]/read.ts";
+import * as $route26_api_rooms_index from "./routes/api/rooms/index.ts";
+import * as $route27_index from "./routes/index.tsx";
+import * as $route28_login from "./routes/login.tsx";
+import * as $route29_rooms_room from "./routes/rooms/[room].tsx";
 import * as $island0_account_forms from "./islands/account_forms.tsx";
 import * as $island1_account_settings from "./islands/account_settings.tsx";
 import * as $island2_chat_room from "./islands/chat_room.tsx";
@@ -59,14 +60,15 @@ const manifest: Manifest = {
     "./routes/api/rooms/[room]/invite.ts": $route18_api_rooms_room_invite,
     "./routes/api/rooms/[room]/join.ts": $route19_api_rooms_room_join,
     "./routes/api/rooms/[room]/leave.ts": $route20_api_rooms_room_leave,
-    "./routes/api/rooms/[room]/messages.ts": $route21_api_rooms_room_messages,
-    "./routes/api/rooms/[room]/messages/[id].ts": $route22_api_rooms_room_messages_id,
-    "./routes/api/rooms/[room]/messages/[id]/reactions/[emoji].ts": $route23_api_rooms_room_messages_id_reactions_emoji,
-    "./routes/api/rooms/[room]/read.ts": $route24_api_rooms_room_read,
-    "./routes/api/rooms/index.ts": $route25_api_rooms_index,
-    "./routes/index.tsx": $route26_index,
-    "./routes/login.tsx": $route27_login,
-    "./routes/rooms/[room].tsx": $route28_rooms_room,
+    "./routes/api/rooms/[room]/members.ts": $route21_api_rooms_room_members,
+    "./routes/api/rooms/[room]/messages.ts": $route22_api_rooms_room_messages,
+    "./routes/api/rooms/[room]/messages/[id].ts": $route23_api_rooms_room_messages_id,
+    "./routes/api/rooms/[room]/messages/[id]/reactions/[emoji].ts": $route24_api_rooms_room_messages_id_reactions_emoji,
+    "./routes/api/rooms/[room]/read.ts": $route25_api_rooms_room_read,
+    "./routes/api/rooms/index.ts": $route26_api_rooms_index,
+    "./routes/index.tsx": $route27_index,
+    "./routes/login.tsx": $route28_login,
+    "./routes/rooms/[room].tsx": $route29_rooms_room,
   },
   islands: {
     "./islands/account_forms.tsx": $island0_account_forms,

@@ -1,6 +1,6 @@
-// Message text: the rules for a body, and how a body is split into text and links for display.
-import { find } from "linkifyjs";
+// Message text: the rules for a body (its display is markdown: chat/markdown.ts).
 import { ChatError } from "./chat_error.ts";
+import { replaceShortcodes } from "./emoji_shortcodes.ts";
 import {
   hasControlCharacters,
   looksBlank,
@@ -8,9 +8,6 @@ import {
   mostMarksInAGrapheme,
   utf8Length,
 } from "./typed_text.ts";
-
-/** A piece of a message body as displayed: plain text or a link. */
-export type BodyPart = { text: string; href?: string };
 
 /**
  * Normalizes a body for storage: line breaks become `\n`, blank lines at the start and
@@ -22,7 +19,8 @@ export function normalizeBody(input: string): string | null {
 }
 
 /**
- * Checks a body against the rules and returns it normalized for storage: no control
+ * Checks a body against the rules and returns it normalized for storage, with `:shortcode:`
+ * emoji replaced (chat/emoji_shortcodes.ts): no control
  * characters but tab and newline (400 `invalid_message`), something visible (400
  * `empty_message`), at most `maxChars` characters and `4 × maxChars` UTF-8 bytes (400
  * `message_too_long`), at most a few combining marks per character (400 `invalid_message`).
@@ -36,7 +34,8 @@ export function checkBody(input: string, maxChars: number): string {
       "A message cannot contain control characters (such as NUL); only text, tabs and line breaks.",
     );
   }
-  const body = normalizeBody(unified);
+  const normalized = normalizeBody(unified);
+  const body = normalized === null ? null : replaceShortcodes(normalized);
   if (body === null || looksBlank(body)) {
     throw new ChatError(400, "empty_message", "A message cannot be blank.");
   }
@@ -63,29 +62,4 @@ export function bodyLength(body: string): number {
   let count = 0;
   for (const _ of body) count++;
   return count;
-}
-
-// Control characters other than tab and newline are shown as their visible symbols (␇, ␀…).
-function showControls(text: string): string {
-  return text.replace(
-    // deno-lint-ignore no-control-regex
-    /[\u0000-\u0008\u000b-\u001f\u007f]/g,
-    (c) => c === "\u007f" ? "\u2421" : String.fromCharCode(0x2400 + c.charCodeAt(0)),
-  );
-}
-
-const SAFE_HREF = /^(https?:|mailto:)/i;
-
-/** Splits a body into text and links (http, https and mail addresses only). */
-export function bodyParts(body: string): BodyPart[] {
-  const parts: BodyPart[] = [];
-  let at = 0;
-  for (const link of find(body)) {
-    if (!SAFE_HREF.test(link.href)) continue;
-    if (link.start > at) parts.push({ text: showControls(body.slice(at, link.start)) });
-    parts.push({ text: link.value, href: link.href });
-    at = link.end;
-  }
-  if (at < body.length) parts.push({ text: showControls(body.slice(at)) });
-  return parts;
 }

@@ -13,6 +13,7 @@ import { ChatError } from "./chat_error.ts";
 import { normalizeEmoji } from "./emoji.ts";
 import type { ChatLimits } from "./limits.ts";
 import { checkBody } from "./message_text.ts";
+import { type Author, createMentions, parseMentions } from "./mentions.ts";
 import type { PollGate } from "./poll_gate.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 
@@ -68,6 +69,10 @@ function tooFast(wait: number, what: string): ChatError {
   );
 }
 
+function author(member: Member, isAccount: boolean): Author {
+  return { id: member.id, isAccount };
+}
+
 function messageNotFound(): ChatError {
   return new ChatError(404, "message_not_found", "There is no such message in this room.");
 }
@@ -99,6 +104,7 @@ export function createMessages(options: MessagesOptions) {
     limit: CHANGES_PER_WINDOW,
     windowMs: limits.burstWindowMs,
   });
+  const mentions = createMentions(store);
 
   // Readers woken by the same change ask the same question: answer it once per moment (the
   // answer is the same for everyone: messages carry nothing that depends on the reader).
@@ -185,11 +191,15 @@ export function createMessages(options: MessagesOptions) {
     return message;
   }
 
-  /** Sends a message (possibly a reply); a repeated `clientId` gives the stored one back. */
+  /**
+   * Sends a message (possibly a reply); a repeated `clientId` gives the stored one back.
+   * `isAccount` says whether the author has an account (`@room` is for accounts only).
+   */
   async function send(
     member: Member,
     room: Room,
     input: { body: string; clientId?: string; replyTo?: number },
+    isAccount = false,
   ): Promise<{ message: Message; created: boolean }> {
     const body = checkBody(input.body, limits.maxMessageChars);
     const wait = sendLimiter.take(String(member.id));
@@ -204,13 +214,16 @@ export function createMessages(options: MessagesOptions) {
     const clientId = input.clientId ?? crypto.randomUUID();
     // Speaking in a public room joins it (it shows in the sidebar with unread counts).
     if (room.kind === "public") await store.addRoomMember(room.id, member.id);
+    const mentioned = await mentions.resolve(author(member, isAccount), room, body);
     const result = await store.addMessage({
       room,
       authorId: member.id,
       body,
       clientId,
       replyTo: input.replyTo ?? null,
+      mentions: mentioned.ids,
     });
+    if (!result.created) mentioned.refund();
     if (result.message.room !== room.slug) {
       throw new ChatError(
         409,
@@ -226,8 +239,17 @@ export function createMessages(options: MessagesOptions) {
     if (wait > 0) throw tooFast(wait, "changing messages");
   }
 
-  /** Replaces the text of one's own message (the same rules as sending). No history is kept. */
-  async function edit(member: Member, room: Room, id: number, input: { body: string }) {
+  /**
+   * Replaces the text of one's own message (the same rules as sending, mentions worked out
+   * again; `@room` already in the message costs nothing more). No history is kept.
+   */
+  async function edit(
+    member: Member,
+    room: Room,
+    id: number,
+    input: { body: string },
+    isAccount = false,
+  ) {
     const message = await find(room, id);
     if (message.author.id !== member.id) {
       throw new ChatError(403, "not_author", "Only the author of a message can edit it.");
@@ -235,7 +257,11 @@ export function createMessages(options: MessagesOptions) {
     if (message.deleted) throw messageDeleted();
     const body = checkBody(input.body, limits.maxMessageChars);
     takeChange(member);
-    return outcome(await store.editMessage({ room, id, body, now: Date.now() }));
+    const hadRoom = parseMentions(message.body).room;
+    const mentioned = await mentions.resolve(author(member, isAccount), room, body, hadRoom);
+    return outcome(
+      await store.editMessage({ room, id, body, now: Date.now(), mentions: mentioned.ids }),
+    );
   }
 
   /** Whether `actor` may delete `message` in `room`: its author, an admin, or the room's owner. */

@@ -5,3 +5,11 @@ import type { Room } from "../db/store.ts";
 export function roomSigil(room: Pick<Room, "kind">): string {
   return room.kind === "direct" ? "@" : room.kind === "private" ? "🔒 " : "#";
 }
+
+/**
+ * A room's name for screen readers and labels: `#general`, `design (private)`, `@Ada` — without
+ * the 🔒 emoji, which would be read out as "locked".
+ */
+export function roomLabel(room: Pick<Room, "kind" | "name">): string {
+  return room.kind === "private" ? `${room.name} (private)` : `${roomSigil(room)}${room.name}`;
+}

@@ -1,19 +1,7 @@
-// A message's text: escaped by Preact, line breaks kept by CSS, web and mail addresses as links.
-import { bodyParts } from "../chat/message_text.ts";
+// A message's text: markdown as typed in chats, rendered as Preact elements (escaped by Preact).
+import { renderMarkdown } from "./markdown.tsx";
 
 /** Renders a message body. */
 export function MessageBody({ body }: { body: string }) {
-  return (
-    <div class="body">
-      {bodyParts(body).map((part, i) =>
-        part.href
-          ? (
-            <a key={i} href={part.href} rel="noopener noreferrer nofollow" target="_blank">
-              {part.text}
-            </a>
-          )
-          : part.text
-      )}
-    </div>
-  );
+  return <div class="body">{renderMarkdown(body)}</div>;
 }

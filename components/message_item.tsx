@@ -2,23 +2,7 @@
 import type { ComponentChildren } from "preact";
 import type { Message } from "../db/store.ts";
 import { MessageBody } from "./message_body.tsx";
-
-const formats = new Map<string, Intl.DateTimeFormat>();
-
-function formatTime(date: Date, kind: "clock" | "full", timeZone?: string): string {
-  const key = `${kind}:${timeZone}`;
-  let format = formats.get(key);
-  if (!format) {
-    format = new Intl.DateTimeFormat(
-      "en-GB",
-      kind === "clock"
-        ? { hour: "2-digit", minute: "2-digit", timeZone }
-        : { dateStyle: "full", timeStyle: "medium", timeZone },
-    );
-    formats.set(key, format);
-  }
-  return format.format(date);
-}
+import type { TimeFormatter } from "./timeline.ts";
 
 /** What a reply shows of the message it answers. */
 export type Quote = NonNullable<Message["replyTo"]>;
@@ -30,8 +14,10 @@ export interface MessageItemProps {
     & Partial<Pick<Message, "editedAt" | "deleted">>
     & { replyTo?: Quote | null };
   mine: boolean;
-  /** Format times in the reader's time zone (in the browser) rather than UTC (on the server). */
-  localTime: boolean;
+  /** Formats times for the reader (the same on the server and in the island). */
+  time: TimeFormatter;
+  /** A follow-up by the same author: no header, the time shows on hover and focus. */
+  grouped?: boolean;
   /** Extra classes, e.g. `pending`, `failed` or `highlight`. */
   status?: string;
   /** Shown under the text (reactions, sending state, errors, retry buttons). */
@@ -79,16 +65,29 @@ function QuoteLine({ quote, onQuote }: { quote: Quote; onQuote?: (id: number) =>
     : <p class="quote">{content}</p>;
 }
 
+/**
+ * When a message was sent: the time of day, and the full date shown as a tooltip on hover and
+ * while the message has keyboard focus (CSS), read by screen readers in place of the short one.
+ */
+function TimeOf({ date, dateTime, time }: { date: Date; dateTime: string; time: TimeFormatter }) {
+  return (
+    <time class="sent-at" dateTime={dateTime}>
+      <span class="clock" aria-hidden="true">{time.clock(date)}</span>
+      <span class="time-full">{time.full(date)}</span>
+    </time>
+  );
+}
+
 /** A message, as an `<li class="message sent|received">`. */
 export function MessageItem(
-  { message, mine, localTime, status, children, toolbar, editor, onAuthor, onQuote }:
+  { message, mine, time, grouped, status, children, toolbar, editor, onAuthor, onQuote }:
     MessageItemProps,
 ) {
   const date = new Date(message.createdAt);
-  const zone = localTime ? undefined : "UTC";
   const classes = [
     "message",
     mine ? "sent" : "received",
+    grouped && "grouped",
     message.deleted && "deleted",
     editor ? "editing" : undefined,
     status,
@@ -100,7 +99,9 @@ export function MessageItem(
       tabIndex={message.id > 0 ? -1 : undefined}
     >
       <div class="meta">
-        {onAuthor && !mine
+        {grouped
+          ? <span class="visually-hidden">{message.author.name}</span>
+          : onAuthor && !mine
           ? (
             <button
               type="button"
@@ -111,18 +112,20 @@ export function MessageItem(
               {message.author.name}
             </button>
           )
-          : <span class="author">{message.author.name}</span>}{" "}
-        <AuthorMark username={message.author.username} />{" "}
-        <time dateTime={message.createdAt} title={formatTime(date, "full", zone)}>
-          {formatTime(date, "clock", zone)}
-        </time>
+          : <span class="author">{message.author.name}</span>} {!grouped && (
+          <>
+            <AuthorMark username={message.author.username} />
+            {" "}
+          </>
+        )}
+        <TimeOf date={date} dateTime={message.createdAt} time={time} />
         {message.editedAt && !message.deleted && (
           <>
             {" "}
             <time
               class="edited"
               dateTime={message.editedAt}
-              title={`Edited ${formatTime(new Date(message.editedAt), "full", zone)}`}
+              title={`Edited ${time.full(new Date(message.editedAt))}`}
             >
               (edited)
             </time>

@@ -9,6 +9,9 @@ export default function RoomPage({ data }: PageProps<RoomPageData>) {
   const { roomList, canCreateRooms, ...chat } = data;
   return (
     <div class="workspace">
+      <a class="skip-link" href="#composer-input">Skip to composer</a>
+      {/* The chat comes first (its h1 before the room list's headings); CSS puts the list left. */}
+      <ChatRoom {...chat} />
       <RoomSidebar
         current={data.room.slug}
         rooms={roomList.rooms}
@@ -17,7 +20,6 @@ export default function RoomPage({ data }: PageProps<RoomPageData>) {
         morePublicRooms={roomList.morePublicRooms}
         canCreateRooms={canCreateRooms}
       />
-      <ChatRoom {...chat} />
     </div>
   );
 }

@@ -9,10 +9,12 @@ import {
   MESSAGE_JOINS,
   ROOM_COLUMNS,
   type Row,
+  sortedIds,
   toMember,
   toMessage,
   toRoom,
   toSession,
+  toSummary,
 } from "./rows.ts";
 import {
   type Credentials,
@@ -247,12 +249,18 @@ export class PostgresStore implements Store {
           ELSE r.name END AS name,
           (SELECT count(*) FROM (SELECT 1 FROM messages m
             WHERE m.room_id = r.id AND m.id > rm.last_read_id AND m.author_id <> rm.member_id
-              AND m.deleted_at IS NULL LIMIT ${unreadCap}) AS u) AS unread
+              AND m.deleted_at IS NULL LIMIT ${unreadCap}) AS u) AS unread,
+          (SELECT count(*) FROM (SELECT 1 FROM mentions x JOIN messages m ON m.id = x.message_id
+            WHERE x.member_id = rm.member_id AND x.room_id = r.id
+              AND x.message_id > rm.last_read_id AND m.author_id <> rm.member_id
+              AND m.deleted_at IS NULL
+            LIMIT ${unreadCap}) AS u) AS mentions
         FROM room_members rm JOIN rooms r ON r.id = rm.room_id
         WHERE rm.member_id = ${memberId} ORDER BY r.kind = 'direct', name`;
       return rows.map((row) => ({
         ...toRoom(row),
         unread: Number(row.unread),
+        mentions: Number(row.mentions),
         lastReadId: Number(row.last_read_id),
         seq: Number(row.last_seq),
       }));
@@ -328,6 +336,34 @@ export class PostgresStore implements Store {
         ...toMember(row),
         username: row.username === null ? null : String(row.username),
       }));
+    });
+  }
+
+  findAccounts(usernameKeys: string[]): Promise<MemberSummary[]> {
+    if (usernameKeys.length === 0) return Promise.resolve([]);
+    return this.#run(async () => {
+      const rows = await this.sql`SELECT id, name, username FROM members
+        WHERE username_key = ANY(${usernameKeys}::text[])`;
+      return rows.map(toSummary);
+    });
+  }
+
+  searchRoomAccounts(
+    roomId: number,
+    query: string,
+    limit: number,
+    options: { authorsOnly?: boolean } = {},
+  ): Promise<MemberSummary[]> {
+    return this.#run(async () => {
+      const pattern = containsPattern(query);
+      const rows = await this.sql`SELECT m.id, m.name, m.username
+        FROM room_members rm JOIN members m ON m.id = rm.member_id
+        WHERE rm.room_id = ${roomId} AND m.username_key IS NOT NULL
+          AND (lower(m.name) LIKE ${pattern} OR m.username_key LIKE ${pattern})
+          AND (${!options.authorsOnly} OR EXISTS (
+            SELECT 1 FROM messages x WHERE x.author_id = m.id AND x.room_id = rm.room_id))
+        ORDER BY m.name, m.id LIMIT ${limit}`;
+      return rows.map(toSummary);
     });
   }
 
@@ -537,6 +573,7 @@ export class PostgresStore implements Store {
    * room. A retry (same author and client id) is rolled back: it takes no number.
    */
   addMessage(input: NewMessage): Promise<{ message: Message; created: boolean }> {
+    const mentions = sortedIds(input.mentions);
     return this.#run(async () => {
       const created = await this.sql.begin(async (tx) => {
         const [columns, joins] = [tx.unsafe(MESSAGE_COLUMNS), tx.unsafe(MESSAGE_JOINS)];
@@ -545,12 +582,17 @@ export class PostgresStore implements Store {
             UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ${input.room.id}
             RETURNING id, last_seq
           ), m AS (
-            INSERT INTO messages (room_id, author_id, body, client_id, created_at, seq, reply_to)
+            INSERT INTO messages
+              (room_id, author_id, body, client_id, created_at, seq, reply_to, mentions)
             SELECT room.id, ${input.authorId}, ${input.body}, ${input.clientId}, ${Date.now()},
-                   room.last_seq, ${input.replyTo ?? null}
+                   room.last_seq, ${input.replyTo ?? null}, ${JSON.stringify(mentions)}
             FROM room
             ON CONFLICT (author_id, client_id) DO NOTHING
             RETURNING *
+          ), x AS (
+            INSERT INTO mentions (member_id, room_id, message_id)
+            SELECT who.id, m.room_id, m.id FROM m
+            JOIN members who ON who.id = ANY(${mentions}::bigint[])
           )
           SELECT ${columns}, pg_notify(${this.channel}, m.room_id || ':' || m.seq) FROM m ${joins}`;
         if (!row) throw UNCHANGED;
@@ -665,12 +707,16 @@ export class PostgresStore implements Store {
   }
 
   editMessage(
-    input: { room: Room; id: number; body: string; now: number },
+    input: { room: Room; id: number; body: string; now: number; mentions?: number[] },
   ): Promise<MessageChange> {
     return this.#change(input.room, input.id, async (tx, row) => {
       if (row.deleted_at != null) return "deleted";
-      await tx`UPDATE messages SET body = ${input.body}, edited_at = ${input.now}
-        WHERE id = ${input.id}`;
+      const mentions = sortedIds(input.mentions);
+      await tx`UPDATE messages SET body = ${input.body}, edited_at = ${input.now},
+        mentions = ${JSON.stringify(mentions)} WHERE id = ${input.id}`;
+      await tx`DELETE FROM mentions WHERE message_id = ${input.id}`;
+      await tx`INSERT INTO mentions (member_id, room_id, message_id)
+        SELECT id, ${input.room.id}, ${input.id} FROM members WHERE id = ANY(${mentions}::bigint[])`;
       return true;
     });
   }
@@ -679,8 +725,10 @@ export class PostgresStore implements Store {
     return this.#change(input.room, input.id, async (tx, row) => {
       if (row.deleted_at != null) return false;
       // Erased, not hidden: the text and the reactions are gone from the tables.
-      await tx`UPDATE messages SET body = '', deleted_at = ${input.now} WHERE id = ${input.id}`;
+      await tx`UPDATE messages SET body = '', mentions = '[]', deleted_at = ${input.now}
+        WHERE id = ${input.id}`;
       await tx`DELETE FROM reactions WHERE message_id = ${input.id}`;
+      await tx`DELETE FROM mentions WHERE message_id = ${input.id}`;
       return true;
     });
   }

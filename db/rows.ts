@@ -1,5 +1,14 @@
 // Turning database rows into the store's shapes (the same for SQLite and PostgreSQL).
-import type { Member, Message, Reaction, ReplyTo, Room, RoomKind, Session } from "./store.ts";
+import type {
+  Member,
+  MemberSummary,
+  Message,
+  Reaction,
+  ReplyTo,
+  Room,
+  RoomKind,
+  Session,
+} from "./store.ts";
 
 /** A row as a driver returns it. */
 export type Row = Record<string, unknown>;
@@ -25,7 +34,7 @@ export function toRoom(row: Row): Room {
  * message it replies to `t` (left join) and that one's author `ta` (left join).
  */
 export const MESSAGE_COLUMNS = `m.id, m.seq, m.body, m.client_id, m.created_at, m.edited_at,
-  m.deleted_at, m.reply_to, a.id AS author_id, a.name AS author_name,
+  m.deleted_at, m.reply_to, m.mentions, a.id AS author_id, a.name AS author_name,
   a.username AS author_username, t.body AS reply_body, t.deleted_at AS reply_deleted_at,
   ta.name AS reply_author_name`;
 
@@ -40,6 +49,20 @@ export function excerptOf(body: string): string {
   const line = body.replace(/\s+/g, " ").trim();
   const chars = Array.from(line);
   return chars.length <= EXCERPT_CHARS ? line : chars.slice(0, EXCERPT_CHARS - 1).join("") + "…";
+}
+
+/** A `members` row (id, name, username). */
+export function toSummary(row: Row): MemberSummary {
+  return {
+    id: Number(row.id),
+    name: String(row.name),
+    username: row.username == null ? null : String(row.username),
+  };
+}
+
+/** Distinct member ids, ascending (none when not given). */
+export function sortedIds(ids: number[] | undefined): number[] {
+  return [...new Set(ids ?? [])].sort((a, b) => a - b);
 }
 
 /** A `members` row (id, name). */
@@ -74,7 +97,15 @@ export function toMessage(row: Row, room: string, reactions: Reaction[] = []): M
     deleted: row.deleted_at != null,
     reactions,
     replyTo,
+    mentions: mentionIds(row.mentions),
   };
+}
+
+/** The `mentions` column (a JSON array of member ids) as numbers. */
+function mentionIds(value: unknown): number[] {
+  if (typeof value !== "string" || value === "") return [];
+  const ids: unknown = JSON.parse(value);
+  return Array.isArray(ids) ? ids.map(Number) : [];
 }
 
 /**

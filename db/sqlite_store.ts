@@ -10,9 +10,11 @@ import {
   MESSAGE_JOINS,
   ROOM_COLUMNS,
   type Row,
+  sortedIds,
   toMessage,
   toRoom,
   toSession,
+  toSummary,
 } from "./rows.ts";
 import { sqliteError } from "./sqlite_errors.ts";
 import { StoreOpenError } from "./store.ts";
@@ -219,13 +221,18 @@ export class SqliteStore implements Store {
          ELSE r.name END AS name,
          (SELECT count(*) FROM (SELECT 1 FROM messages m
            WHERE m.room_id = r.id AND m.id > rm.last_read_id AND m.author_id != rm.member_id
-             AND m.deleted_at IS NULL LIMIT ?)) AS unread
+             AND m.deleted_at IS NULL LIMIT ?)) AS unread,
+         (SELECT count(*) FROM (SELECT 1 FROM mentions x JOIN messages m ON m.id = x.message_id
+           WHERE x.member_id = rm.member_id AND x.room_id = r.id
+             AND x.message_id > rm.last_read_id AND m.author_id <> rm.member_id
+             AND m.deleted_at IS NULL LIMIT ?)) AS mentions
        FROM room_members rm JOIN rooms r ON r.id = rm.room_id
        WHERE rm.member_id = ? ORDER BY r.kind = 'direct', name`,
-    ).all(unreadCap, memberId);
+    ).all(unreadCap, unreadCap, memberId);
     return Promise.resolve(rows.map((row) => ({
       ...toRoom(row),
       unread: Number(row.unread),
+      mentions: Number(row.mentions),
       lastReadId: Number(row.last_read_id),
       seq: Number(row.last_seq),
     })));
@@ -302,6 +309,33 @@ export class SqliteStore implements Store {
       name: String(row.name),
       username: row.username === null ? null : String(row.username),
     })));
+  }
+
+  findAccounts(usernameKeys: string[]): Promise<MemberSummary[]> {
+    if (usernameKeys.length === 0) return Promise.resolve([]);
+    const rows = this.#sql(
+      `SELECT id, name, username FROM members
+       WHERE username_key IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify(usernameKeys));
+    return Promise.resolve(rows.map(toSummary));
+  }
+
+  searchRoomAccounts(
+    roomId: number,
+    query: string,
+    limit: number,
+    options: { authorsOnly?: boolean } = {},
+  ): Promise<MemberSummary[]> {
+    const pattern = containsPattern(query);
+    const rows = this.#sql(
+      `SELECT m.id, m.name, m.username FROM room_members rm JOIN members m ON m.id = rm.member_id
+       WHERE rm.room_id = ? AND m.username_key IS NOT NULL
+         AND (lower(m.name) LIKE ? ESCAPE '\\' OR m.username_key LIKE ? ESCAPE '\\')
+         AND (? = 0 OR EXISTS (
+           SELECT 1 FROM messages x WHERE x.author_id = m.id AND x.room_id = rm.room_id))
+       ORDER BY m.name, m.id LIMIT ?`,
+    ).all(roomId, pattern, pattern, options.authorsOnly ? 1 : 0, limit);
+    return Promise.resolve(rows.map(toSummary));
   }
 
   getMember(id: number): Promise<Member | null> {
@@ -479,9 +513,11 @@ export class SqliteStore implements Store {
       }
       const seq = this.#nextSeq(input.room.id);
       // `.all()`, not `.get()`: it runs the statement to its end, so a failed write throws.
+      const mentions = sortedIds(input.mentions);
       const [inserted] = this.#sql(
-        `INSERT INTO messages (room_id, author_id, body, client_id, created_at, seq, reply_to)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        `INSERT INTO messages
+           (room_id, author_id, body, client_id, created_at, seq, reply_to, mentions)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       ).all(
         input.room.id,
         input.authorId,
@@ -490,13 +526,25 @@ export class SqliteStore implements Store {
         Date.now(),
         seq,
         input.replyTo ?? null,
+        JSON.stringify(mentions),
       );
+      this.#setMentions(input.room.id, Number(inserted.id), mentions);
       const row = this.#messageRow(Number(inserted.id));
       return { message: toMessage(row, input.room.slug), created: true };
     }).then((result) => {
       if (result.created) this.events.published(input.room.id, result.message.seq);
       return result;
     });
+  }
+
+  /** Replaces the mention rows of a message (inside a write transaction). */
+  #setMentions(roomId: number, messageId: number, mentions: number[]): void {
+    this.#sql("DELETE FROM mentions WHERE message_id = ?").run(messageId);
+    if (mentions.length === 0) return;
+    this.#sql(
+      `INSERT INTO mentions (member_id, room_id, message_id)
+       SELECT value, ?, ? FROM json_each(?) WHERE value IN (SELECT id FROM members)`,
+    ).run(roomId, messageId, JSON.stringify(mentions));
   }
 
   /** Takes the room's next change number (inside a write transaction). */
@@ -624,12 +672,14 @@ export class SqliteStore implements Store {
   }
 
   editMessage(
-    input: { room: Room; id: number; body: string; now: number },
+    input: { room: Room; id: number; body: string; now: number; mentions?: number[] },
   ): Promise<MessageChange> {
     return this.#change(input.room, input.id, (row) => {
       if (row.deleted_at != null) return "deleted";
-      this.#sql("UPDATE messages SET body = ?, edited_at = ? WHERE id = ?")
-        .run(input.body, input.now, input.id);
+      const mentions = sortedIds(input.mentions);
+      this.#sql("UPDATE messages SET body = ?, edited_at = ?, mentions = ? WHERE id = ?")
+        .run(input.body, input.now, JSON.stringify(mentions), input.id);
+      this.#setMentions(input.room.id, input.id, mentions);
       return true;
     });
   }
@@ -638,9 +688,10 @@ export class SqliteStore implements Store {
     return this.#change(input.room, input.id, (row) => {
       if (row.deleted_at != null) return false;
       // Erased, not hidden: the text and the reactions are gone from the table.
-      this.#sql("UPDATE messages SET body = '', deleted_at = ? WHERE id = ?")
+      this.#sql("UPDATE messages SET body = '', mentions = '[]', deleted_at = ? WHERE id = ?")
         .run(input.now, input.id);
       this.#sql("DELETE FROM reactions WHERE message_id = ?").run(input.id);
+      this.#sql("DELETE FROM mentions WHERE message_id = ?").run(input.id);
       return true;
     });
   }

@@ -36,6 +36,8 @@ export interface Room {
 /** A room in a member's list: with how many messages they have not read. */
 export interface MyRoom extends Room {
   unread: number;
+  /** How many of the unread messages mention the member (capped like `unread`). */
+  mentions: number;
   lastReadId: number;
   /** The room's change number now (it grows with every change in the room). */
   seq: number;
@@ -111,6 +113,8 @@ export interface Message {
   reactions: Reaction[];
   /** The message this one answers, or null. */
   replyTo: ReplyTo | null;
+  /** The members it mentions (`@username`, `@room`), ascending; none once deleted. */
+  mentions: number[];
 }
 
 /** A page of messages with the change number to read on from (`since`). */
@@ -187,6 +191,8 @@ export interface NewMessage {
   clientId: string;
   /** The id of the message this one answers (in the same room), if any. */
   replyTo?: number | null;
+  /** The members it mentions (distinct ids). */
+  mentions?: number[];
 }
 
 /** Input for {@link Store.pruneStale}: the time now, and how long things are kept. */
@@ -269,6 +275,18 @@ export interface Store {
     limit: number,
     options?: { sharingRoomWith?: number; exceptRoomId?: number },
   ): Promise<MemberSummary[]>;
+  /** The accounts with these username keys (lower case), in no particular order. */
+  findAccounts(usernameKeys: string[]): Promise<MemberSummary[]>;
+  /**
+   * Accounts in a room whose name or username contains `query` (any case), by name, at most
+   * `limit`; with `authorsOnly`, only those who wrote a message in the room.
+   */
+  searchRoomAccounts(
+    roomId: number,
+    query: string,
+    limit: number,
+    options?: { authorsOnly?: boolean },
+  ): Promise<MemberSummary[]>;
   /** The names and usernames of every account except member `exceptMemberId`'s. */
   accountNames(exceptMemberId: number): Promise<string[]>;
   /** The member with this id, or null. */
@@ -320,7 +338,9 @@ export interface Store {
    * Replaces the text of a message that is not deleted; it takes the room's next change
    * number and `editedAt`. `not_found` when it is not in the room, `deleted` when deleted.
    */
-  editMessage(input: { room: Room; id: number; body: string; now: number }): Promise<MessageChange>;
+  editMessage(
+    input: { room: Room; id: number; body: string; now: number; mentions?: number[] },
+  ): Promise<MessageChange>;
   /**
    * Deletes a message: its text and reactions are erased from storage (not hidden), the
    * tombstone keeps its place and takes the room's next change number. Deleting a deleted

@@ -138,6 +138,9 @@ export const roomSchema = z.object({
 export const roomListSchema = z.object({
   rooms: z.array(roomSchema.extend({
     unread: z.number().int().describe("Messages of others not read yet (at most 99)."),
+    mentions: z.number().int().describe(
+      "Of those, the ones that mention you (at most 99).",
+    ),
     lastReadId: z.number().int(),
     seq: z.number().int().describe("The room's change number now."),
   })),
@@ -167,6 +170,14 @@ export const roomListQuery = z.object({
 export const memberSearchQuery = z.object({
   q: z.string().min(1, "q must not be empty").max(40, "q can have at most 40 characters")
     .describe("Part of a name or username."),
+  notIn: z.string().max(80).optional()
+    .describe("A room's slug: leave out its members (for adding people to it)."),
+});
+
+/** Query of `GET /api/rooms/{room}/members` (mention autocomplete). */
+export const roomMemberQuery = z.object({
+  q: z.string().max(40, "q can have at most 40 characters").optional()
+    .describe("Part of a name or username (none: the first members by name)."),
 });
 
 /** `GET /api/members`: members found. */
@@ -211,6 +222,9 @@ export const messageSchema = z.object({
     excerpt: z.string().optional().describe("At most 100 characters of its text."),
     deleted: z.literal(true).optional().describe("Present once the message is deleted."),
   }).nullable().describe("The message this one answers, or null."),
+  mentions: z.array(z.number().int()).describe(
+    "The members it mentions (`@username`, or everyone in the room with `@room`), ascending; never its author.",
+  ),
 });
 
 /** A page of messages with the change number to go on from. */

@@ -21,6 +21,7 @@ import {
   renameBody,
   roomListQuery,
   roomListSchema,
+  roomMemberQuery,
   roomSchema,
 } from "./api_schemas.ts";
 
@@ -320,6 +321,21 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 204: { description: "Marked" }, ...errors(400, 401, 404) },
         },
       },
+      "/api/rooms/{room}/members": {
+        get: {
+          summary: "Find accounts in a room to mention",
+          description:
+            "Accounts (members with a username) of the room whose name or username contains `q`, by name. Guests in a public room find only those who wrote in it.",
+          security: [{ session: [] }],
+          parameters: [roomParam, {
+            name: "q",
+            in: "query",
+            required: false,
+            schema: schema(roomMemberQuery.shape.q, "input"),
+          }],
+          responses: { 200: json("Up to 8 members", memberSearchSchema), ...errors(400, 401, 404) },
+        },
+      },
       "/api/direct": {
         post: {
           summary: "Open the direct conversation with a member",
@@ -333,15 +349,23 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: "Find members",
           description:
-            "Accounts find every member; guests only those they share a room with (besides `general`).",
+            "Accounts find every member; guests only those they share a room with (besides `general`). Never yourself; accounts before guests.",
           security: [{ session: [] }],
           parameters: [{
             name: "q",
             in: "query",
             required: true,
             schema: schema(memberSearchQuery.shape.q, "input"),
+          }, {
+            name: "notIn",
+            in: "query",
+            required: false,
+            schema: schema(memberSearchQuery.shape.notIn, "input"),
           }],
-          responses: { 200: json("Up to 10 members", memberSearchSchema), ...errors(400, 401) },
+          responses: {
+            200: json("Up to 10 members", memberSearchSchema),
+            ...errors(400, 401, 404),
+          },
         },
       },
       "/api/invites": {

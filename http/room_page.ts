@@ -7,6 +7,9 @@ import { startGuestSession } from "../chat/sessions.ts";
 import { clientAddress } from "./client_address.ts";
 import type { RoomList } from "../chat/rooms.ts";
 import { roomSigil } from "../chat/room_sigil.ts";
+import { getCookie } from "hono/cookie";
+import { readerTime, TIME_ZONE_COOKIE } from "./reader_time.ts";
+import type { TimeSettings } from "../components/timeline.ts";
 
 /** The room page's data, handed to the chat island as props. */
 export interface RoomPageData {
@@ -29,6 +32,11 @@ export interface RoomPageData {
   pageSize: number;
   maxChars: number;
   maxNameChars: number;
+  /**
+   * The reader's locale and time zone, and the time of the render: the island formats times
+   * and day separators with exactly these, so hydration changes no text.
+   */
+  time: TimeSettings & { now: number };
 }
 
 /** What the chat island gets: the page data without the room list (the sidebar's). */
@@ -86,5 +94,9 @@ export async function renderRoomPage(
     pageSize,
     maxChars: config.limits.maxMessageChars,
     maxNameChars: config.limits.maxNameChars,
+    time: {
+      ...readerTime(ctx.hono.req.header("accept-language"), getCookie(ctx.hono, TIME_ZONE_COOKIE)),
+      now: Date.now(),
+    },
   }, { headers: { "cache-control": "no-store" } });
 }

@@ -4,7 +4,7 @@ import { useComputed, useSignal } from "@preact/signals";
 import { useEffect, useLayoutEffect, useMemo, useRef } from "preact/hooks";
 import type { Message } from "../db/store.ts";
 import type { ChatRoomProps } from "../http/room_page.ts";
-import { roomSigil } from "../chat/room_sigil.ts";
+import { roomLabel, roomSigil } from "../chat/room_sigil.ts";
 import {
   createRoomClient,
   excerptOf,
@@ -14,17 +14,33 @@ import {
 import { bodyLength } from "../chat/message_text.ts";
 import { MessageItem } from "../components/message_item.tsx";
 import {
+  msUntilNextDay,
+  type TimeFormatter,
+  timeFormatter,
+  timelineRows,
+} from "../components/timeline.ts";
+import { TIME_ZONE_COOKIE } from "../http/reader_time.ts";
+import {
   ConfirmDelete,
   MessageEditor,
   MessageToolbar,
   ReactionChips,
   ReactionPicker,
 } from "../components/message_actions.tsx";
+import { useMentionPicker } from "../components/mention_picker.tsx";
 
 // How close to the bottom (px) still counts as "at the bottom", and to the top as "load more".
 const BOTTOM_SLACK = 48;
 const TOP_SLACK = 200;
 const HIGHLIGHT_MS = 2000;
+
+/**
+ * Where a message's text starts: what stays in place when the list changes (a message that
+ * joins a group above it loses its header, and its text must not move).
+ */
+function anchorTop(li: HTMLElement): number {
+  return (li.querySelector(".body") ?? li).getBoundingClientRect().top;
+}
 
 /** Scroll to apply after the next render. */
 type PendingScroll =
@@ -45,6 +61,11 @@ export function ChatRoom(props: ChatRoomProps) {
   const confirming = useSignal<number | null>(null);
   const actionsOpen = useSignal<number | null>(null);
   const highlight = useSignal<number | null>(null);
+  // The clock of "Today" and "Yesterday": the server's render time until the island ticks it.
+  const now = useSignal(props.time.now);
+  const time = timeFormatter(props.time);
+  const menuOpen = useSignal(false);
+  const menuToggle = useRef<HTMLButtonElement>(null);
   const conversation = useRef<HTMLElement>(null);
   const composer = useRef<HTMLTextAreaElement>(null);
   const pendingScroll = useRef<PendingScroll | null>(null);
@@ -68,15 +89,12 @@ export function ChatRoom(props: ChatRoomProps) {
       if (box.bottom <= top) continue;
       partly ??= li;
       if (box.top >= top - 1) {
-        pendingScroll.current = { anchor: li.dataset.id!, y: box.top - top };
+        pendingScroll.current = { anchor: li.dataset.id!, y: anchorTop(li) - top };
         return;
       }
     }
     if (partly) {
-      pendingScroll.current = {
-        anchor: partly.dataset.id!,
-        y: partly.getBoundingClientRect().top - top,
-      };
+      pendingScroll.current = { anchor: partly.dataset.id!, y: anchorTop(partly) - top };
     }
   }
 
@@ -90,6 +108,7 @@ export function ChatRoom(props: ChatRoomProps) {
         const others = fresh.filter((m) => m.author.id !== client.me.value.id);
         const last = others.at(-1);
         if (last) announcement.value = `${last.author.name}: ${last.body.slice(0, 200)}`;
+        now.value = Date.now();
         if (atBottom.value && !client.hasNewer.value) pendingScroll.current = "bottom";
         else unseen.value += others.length;
       },
@@ -102,6 +121,25 @@ export function ChatRoom(props: ChatRoomProps) {
     return client.start();
   }, []);
 
+  // Times keep the zone the page was rendered in (no text changes under the reader's eyes);
+  // the browser's zone is remembered for the next page, which the server renders in it.
+  useEffect(() => {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && zone !== props.time.timeZone) {
+      document.cookie = `${TIME_ZONE_COOKIE}=${encodeURIComponent(zone)}; path=/; max-age=${
+        400 * 86400
+      }; samesite=lax`;
+    }
+    // "Today" becomes "Yesterday" at midnight, and the next message gets a new day.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = () => {
+      now.value = Date.now();
+      timer = setTimeout(tick, msUntilNextDay(now.value, props.time.timeZone) + 500);
+    };
+    timer = setTimeout(tick, msUntilNextDay(Date.now(), props.time.timeZone) + 500);
+    return () => clearTimeout(timer);
+  }, []);
+
   function scrollAfterRender() {
     const el = conversation.current;
     const pending = pendingScroll.current;
@@ -112,12 +150,24 @@ export function ChatRoom(props: ChatRoomProps) {
     } else if ("anchor" in pending) {
       const li = el.querySelector<HTMLElement>(`.message[data-id="${pending.anchor}"]`);
       if (!li) return;
-      const y = li.getBoundingClientRect().top - el.getBoundingClientRect().top;
+      const y = anchorTop(li) - el.getBoundingClientRect().top;
       el.scrollTop += y - pending.y;
     } else {
       showMessage(pending.reveal);
     }
   }
+
+  // The conversation shrinks as the composer grows (or the on-screen keyboard opens): a reader
+  // at the bottom stays at the bottom.
+  useEffect(() => {
+    const el = conversation.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => {
+      if (atBottom.value && !client.hasNewer.value) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
 
   // Runs after every render that changed the list (new, changed, older or pending messages).
   useLayoutEffect(scrollAfterRender, [client.messages.value, client.outbox.value]);
@@ -295,17 +345,49 @@ export function ChatRoom(props: ChatRoomProps) {
   const deleting = confirming.value === null
     ? undefined
     : client.messages.value.find((m) => m.id === confirming.value);
+  // Messages, then those still being sent (unless a later page is not loaded), by day.
+  const entries: (Message | PendingEntry)[] = client.hasNewer.value ? client.messages.value : [
+    ...client.messages.value,
+    ...client.outbox.value.map((item) => ({
+      author: me,
+      createdAt: item.createdAt,
+      replyTo: item.replyTo,
+      pending: item,
+    })),
+  ];
+  const rows = timelineRows(entries, { ...props.time, now: now.value });
   return (
-    <div class="chat" data-hydrated={hydrated.value ? "" : undefined}>
-      <header class="room-header">
+    <main class="chat" data-hydrated={hydrated.value ? "" : undefined}>
+      <header
+        class="room-header"
+        onKeyDown={(e) => {
+          if (e.key === "Escape" && menuOpen.value && !e.defaultPrevented) {
+            menuOpen.value = false;
+            menuToggle.current?.focus();
+          }
+        }}
+      >
         <div class="room-title">
           <h1>
             <span aria-hidden="true">{roomSigil(props.room)}</span>
             {props.room.name}
+            {props.room.kind === "private" && <span class="visually-hidden">, private</span>}
           </h1>
           {props.room.topic && <p class="topic">{props.room.topic}</p>}
         </div>
-        <div class="header-side">
+        {/* On phones the room's and the account's actions fold into this menu. */}
+        <button
+          type="button"
+          class="menu-toggle"
+          ref={menuToggle}
+          aria-expanded={menuOpen.value}
+          aria-controls="room-menu"
+          onClick={() => menuOpen.value = !menuOpen.value}
+        >
+          <span aria-hidden="true">⋯</span>
+          <span class="visually-hidden">Room and account menu</span>
+        </button>
+        <div class={`header-side${menuOpen.value ? " open" : ""}`} id="room-menu">
           <NameEditor client={client} maxChars={props.maxNameChars} />
           {props.room.kind === "private" && <AddPeople room={props.room.slug} />}
           {props.room.kind !== "direct" && props.room.slug !== "general" && (
@@ -328,7 +410,7 @@ export function ChatRoom(props: ChatRoomProps) {
         tabIndex={0}
         role="log"
         aria-live="off"
-        aria-label={`Messages in ${roomSigil(props.room)}${props.room.name}`}
+        aria-label={`Messages in ${roomLabel(props.room)}`}
       >
         <p class="history-edge">
           {client.hasOlder.value
@@ -337,10 +419,32 @@ export function ChatRoom(props: ChatRoomProps) {
                 {client.loadingOlder.value ? "Loading earlier messages…" : "Load earlier messages"}
               </button>
             )
-            : `This is the beginning of ${roomSigil(props.room)}${props.room.name}.`}
+            : (
+              <>
+                This is the beginning of <span aria-hidden="true">{roomSigil(props.room)}</span>
+                {props.room.name}.
+              </>
+            )}
         </p>
         <ol class="messages">
-          {client.messages.value.map((message) => {
+          {rows.map((row) => {
+            if (row.kind === "day") {
+              return <DaySeparator key={`day-${row.key}`} day={row.key} label={row.label} />;
+            }
+            if ("pending" in row.message) {
+              const { pending } = row.message;
+              return (
+                <PendingMessage
+                  key={pending.clientId}
+                  item={pending}
+                  client={client}
+                  username={props.account?.username ?? null}
+                  time={time}
+                  grouped={row.grouped}
+                />
+              );
+            }
+            const message = row.message;
             const mine = message.author.id === me.id;
             const live = !message.deleted && hydrated.value;
             const label = `${mine ? "your" : `${message.author.name}'s`} message`;
@@ -349,8 +453,12 @@ export function ChatRoom(props: ChatRoomProps) {
                 key={message.id}
                 message={message}
                 mine={mine}
-                localTime={hydrated.value}
-                status={highlight.value === message.id ? "highlight" : undefined}
+                time={time}
+                grouped={row.grouped}
+                status={[
+                  highlight.value === message.id && "highlight",
+                  !mine && !message.deleted && message.mentions?.includes(me.id) && "mentions-me",
+                ].filter(Boolean).join(" ") || undefined}
                 onAuthor={props.room.kind === "direct" ? undefined : messageAuthor}
                 onQuote={jumpTo}
                 editor={editing.value === message.id && !message.deleted
@@ -383,6 +491,9 @@ export function ChatRoom(props: ChatRoomProps) {
                   />
                 )}
               >
+                {!mine && !message.deleted && message.mentions?.includes(me.id) && (
+                  <p class="visually-hidden">Mentions you</p>
+                )}
                 {!message.deleted && (
                   <ReactionChips
                     reactions={message.reactions ?? []}
@@ -407,14 +518,6 @@ export function ChatRoom(props: ChatRoomProps) {
               </MessageItem>
             );
           })}
-          {!client.hasNewer.value && client.outbox.value.map((item) => (
-            <PendingMessage
-              key={item.clientId}
-              item={item}
-              client={client}
-              username={props.account?.username ?? null}
-            />
-          ))}
         </ol>
         {client.hasNewer.value && (
           <p class="history-edge">
@@ -432,13 +535,16 @@ export function ChatRoom(props: ChatRoomProps) {
         </button>
       )}
       <Composer
-        roomName={`${roomSigil(props.room)}${props.room.name}`}
+        roomName={roomLabel(props.room)}
         maxChars={props.maxChars}
         onSend={send}
         onEditLast={editLast}
         replyTo={replyTo.value}
         onCancelReply={() => replyTo.value = null}
         area={composer}
+        roomSlug={props.room.slug}
+        meId={me.id}
+        allowRoom={props.account !== null}
       />
       {deleting && (
         <ConfirmDelete
@@ -456,12 +562,37 @@ export function ChatRoom(props: ChatRoomProps) {
       )}
       <p class="visually-hidden" aria-live="polite">{announcement.value}</p>
       <p class="visually-hidden" role="alert">{alert.value}</p>
-    </div>
+    </main>
+  );
+}
+
+/** A message still in the outbox, as a timeline entry. */
+interface PendingEntry {
+  author: { id: number };
+  createdAt: string;
+  replyTo?: unknown;
+  pending: OutboxItem;
+}
+
+/** The first row of a day: "Today", "Yesterday" or the date, as a heading to jump by. */
+function DaySeparator({ day, label }: { day: string; label: string }) {
+  return (
+    <li class="day-separator">
+      <h2>
+        <time dateTime={day}>{label}</time>
+      </h2>
+    </li>
   );
 }
 
 function PendingMessage(
-  { item, client, username }: { item: OutboxItem; client: RoomClient; username: string | null },
+  { item, client, username, time, grouped }: {
+    item: OutboxItem;
+    client: RoomClient;
+    username: string | null;
+    time: TimeFormatter;
+    grouped: boolean;
+  },
 ) {
   const failed = item.state === "failed";
   const author = { ...client.me.value, username };
@@ -475,7 +606,8 @@ function PendingMessage(
         replyTo: item.replyTo ?? null,
       }}
       mine
-      localTime
+      time={time}
+      grouped={grouped}
       status={failed ? "failed" : "pending"}
     >
       <p class="delivery" role={failed ? "alert" : undefined}>
@@ -497,7 +629,22 @@ function PendingMessage(
 }
 
 function Composer(
-  { roomName, maxChars, onSend, onEditLast, replyTo, onCancelReply, area }: {
+  {
+    roomName,
+    maxChars,
+    onSend,
+    onEditLast,
+    replyTo,
+    onCancelReply,
+    area,
+    roomSlug,
+    meId,
+    allowRoom,
+  }: {
+    roomSlug: string;
+    meId: number;
+    /** Whether `@room` is offered (accounts only). */
+    allowRoom: boolean;
     roomName: string;
     maxChars: number;
     onSend: (body: string) => void;
@@ -510,6 +657,13 @@ function Composer(
   const text = useSignal("");
   const length = useComputed(() => bodyLength(text.value));
   const tooLong = useComputed(() => length.value > maxChars);
+  const mentions = useMentionPicker({
+    roomSlug,
+    meId,
+    allowRoom,
+    area,
+    setText: (value) => text.value = value,
+  });
 
   function submit(event?: Event) {
     event?.preventDefault();
@@ -519,6 +673,7 @@ function Composer(
   }
 
   function onKeyDown(event: KeyboardEvent) {
+    if (mentions.onKeyDown(event)) return;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submit(event);
     else if (
       event.key === "ArrowUp" && text.value === "" && !event.shiftKey && !event.altKey &&
@@ -533,7 +688,7 @@ function Composer(
 
   const rows = Math.min(8, text.value.split("\n").length);
   return (
-    <form class="composer" onSubmit={submit}>
+    <form class="composer" aria-label="Send a message" onSubmit={submit}>
       {replyTo && (
         <div class="replying" id="replying-to">
           <span class="replying-text">
@@ -555,16 +710,29 @@ function Composer(
           </button>
         </div>
       )}
+      {mentions.list}
       <textarea
         ref={area}
+        id="composer-input"
         name="body"
         rows={rows}
         placeholder={replyTo ? `Reply to ${replyTo.author.name}` : `Message ${roomName}`}
         aria-label={`Message ${roomName}`}
         aria-describedby={replyTo ? "replying-to composer-hint" : "composer-hint"}
         value={text.value}
-        onInput={(e) => text.value = (e.currentTarget as HTMLTextAreaElement).value}
+        onInput={(e) => {
+          text.value = (e.currentTarget as HTMLTextAreaElement).value;
+          mentions.update();
+        }}
         onKeyDown={onKeyDown}
+        onKeyUp={(e) => {
+          if (["ArrowLeft", "ArrowRight", "Home", "End"].includes(e.key)) {
+            mentions.update();
+          }
+        }}
+        onClick={mentions.update}
+        onBlur={mentions.close}
+        {...mentions.inputProps}
         aria-invalid={tooLong.value}
       />
       <button type="submit" disabled={tooLong.value}>Send</button>
@@ -582,6 +750,13 @@ function NameEditor({ client, maxChars }: { client: RoomClient; maxChars: number
   const draft = useSignal("");
   const error = useSignal("");
   const saving = useSignal(false);
+  const changeButton = useRef<HTMLButtonElement>(null);
+
+  /** Closes the form and puts focus back on "Change name", once it is shown again. */
+  function close() {
+    editing.value = false;
+    requestAnimationFrame(() => changeButton.current?.focus());
+  }
 
   async function save(event: Event) {
     event.preventDefault();
@@ -589,7 +764,7 @@ function NameEditor({ client, maxChars }: { client: RoomClient; maxChars: number
     const problem = await client.rename(draft.value);
     saving.value = false;
     if (problem) error.value = problem;
-    else editing.value = false;
+    else close();
   }
 
   if (!editing.value) {
@@ -601,6 +776,7 @@ function NameEditor({ client, maxChars }: { client: RoomClient; maxChars: number
         <button
           type="button"
           class="link"
+          ref={changeButton}
           onClick={() => {
             draft.value = client.me.value.name;
             error.value = "";
@@ -624,11 +800,15 @@ function NameEditor({ client, maxChars }: { client: RoomClient; maxChars: number
           aria-invalid={error.value !== ""}
           aria-describedby="name-error"
           onInput={(e) => draft.value = (e.currentTarget as HTMLInputElement).value}
-          onKeyDown={(e) => e.key === "Escape" && (editing.value = false)}
+          onKeyDown={(e) => {
+            if (e.key !== "Escape") return;
+            e.preventDefault();
+            close();
+          }}
         />
       </label>
       <button type="submit" disabled={saving.value}>Save</button>
-      <button type="button" class="link" onClick={() => editing.value = false}>Cancel</button>
+      <button type="button" class="link" onClick={close}>Cancel</button>
       <p id="name-error" class="error" role="alert">{error.value}</p>
     </form>
   );
@@ -670,11 +850,19 @@ function AddPeople({ room }: { room: string }) {
   const query = useSignal("");
   const found = useSignal<{ id: number; name: string; username: string | null }[]>([]);
   const status = useSignal("");
+  const openButton = useRef<HTMLButtonElement>(null);
+
+  /** Closes the panel and puts focus back on "Add people", once it is shown again. */
+  function close() {
+    open.value = false;
+    requestAnimationFrame(() => openButton.current?.focus());
+  }
 
   async function search(text: string) {
     query.value = text;
     if (text.trim() === "") return found.value = [];
-    const response = await fetch(`/api/members?q=${encodeURIComponent(text.trim())}`);
+    const params = new URLSearchParams({ q: text.trim(), notIn: room });
+    const response = await fetch(`/api/members?${params}`);
     if (response.ok && query.value === text) found.value = (await response.json()).members;
   }
 
@@ -692,7 +880,12 @@ function AddPeople({ room }: { room: string }) {
 
   if (!open.value) {
     return (
-      <button type="button" class="link add-people" onClick={() => open.value = true}>
+      <button
+        type="button"
+        class="link add-people"
+        ref={openButton}
+        onClick={() => open.value = true}
+      >
         Add people
       </button>
     );
@@ -707,7 +900,11 @@ function AddPeople({ room }: { room: string }) {
           autoFocus
           value={query.value}
           onInput={(e) => search(e.currentTarget.value)}
-          onKeyDown={(e) => e.key === "Escape" && (open.value = false)}
+          onKeyDown={(e) => {
+            if (e.key !== "Escape") return;
+            e.preventDefault();
+            close();
+          }}
         />
       </label>
       <ul>
@@ -720,6 +917,7 @@ function AddPeople({ room }: { room: string }) {
         ))}
       </ul>
       <p class="hint" role="status">{status.value}</p>
+      <button type="button" class="link" onClick={close}>Done</button>
     </div>
   );
 }

@@ -3,6 +3,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import type { MyRoom, Room } from "../db/store.ts";
 import { roomSigil } from "../chat/room_sigil.ts";
+import { NotificationSettings, notifyChanges } from "../components/notifications.tsx";
 
 /** Props of {@link RoomSidebar}. */
 export interface RoomSidebarProps {
@@ -32,6 +33,11 @@ const RETRY_MS = 5_000;
 /** The unread messages of the rooms other than `current`, for the tab title. */
 function unreadElsewhere(rooms: MyRoom[], current: string): number {
   return rooms.reduce((sum, room) => room.slug === current ? sum : sum + room.unread, 0);
+}
+
+/** A count as a badge shows it (99 is the cap of the server's counts). */
+function countText(count: number): string {
+  return count >= 99 ? "99+" : String(count);
 }
 
 function roomUrl(slug: string): string {
@@ -87,6 +93,7 @@ export function RoomSidebar(props: RoomSidebarProps) {
     let poll = new AbortController();
     const baseTitle = document.title.replace(/^\(\d+\+?\) /, "");
     function show(list: RoomListAnswer) {
+      notifyChanges(rooms.value, list.rooms, roomUrl);
       rooms.value = list.rooms;
       publicRooms.value = list.publicRooms;
       if (!search.value) morePublicRooms.value = list.morePublicRooms;
@@ -153,6 +160,7 @@ export function RoomSidebar(props: RoomSidebarProps) {
     if (ok) location.assign(roomUrl(slug));
   }
 
+  const currentRoom = rooms.value.find((r) => r.slug === props.current);
   const groups: [string, MyRoom[]][] = [
     ["Rooms", rooms.value.filter((r) => r.kind !== "direct")],
     ["Direct messages", rooms.value.filter((r) => r.kind === "direct")],
@@ -168,6 +176,7 @@ export function RoomSidebar(props: RoomSidebarProps) {
         Rooms
       </button>
       <div class="sidebar-body">
+        {currentRoom && <NotificationSettings slug={currentRoom.slug} name={currentRoom.name} />}
         {groups.map(([title, list]) => (
           <section key={title}>
             <h2>{title}</h2>
@@ -176,6 +185,9 @@ export function RoomSidebar(props: RoomSidebarProps) {
               {list.map((room) => {
                 const current = room.slug === props.current;
                 const unread = current ? 0 : room.unread;
+                const mentions = current ? 0 : room.mentions ?? 0;
+                // Mentions and direct messages get a stronger badge than other unread ones.
+                const urgent = mentions > 0 || (room.kind === "direct" && unread > 0);
                 return (
                   <li key={room.id}>
                     <a
@@ -184,12 +196,19 @@ export function RoomSidebar(props: RoomSidebarProps) {
                       class={unread ? "has-unread" : undefined}
                     >
                       <span>
-                        {roomSigil(room)}
+                        <span aria-hidden="true">{roomSigil(room)}</span>
                         {room.name}
+                        {room.kind === "private" && <span class="visually-hidden">, private</span>}
                       </span>
                       {unread > 0 && (
-                        <span class="unread" aria-label={`${unread} unread`}>
-                          {unread >= 99 ? "99+" : unread}
+                        <span
+                          class={urgent ? "unread urgent" : "unread"}
+                          aria-label={mentions > 0
+                            ? `${unread} unread, ${mentions} mentioning you`
+                            : `${unread} unread`}
+                        >
+                          {mentions > 0 && <span aria-hidden="true">@</span>}
+                          {countText(mentions > 0 ? mentions : unread)}
                         </span>
                       )}
                     </a>

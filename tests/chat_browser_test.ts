@@ -1,6 +1,7 @@
 // Browser tests: two people chat in Chromium (Playwright), autoscroll, older pages, restarts.
 import assert from "node:assert/strict";
 import { type Browser, chromium, type Page } from "playwright-core";
+import axe from "axe-core";
 import { startTestServer, type TestServer } from "./helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -461,7 +462,10 @@ async function registerIn(page: Page, url: string, username: string) {
   await page.fill("input[name=new-username]", username);
   await page.fill("input[name=new-password]", "a long enough password");
   await page.getByRole("button", { name: "Create account" }).click();
-  await page.locator(".account-links .username", { hasText: `@${username}` }).waitFor();
+  // Attached: on phones the account links are in the header's closed menu.
+  await page.locator(".account-links .username", { hasText: `@${username}` }).waitFor({
+    state: "attached",
+  });
 }
 
 browserTest("rooms: create, join, chat, unread counts; a direct room stays private", async (w) => {
@@ -1048,3 +1052,616 @@ browserTest("screenshots: replies, reactions, an edited and a deleted message", 
     }
   }
 });
+
+/** Runs axe-core in the page and returns its violations, naming the rule and the elements. */
+async function axeViolations(page: Page, label: string): Promise<string[]> {
+  const source = (axe as unknown as { source: string }).source;
+  if (!await page.evaluate(() => "axe" in globalThis)) await page.addScriptTag({ content: source });
+  const violations = await page.evaluate(async () => {
+    // deno-lint-ignore no-explicit-any
+    const result = await (globalThis as any).axe.run(document);
+    return result.violations.map((v: { id: string; nodes: { target: string[] }[] }) =>
+      `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`
+    );
+  });
+  return violations.map((v: string) => `${label}: ${v}`);
+}
+
+browserTest("axe-core: no violations on room, login, account and 404 pages", async (w) => {
+  const shots = "/tmp/shots9/phones-a11y";
+  await Deno.mkdir(shots, { recursive: true });
+  const other = await w.server.app.store.createMember("Other Person");
+  await w.post(other.id, "Hello there, see https://example.com and *this*");
+  let n = 0;
+  const found: string[] = [];
+  for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+    for (const colorScheme of ["light", "dark"] as const) {
+      const size = `${viewport.width}x${viewport.height}-${colorScheme}`;
+      // bypassCSP: the page allows only its own scripts; axe is injected by the test.
+      const context = await w.browser.newContext({ viewport, colorScheme, bypassCSP: true });
+      const page = await context.newPage();
+      page.on("pageerror", (error) => console.error("page error:", error.message));
+      await page.goto(w.server.url);
+      await page.waitForSelector(".chat[data-hydrated]");
+      found.push(...await axeViolations(page, `room (guest) ${size}`));
+      await page.goto(`${w.server.url}/login`);
+      await page.waitForSelector("island-root .account-page");
+      found.push(...await axeViolations(page, `login ${size}`));
+      await page.screenshot({ path: `${shots}/login-${size}.png` });
+      await page.goto(`${w.server.url}/no-such-page`);
+      found.push(...await axeViolations(page, `404 ${size}`));
+      await registerIn(page, w.server.url, `axe${n++}`);
+      found.push(...await axeViolations(page, `room (account) ${size}`));
+      await page.screenshot({ path: `${shots}/room-${size}.png` });
+      if (viewport.width < 700) {
+        await page.locator(".menu-toggle").click();
+        found.push(...await axeViolations(page, `room, menu open ${size}`));
+        await page.screenshot({ path: `${shots}/menu-${size}.png` });
+      }
+      await page.goto(`${w.server.url}/account`);
+      await page.waitForSelector("island-root .account-page");
+      found.push(...await axeViolations(page, `account ${size}`));
+      await page.screenshot({ path: `${shots}/account-${size}.png` });
+      await context.close();
+    }
+  }
+  assert.deepEqual(found, [], "axe-core violations");
+});
+
+/** The composer's box lies inside the viewport and the page does not scroll. */
+async function assertComposerInView(page: Page, label: string) {
+  const { height } = page.viewportSize()!;
+  const box = (await page.locator("form.composer").boundingBox())!;
+  assert.ok(
+    box.y >= 0 && box.y + box.height <= height + 0.5,
+    `${label}: composer ${box.y}–${box.y + box.height} inside 0–${height}`,
+  );
+  const pageHeight = await page.evaluate(() => document.documentElement.scrollHeight);
+  assert.ok(pageHeight <= height, `${label}: page ${pageHeight}px fits ${height}px`);
+}
+
+browserTest("phones: composer in view, drawer over the chat, compact header menu", async (w) => {
+  const other = await w.server.app.store.createMember("Other Person");
+  for (let i = 0; i < 40; i++) await w.post(other.id, `history ${i}`);
+  for (const viewport of [{ width: 390, height: 844 }, { width: 360, height: 640 }]) {
+    const label = `${viewport.width}×${viewport.height}`;
+    const page = await w.open({ viewport });
+    await assertComposerInView(page, label);
+    // Focused, with the on-screen keyboard taking the lower part of the screen.
+    await page.focus(".composer textarea");
+    await page.setViewportSize({ width: viewport.width, height: viewport.height - 300 });
+    await page.waitForTimeout(100);
+    await assertComposerInView(page, `${label} with the keyboard`);
+    assert.ok(await page.$eval(".composer textarea", (el) => el === document.activeElement));
+    await page.setViewportSize(viewport);
+
+    // The header is one compact row; its actions are in a menu.
+    const header = (await page.locator(".room-header").boundingBox())!;
+    assert.ok(header.height <= 64, `${label}: header ${header.height}px tall`);
+    const menu = page.locator(".menu-toggle");
+    assert.equal(await menu.getAttribute("aria-expanded"), "false");
+    assert.equal(await page.locator(".header-side").isVisible(), false);
+    await menu.click();
+    assert.equal(await menu.getAttribute("aria-expanded"), "true");
+    await page.getByRole("button", { name: "Change name" }).waitFor();
+    await page.keyboard.press("Escape");
+    assert.equal(await menu.getAttribute("aria-expanded"), "false");
+
+    // The room list opens over the chat: nothing under it moves.
+    const toggle = page.locator(".sidebar-toggle");
+    const before = (await page.locator(".conversation").boundingBox())!;
+    assert.equal(await toggle.getAttribute("aria-expanded"), "false");
+    await toggle.click();
+    assert.equal(await toggle.getAttribute("aria-expanded"), "true");
+    const drawer = (await page.locator(".sidebar-body").boundingBox())!;
+    const after = (await page.locator(".conversation").boundingBox())!;
+    assert.deepEqual(after, before, `${label}: the chat stays where it was`);
+    assert.ok(drawer.x < before.x + before.width && drawer.y < before.y + before.height);
+    await page.screenshot({ path: `/tmp/shots9/phones-a11y/drawer-${label}.png` });
+    await toggle.click();
+    assert.equal(await toggle.getAttribute("aria-expanded"), "false");
+    assert.equal(await page.locator(".sidebar-body").isVisible(), false);
+
+    // The composer grows with wrapped text, keeps the conversation at the bottom, up to a limit.
+    const textarea = page.locator(".composer textarea");
+    const low = (await textarea.boundingBox())!.height;
+    await textarea.fill("word ".repeat(40));
+    await page.waitForTimeout(100);
+    const grown = (await textarea.boundingBox())!.height;
+    assert.ok(grown > low + 20, `${label}: grew from ${low} to ${grown}px`);
+    const gap = await page.$eval(
+      ".conversation",
+      (el) => el.scrollHeight - el.clientHeight - el.scrollTop,
+    );
+    assert.ok(gap <= 2, `${label}: still at the bottom (${gap}px away)`);
+    await textarea.fill("word ".repeat(900));
+    const max = (await textarea.boundingBox())!.height;
+    assert.ok(max <= viewport.height * 0.4 + 1, `${label}: at most ${max}px`);
+    await assertComposerInView(page, `${label} with a long draft`);
+    // Too long: the counter shows on phones too.
+    assert.ok(await page.locator(".composer-hint.error").isVisible(), "too-long counter");
+    await page.screenshot({ path: `/tmp/shots9/phones-a11y/too-long-${label}.png` });
+    await page.context().close();
+  }
+});
+
+/** The texts of the timeline a reader sees (day separators, headers and times, bodies). */
+function timelineTexts(root: ParentNode): string[] {
+  return [...root.querySelectorAll(".messages .day-separator, .messages .meta, .messages .body")]
+    .map((e) => (e.textContent ?? "").replace(/\s+/g, " ").trim());
+}
+
+browserTest("timeline: day separators, grouping, times that hydration never changes", async (w) => {
+  const context = await w.browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    locale: "en-GB",
+    timezoneId: "Europe/Berlin",
+  });
+  const page = await context.newPage();
+  page.on("pageerror", (error) => console.error("page error:", error.message));
+  await page.goto(`${w.server.url}/`);
+  await page.waitForSelector(".chat[data-hydrated]");
+  const ada = await memberId(page);
+  const ids = [];
+  for (const body of ["late night", "after midnight", "first today", "second today"]) {
+    ids.push(await w.post(ada, body));
+  }
+  // 23:59 and 00:01 in Berlin (the same day in UTC).
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(`${w.dir}/parley.db`);
+  db.prepare("UPDATE messages SET created_at = ? WHERE id = ?")
+    .run(Date.parse("2025-03-10T22:59:00Z"), ids[0]);
+  db.prepare("UPDATE messages SET created_at = ? WHERE id = ?")
+    .run(Date.parse("2025-03-10T23:01:00Z"), ids[1]);
+  db.close();
+
+  /** Loads the page; the server's HTML and the hydrated list must read the same. */
+  async function load() {
+    const html = await (await page.goto(`${w.server.url}/`))!.text();
+    await page.waitForSelector(".chat[data-hydrated]");
+    await page.locator(".message .body", { hasText: "second today" }).waitFor();
+    const server = await page.evaluate((source) => {
+      const doc = new DOMParser().parseFromString(source, "text/html");
+      return [...doc.querySelectorAll(
+        ".messages .day-separator, .messages .meta, .messages .body",
+      )].map((e) => (e.textContent ?? "").replace(/\s+/g, " ").trim());
+    }, html);
+    const hydrated = await page.evaluate(`(${timelineTexts})(document)`) as string[];
+    assert.deepEqual(hydrated, server, "hydration changes no text");
+    return hydrated;
+  }
+
+  // First visit: no zone known yet, UTC, said so: both night messages on 10 March, grouped.
+  await context.clearCookies({ name: "tz" });
+  let texts = await load();
+  assert.equal(texts.filter((t) => /^Monday,? 10 March 2025$/.test(t)).length, 1, texts.join("|"));
+  assert.ok(texts.some((t) => /\d UTC/.test(t)), "UTC is named");
+  assert.ok(await page.locator(".message.grouped .body", { hasText: "after midnight" }).count());
+
+  // The island told the server the zone: 23:59 and 00:01 in Berlin are on two days.
+  texts = await load();
+  const days = await page.locator(".day-separator").allInnerTexts();
+  assert.deepEqual(days.map((d) => d.replace(",", "")), [
+    "Monday 10 March 2025",
+    "Tuesday 11 March 2025",
+    "Today",
+  ]);
+  assert.ok(!texts.some((t) => /\d UTC/.test(t)), "local times");
+  assert.ok(texts.some((t) => t.includes("23:59")), "24-hour clock for en-GB");
+  assert.equal(await page.locator(".message.grouped").count(), 1, "only the follow-up today");
+  const header = (await page.locator(".message", { hasText: "first today" }).boundingBox())!;
+  const follow = (await page.locator(".message", { hasText: "second today" }).boundingBox())!;
+  console.log(`one-line message: ${header.height} px, grouped follow-up: ${follow.height} px`);
+  assert.ok(follow.height <= 36, `a grouped follow-up takes one line (${follow.height} px)`);
+  assert.ok(follow.y - (header.y + header.height) <= 6, "close under its group's header");
+
+  // The full date shows on hover and on keyboard focus.
+  const time = page.locator(".message", { hasText: "first today" }).locator(".time-full");
+  assert.equal((await time.boundingBox())!.width <= 1, true, "hidden at rest");
+  await page.locator(".message", { hasText: "first today" }).locator(".sent-at").hover();
+  assert.ok((await time.boundingBox())!.width > 100, "shown on hover");
+  await page.mouse.move(0, 0);
+  await page.locator(".message", { hasText: "first today" }).focus();
+  assert.ok((await time.boundingBox())!.width > 100, "shown on focus");
+  for (
+    const [name, size] of [["desktop", { width: 1280, height: 800 }], ["phone", {
+      width: 390,
+      height: 844,
+    }]] as const
+  ) {
+    await page.setViewportSize(size);
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({ path: `/tmp/shots9/timeline/${name}-${scheme}.png` });
+    }
+  }
+
+  await context.close();
+});
+
+browserTest(
+  "timeline: links in my own messages meet WCAG AA contrast, light and dark",
+  async (w) => {
+    const page = await w.open();
+    await send(page, "see the link");
+    await page.locator(".message.sent:not(.pending) .body", { hasText: "see the link" }).waitFor();
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const ratio = await page.evaluate(() => {
+        const body = [...document.querySelectorAll(".message.sent .body")].at(-1)!;
+        const a = document.createElement("a");
+        a.href = "https://example.com/";
+        a.textContent = "example.com";
+        body.append(a);
+        const rgb = (text: string) => text.match(/[\d.]+/g)!.slice(0, 3).map(Number);
+        const lum = (c: number[]) => {
+          const [r, g, b] = c.map((v) => {
+            v /= 255;
+            return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+          });
+          return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        };
+        const fg = lum(rgb(getComputedStyle(a).color));
+        const bg = lum(rgb(getComputedStyle(body.closest(".message")!).backgroundColor));
+        a.remove();
+        return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      });
+      assert.ok(ratio >= 4.5, `${scheme}: link contrast ${ratio.toFixed(2)}:1`);
+    }
+  },
+);
+
+browserTest(
+  "mentions: @ autocomplete by username or name, highlight, a stronger badge",
+  async (w) => {
+    const ada = await w.open({ viewport: { width: 1280, height: 800 } });
+    const bob = await w.open({ viewport: { width: 1280, height: 800 } });
+    await registerIn(ada, w.server.url, "ada");
+    await registerIn(bob, w.server.url, "bobby");
+    await w.server.app.store.renameMember(await memberId(bob), "Roberta Smith");
+    await bob.fill(".new-room input[name=room-name]", "Elsewhere");
+    await bob.getByRole("button", { name: "Create" }).click();
+    await bob.waitForURL(`${w.server.url}/rooms/elsewhere`);
+    await bob.waitForSelector(".chat[data-hydrated]");
+    await ada.goto(w.server.url);
+    await ada.waitForSelector(".chat[data-hydrated]");
+
+    const box = ada.locator(".composer textarea");
+    const list = ada.getByRole("listbox", { name: "People to mention" });
+    // By display name: "@rob" offers Roberta Smith (and @room); the first is active.
+    await box.pressSequentially("hi @rob");
+    await list.waitFor();
+    const options = list.getByRole("option");
+    const optionTexts = async () =>
+      (await options.allTextContents()).map((t) => t.replace(/\s+/g, " ").trim());
+    assert.deepEqual(await optionTexts(), ["Roberta Smith @bobby"]);
+    assert.equal(
+      await box.getAttribute("aria-activedescendant"),
+      await options.first().getAttribute("id"),
+    );
+    assert.equal(await options.first().getAttribute("aria-selected"), "true");
+    await ada.screenshot({ path: "/tmp/shots9/mentions/autocomplete-1280-light.png" });
+    await box.press("Enter");
+    assert.equal(await box.inputValue(), "hi @bobby ", "Enter picks and inserts the username");
+    assert.equal(await list.count(), 0);
+    // Arrow keys move through the options; Escape closes without changing the text.
+    await box.pressSequentially("and @");
+    await list.waitFor();
+    await ada.waitForFunction(() => document.querySelectorAll("[role=option]").length === 2);
+    assert.deepEqual(await optionTexts(), [
+      "Roberta Smith @bobby",
+      "@room Notify everyone in this room",
+    ]);
+    await box.press("ArrowDown");
+    assert.equal(await options.nth(1).getAttribute("aria-selected"), "true");
+    await box.press("ArrowUp");
+    await box.press("ArrowUp");
+    assert.equal(await options.last().getAttribute("aria-selected"), "true", "wraps around");
+    await box.press("Escape");
+    assert.equal(await list.count(), 0);
+    assert.equal(await box.inputValue(), "hi @bobby and @");
+    // Tab picks too (by username).
+    await box.press("Backspace");
+    await box.pressSequentially("@BOB");
+    await list.waitFor();
+    await box.press("Tab");
+    assert.equal(await box.inputValue(), "hi @bobby and @bobby ");
+    await box.pressSequentially("lunch?");
+    await box.press("Enter");
+    await ada.locator(".message.sent:not(.pending) .body", { hasText: "lunch?" }).waitFor();
+
+    // Bob, in another room: a stronger badge on general; there, the message is highlighted.
+    const badge = bob.locator(".sidebar a", { hasText: "general" }).locator(".unread.urgent");
+    await badge.waitFor({ timeout: 5000 });
+    assert.equal(await badge.innerText(), "@1");
+    assert.equal(await badge.getAttribute("aria-label"), "1 unread, 1 mentioning you");
+    await bob.screenshot({ path: "/tmp/shots9/mentions/badge-1280-light.png" });
+    await bob.locator(".sidebar a", { hasText: "general" }).click();
+    await bob.waitForSelector(".chat[data-hydrated]");
+    const mentioned = bob.locator(".message.mentions-me", { hasText: "lunch?" });
+    await mentioned.waitFor();
+    assert.equal(
+      await mentioned.locator(".visually-hidden", { hasText: "Mentions you" }).count(),
+      1,
+    );
+    assert.equal(await ada.locator(".message.mentions-me").count(), 0, "not for the author");
+    await bob.screenshot({ path: "/tmp/shots9/mentions/highlight-1280-light.png" });
+    await bob.emulateMedia({ colorScheme: "dark" });
+    await bob.screenshot({ path: "/tmp/shots9/mentions/highlight-1280-dark.png" });
+    await ada.emulateMedia({ colorScheme: "dark" });
+    await ada.setViewportSize({ width: 390, height: 844 });
+    await box.pressSequentially("@rob");
+    await list.waitFor();
+    await ada.screenshot({ path: "/tmp/shots9/mentions/autocomplete-390-dark.png" });
+  },
+);
+
+browserTest("touch targets of 24×24 px; focus returns after rename and Add people", async (w) => {
+  for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+    const page = await w.open({ viewport });
+    await registerIn(page, w.server.url, `t${viewport.width}`);
+    const phone = viewport.width < 700;
+    const small = async () =>
+      await page.$$eval(
+        ".sidebar-toggle, .menu-toggle, .sidebar a, .sidebar button, .sidebar input, " +
+          ".header-side button, .header-side a, .header-side input, .composer button, " +
+          ".composer textarea",
+        (els) =>
+          els.filter((el) => el.getClientRects().length > 0).map((el) => {
+            const box = el.getBoundingClientRect();
+            return { el: el.outerHTML.slice(0, 60), w: box.width, h: box.height };
+          }).filter((b) => b.w < 24 || b.h < 24),
+      );
+    if (phone) await page.locator(".sidebar-toggle").click();
+    assert.deepEqual(await small(), [], "sidebar and composer");
+    if (phone) await page.locator(".sidebar-toggle").click();
+    if (phone) await page.locator(".menu-toggle").click();
+    assert.deepEqual(await small(), [], "header");
+
+    await page.getByRole("button", { name: "Change name" }).click();
+    const save = await page.locator(".me.editing button[type=submit]").evaluate((el) => {
+      const style = getComputedStyle(el);
+      return { bg: style.backgroundColor, h: el.getBoundingClientRect().height };
+    });
+    const create = await page.locator(".composer button[type=submit]").evaluate((el) =>
+      getComputedStyle(el).backgroundColor
+    );
+    assert.equal(save.bg, create, "Save looks like the other buttons");
+    assert.ok(save.h >= 24);
+    await page.keyboard.press("Escape");
+    await page.waitForFunction(() => document.activeElement?.textContent === "Change name");
+    await page.context().close();
+  }
+  // A private room: "Add people" closes back to its button.
+  const page = await w.open();
+  await registerIn(page, w.server.url, "owner");
+  await page.fill(".new-room input[name=room-name]", "Back room");
+  await page.locator(".new-room input[type=checkbox]").check();
+  await page.getByRole("button", { name: "Create" }).click();
+  await page.waitForURL(/\/rooms\/back-room-/);
+  await page.waitForSelector(".chat[data-hydrated]");
+  await page.getByRole("button", { name: "Add people" }).click();
+  await page.getByRole("button", { name: "Done" }).click();
+  await page.waitForFunction(() => document.activeElement?.textContent?.trim() === "Add people");
+  await page.getByRole("button", { name: "Add people" }).click();
+  await page.press("input[name=member-search]", "Escape");
+  await page.waitForFunction(() => document.activeElement?.textContent?.trim() === "Add people");
+});
+
+/** What the notification test's stub records in the page. */
+interface NoteWindow {
+  shownNotes: { title: string; body?: string }[];
+  permissionAsked: number;
+  lastNote: { onclick: () => void };
+}
+
+browserTest(
+  "notifications: asked from the bell, shown while hidden, per-room level, click opens",
+  async (w) => {
+    const ada = await w.open();
+    await registerIn(ada, w.server.url, "ada");
+    const context = await w.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // Observe Notification: a stub that records what would be shown, over the real permission.
+    await context.addInitScript(() => {
+      const Real = globalThis.Notification;
+      const win = globalThis as unknown as Record<string, unknown>;
+      const shown: { title: string; body?: string }[] = [];
+      win.shownNotes = shown;
+      win.permissionAsked = 0;
+      class Stub {
+        onclick: (() => void) | null = null;
+        constructor(title: string, options: NotificationOptions = {}) {
+          shown.push({ title, body: options.body });
+          win.lastNote = this;
+        }
+        close() {}
+        static get permission() {
+          return Real.permission;
+        }
+        static requestPermission() {
+          win.permissionAsked = Number(win.permissionAsked) + 1;
+          return Real.requestPermission();
+        }
+      }
+      globalThis.Notification = Stub as unknown as typeof Notification;
+    });
+    const bob = await context.newPage();
+    await bob.goto(w.server.url);
+    await bob.waitForSelector(".chat[data-hydrated]");
+    await registerIn(bob, w.server.url, "bobby");
+    await bob.fill(".new-room input[name=room-name]", "Elsewhere");
+    await bob.getByRole("button", { name: "Create" }).click();
+    await bob.waitForURL(`${w.server.url}/rooms/elsewhere`);
+    // A direct room with ada (in the list the sidebar watches).
+    const dmSlug = await ada.evaluate(async (id) => {
+      const room = await (await fetch("/api/direct", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ memberId: id }),
+      })).json();
+      return room.slug as string;
+    }, await memberId(bob));
+    await bob.reload();
+    await bob.waitForSelector(".chat[data-hydrated]");
+    const bell = bob.getByRole("button", { name: "Turn on notifications" });
+    await bell.waitFor();
+    assert.equal(await bob.evaluate(() => Notification.permission), "default");
+    assert.equal(
+      await bob.evaluate(() => (globalThis as unknown as NoteWindow).permissionAsked),
+      0,
+      "never on load",
+    );
+    await bob.screenshot({ path: "/tmp/shots9/mentions/bell-1280-light.png" });
+    await context.grantPermissions(["notifications"], { origin: w.server.url });
+    await bell.click();
+    const level = bob.getByLabel("Notify me in Elsewhere about");
+    await level.waitFor();
+    assert.equal(
+      await bob.evaluate(() => (globalThis as unknown as NoteWindow).permissionAsked),
+      1,
+    );
+    assert.equal(await level.inputValue(), "mentions");
+    await bob.emulateMedia({ colorScheme: "dark" });
+    await bob.screenshot({ path: "/tmp/shots9/mentions/bell-granted-1280-dark.png" });
+
+    // The tab is hidden: a mention in general notifies; a plain message there does not.
+    await bob.evaluate(() => {
+      Object.defineProperty(document, "visibilityState", {
+        configurable: true,
+        get: () => "hidden",
+      });
+    });
+    const notes = () =>
+      bob.evaluate(() => (globalThis as unknown as NoteWindow).shownNotes as { title: string }[]);
+    const adaName = await ada.locator(".my-name").innerText();
+    await send(ada, "just chatting");
+    await ada.locator(".message.sent:not(.pending) .body", { hasText: "just chatting" }).waitFor();
+    await bob.waitForTimeout(1500);
+    assert.deepEqual(await notes(), [], "mentions only: a plain message is quiet");
+    await send(ada, "@bobby are you there?");
+    await bob.waitForFunction(
+      () => (globalThis as unknown as NoteWindow).shownNotes.length === 1,
+      undefined,
+      {
+        timeout: 5000,
+      },
+    );
+    assert.deepEqual(await notes(), [{
+      title: `${adaName} mentioned you in #general`,
+      body: "@bobby are you there?",
+    }]);
+    // A direct message notifies too, under its author's name.
+    await ada.evaluate(async (slug) => {
+      await fetch(`/api/rooms/${slug}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ body: "psst" }),
+      });
+    }, dmSlug);
+    await bob.waitForFunction(
+      () => (globalThis as unknown as NoteWindow).shownNotes.length === 2,
+      undefined,
+      {
+        timeout: 5000,
+      },
+    );
+    assert.deepEqual((await notes())[1], { title: adaName, body: "psst" });
+    // "Nothing" for this room (Elsewhere): ada's messages there stay quiet; then "All messages".
+    await level.selectOption("none");
+    await ada.goto(`${w.server.url}/rooms/elsewhere`);
+    await ada.waitForSelector(".chat[data-hydrated]");
+    await send(ada, "@bobby quiet please");
+    await ada.locator(".message.sent:not(.pending) .body", { hasText: "quiet please" }).waitFor();
+    await bob.waitForTimeout(1500);
+    assert.equal((await notes()).length, 2, "nothing: no notification");
+    await level.selectOption("all");
+    await send(ada, "every word");
+    await bob.waitForFunction(
+      () => (globalThis as unknown as NoteWindow).shownNotes.length === 3,
+      undefined,
+      {
+        timeout: 5000,
+      },
+    );
+    assert.deepEqual((await notes())[2], { title: `${adaName} in #Elsewhere`, body: "every word" });
+    assert.equal(
+      await bob.evaluate(() => localStorage.getItem("parley:notify:elsewhere")),
+      "all",
+      "kept per room in this browser",
+    );
+    // Clicking the notification focuses the tab and opens its room.
+    await bob.evaluate(() => {
+      const notes = (globalThis as unknown as NoteWindow).shownNotes;
+      notes.length = 0;
+    });
+    await send(ada, "@bobby click me");
+    await bob.waitForFunction(() => (globalThis as unknown as NoteWindow).shownNotes.length === 1);
+    await ada.goto(w.server.url);
+    await send(ada, "@bobby back in general");
+    await bob.waitForFunction(() => (globalThis as unknown as NoteWindow).shownNotes.length === 2);
+    await bob.evaluate(() => (globalThis as unknown as NoteWindow).lastNote.onclick());
+    await bob.waitForURL(`${w.server.url}/`);
+    await bob.waitForSelector(".chat[data-hydrated]");
+    await context.close();
+  },
+);
+
+browserTest(
+  "formatting: sent by one, formatted for the other; unsafe links stay text",
+  async (w) => {
+    const ada = await w.open({ viewport: { width: 1280, height: 800 } });
+    const bob = await w.open({ viewport: { width: 1280, height: 800 } });
+    let dialogs = 0;
+    for (const page of [ada, bob]) page.on("dialog", (d) => (dialogs++, d.dismiss()));
+    const source = "**Release** is _ready_ ~~maybe~~ :tada: see `deno task build`\n" +
+      "> quoted line\n\n- one\n- two\n\n```ts\nconst longLine = " + '"' + "x".repeat(150) +
+      '";\n```\n' +
+      "[the docs](https://example.com/docs) [evil](javascript:alert(1)) ![img](http://example.com/i.png)";
+    await send(ada, source);
+    const body = bob.locator(".message.received .body", { hasText: "Release" });
+    await body.waitFor();
+    assert.equal(await body.locator("strong").innerText(), "Release");
+    assert.equal(await body.locator("em").innerText(), "ready");
+    assert.equal(await body.locator("del").innerText(), "maybe");
+    assert.equal(await body.locator("p code").innerText(), "deno task build");
+    assert.equal(await body.locator("blockquote").innerText(), "quoted line");
+    assert.equal(await body.locator("ul li").count(), 2);
+    assert.equal(await body.locator(".code-lang").innerText(), "ts");
+    assert.match(await body.innerText(), /🎉/, "the shortcode became an emoji");
+    const pre = body.locator("pre");
+    assert.equal(
+      await pre.evaluate((el) => getComputedStyle(el).fontFamily.includes("monospace")),
+      true,
+    );
+    assert.ok(
+      await pre.evaluate((el) => el.scrollWidth > el.clientWidth),
+      "a long line scrolls sideways",
+    );
+    const links = body.locator("a");
+    assert.equal(await links.count(), 1);
+    assert.equal(await links.getAttribute("href"), "https://example.com/docs");
+    assert.equal(await links.getAttribute("rel"), "noopener noreferrer nofollow ugc");
+    assert.match(await body.innerText(), /\[evil\]\(javascript:alert\(1\)\)/);
+    assert.match(await body.innerText(), /!\[img\]\(http:\/\/example\.com\/i\.png\)/);
+    assert.equal(await bob.locator(".message img").count(), 0);
+
+    // An edit shows the source, as stored (with the emoji it was sent with).
+    await ada.locator(".message.sent:not(.pending) .body", { hasText: "Release" }).waitFor();
+    await ada.locator(".composer textarea").press("ArrowUp");
+    const editor = ada.locator(".editor textarea");
+    await editor.waitFor();
+    assert.equal(await editor.inputValue(), source.replace(":tada:", "🎉"));
+    await editor.press("Escape");
+
+    await Deno.mkdir("/tmp/shots9/formatting", { recursive: true });
+    for (const scheme of ["light", "dark"] as const) {
+      for (const [width, height] of [[1280, 800], [390, 844]]) {
+        await bob.setViewportSize({ width, height });
+        await bob.emulateMedia({ colorScheme: scheme });
+        await bob.waitForTimeout(100);
+        await bob.screenshot({ path: `/tmp/shots9/formatting/${scheme}-${width}.png` });
+      }
+    }
+    assert.equal(dialogs, 0, "no script from a message ran");
+  },
+);

@@ -59,11 +59,13 @@ apiTest("POST stores a message and answers 201 with it", async (app) => {
     "deleted",
     "editedAt",
     "id",
+    "mentions",
     "reactions",
     "replyTo",
     "room",
     "seq",
   ]);
+  assert.deepEqual(message.mentions, []);
   assert.equal(message.deleted, false);
   assert.equal(message.editedAt, null);
   assert.deepEqual(message.reactions, []);

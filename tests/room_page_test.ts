@@ -1,6 +1,7 @@
 // The room page and the member endpoints: first visit, server-rendered history, escaping, names.
 import assert from "node:assert/strict";
 import { appTest, createTestApp, jsonInit, newGuest, postMessage } from "./helpers.ts";
+import { timeFormatter } from "../components/timeline.ts";
 
 const ORIGIN = "http://localhost";
 
@@ -75,7 +76,7 @@ pageTest(
       const mine = (i + 10) % 2 === 0;
       assert.ok(item.classes.includes("message"));
       assert.ok(item.classes.includes(mine ? "sent" : "received"), item.classes.join(" "));
-      assert.match(item.inner, /<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z"/);
+      assert.match(item.inner, /<time class="sent-at" datetime="\d{4}-\d\d-\d\dT[\d:.]+Z"/);
       assert.ok(item.inner.includes(mine ? ada.member.name : bob.member.name));
     }
     assert.match(html, /Load earlier messages/);
@@ -100,10 +101,10 @@ pageTest("message text is escaped, keeps newlines and links web addresses safely
   assert.ok(!item.inner.includes("<script>"));
   assert.ok(!item.inner.includes("<img"));
   assert.ok(item.inner.includes("&lt;script>alert(&quot;x&quot;)&lt;/script>"));
-  assert.ok(item.inner.includes("\nline two"), "the newline is kept (white-space: pre-wrap)");
+  assert.ok(item.inner.includes("<br/>line two"), "a newline is a line break");
   assert.match(
     item.inner,
-    /<a href="https:\/\/example\.com\/\?a=1&amp;b=2" rel="noopener noreferrer nofollow" target="_blank">/,
+    /<a href="https:\/\/example\.com\/\?a=1&amp;b=2" rel="noopener noreferrer nofollow ugc" target="_blank">/,
   );
   assert.ok(!/href="javascript:/i.test(html));
   assert.ok(old.inner.includes("\u2407"), "a control character is shown as its symbol");
@@ -111,6 +112,40 @@ pageTest("message text is escaped, keeps newlines and links web addresses safely
   assert.ok(!raw.includes("<"), "island props cannot close their <script>");
   assert.equal(props.messages[0].body, evil.replace(/\s+$/, ""));
 });
+
+pageTest(
+  "formatting is rendered on the server, links only to web and mail addresses",
+  async (app) => {
+    const ada = await newGuest(app);
+    const body = "**bold** _it_ ~~gone~~ `x<y`\n> quoted\n\n- one\n- two\n\n```js\nlet a;\n```\n" +
+      "[docs](https://example.com/d) [x](javascript:alert(1)) ![i](http://e.com/i.png) :tada:";
+    assert.equal((await postMessage(app, ada, body)).status, 201);
+    const html = await (await app.request("/", { headers: { cookie: ada.cookie } })).text();
+    // The page holds this one message (its list items end messagesIn's match early).
+    const item = html.slice(html.indexOf('<div class="body">'), html.indexOf("</ol></div>"));
+    for (
+      const part of [
+        "<strong>bold</strong>",
+        "<em>it</em>",
+        "<del>gone</del>",
+        "<code>x&lt;y</code>",
+        "<blockquote><p>quoted</p></blockquote>",
+        "<ul><li>one</li><li>two</li></ul>",
+        '<span class="code-lang">js</span><pre tabindex="0"><code>let a;</code></pre>',
+        '<a href="https://example.com/d" rel="noopener noreferrer nofollow ugc" target="_blank">docs</a>',
+        "[x](javascript:alert(1))",
+        "![i](http://e.com/i.png)",
+        "🎉",
+      ]
+    ) assert.ok(item.includes(part), part);
+    assert.ok(!/<img|href="javascript/i.test(item));
+    assert.equal(
+      islandProps(html).props.messages[0].body,
+      body.replace(":tada:", "🎉"),
+      "the source",
+    );
+  },
+);
 
 pageTest("a name is changed with PATCH /api/me and shows on my messages", async (app) => {
   const ada = await newGuest(app);
@@ -269,5 +304,61 @@ pageTest(
       if (path === "/login") assert.ok(forms.length >= 2, "login and registration");
       for (const [, attributes] of forms) assert.match(attributes, /method="post"/);
     }
+  },
+);
+
+pageTest(
+  "the timeline on the server: day separator, grouped follow-ups, times in the reader's locale and zone",
+  async (app) => {
+    const ada = await newGuest(app);
+    const bob = await newGuest(app);
+    for (const [who, body] of [[ada, "one"], [ada, "two"], [bob, "three"]] as const) {
+      assert.equal((await postMessage(app, who, body)).status, 201);
+    }
+    const response = await app.request("/", {
+      headers: {
+        cookie: `${ada.cookie}; tz=America/New_York`,
+        "accept-language": "en-US,en;q=0.9",
+      },
+    });
+    const html = await response.text();
+    const { props } = islandProps(html);
+    assert.deepEqual(
+      { ...props.time, now: 0 },
+      { locale: "en-US", timeZone: "America/New_York", zoneKnown: true, now: 0 },
+    );
+    const format = timeFormatter(props.time);
+    const today = format.dayKey(new Date(props.time.now));
+    assert.ok(
+      html.includes(
+        `<li class="day-separator"><h2><time datetime="${today}">Today</time></h2></li>`,
+      ),
+      "a day separator before today's messages",
+    );
+    const shown = messagesIn(html);
+    assert.deepEqual(shown.map((m) => m.classes.includes("grouped")), [false, true, false]);
+    for (const [i, m] of props.messages.entries()) {
+      const date = new Date(m.createdAt);
+      // Exactly what the island renders with the same props: 12-hour clock for en-US.
+      assert.ok(
+        shown[i].inner.includes(
+          `<span class="clock" aria-hidden="true">${format.clock(date)}</span>`,
+        ),
+      );
+      assert.ok(shown[i].inner.includes(`<span class="time-full">${format.full(date)}</span>`));
+      assert.match(format.clock(date), /^\d{1,2}:\d\d [AP]M$/);
+    }
+    // A first visit (no zone cookie yet) shows UTC and says so, in the locale it asked for.
+    const first = await app.request("/", {
+      headers: { cookie: ada.cookie, "accept-language": "de-DE" },
+    });
+    const firstHtml = await first.text();
+    const firstProps = islandProps(firstHtml).props;
+    assert.equal(firstProps.time.timeZone, "UTC");
+    assert.match(
+      messagesIn(firstHtml)[0].inner,
+      /<span class="clock" aria-hidden="true">\d\d:\d\d UTC<\/span>/,
+    );
+    assert.ok(firstHtml.includes(">Heute</time>"));
   },
 );

@@ -435,3 +435,39 @@ roomTest(
     assert.equal(quiet.json.cursor, answer.json.cursor);
   },
 );
+
+roomTest("member search leaves out myself and a room's members, accounts first", async (app) => {
+  async function register(username: string) {
+    const guest = await newGuest(app);
+    const answer = await callApi(app, "POST", "/api/auth/register", {
+      body: { username, password: "correct horse battery" },
+      cookie: guest.cookie,
+    });
+    assert.equal(answer.status, 201);
+    return { ...guest, cookie: answer.cookie! };
+  }
+  const me = await register("kimsearch");
+  const other = await register("kimbo");
+  // Guests named to sort before every account by name.
+  const guestA = await app.store.createMember("Aaa Kim One");
+  const guestB = await app.store.createMember("Aaa Kim Two");
+  const ids = async (path: string) => {
+    const answer = await call(app, me, "GET", path);
+    assert.equal(answer.status, 200);
+    return answer.json.members.map((m: { id: number }) => m.id);
+  };
+  const all = await ids("/api/members?q=kim");
+  assert.ok(!all.includes(me.member.id), "never myself");
+  assert.deepEqual(all, [other.member.id, guestA.id, guestB.id], "accounts before guests");
+
+  const made = await call(app, me, "POST", "/api/rooms", { name: "Kim room", private: true });
+  assert.equal(made.status, 201);
+  await app.store.addRoomMember(made.json.id, guestA.id);
+  assert.deepEqual(
+    await ids(`/api/members?q=kim&notIn=${made.json.slug}`),
+    [other.member.id, guestB.id],
+    "not the room's members",
+  );
+  const hidden = await call(app, other, "GET", `/api/members?q=kim&notIn=${made.json.slug}`);
+  assert.equal(hidden.status, 404, "a private room it cannot see does not exist");
+});

@@ -781,6 +781,117 @@ export function storeContract(
     assert.ok(own.id < gone.id);
   });
 
+  test(
+    "messages keep their mentions; edits replace them, deletions erase them",
+    async (store, general) => {
+      const [ada, bob, cat] = [
+        await store.createMember("Ada"),
+        await store.createMember("Bob"),
+        await store.createMember("Cat"),
+      ];
+      const { message } = await store.addMessage({
+        room: general,
+        authorId: ada.id,
+        body: "hi @bob @cat",
+        clientId: "m1",
+        mentions: [cat.id, bob.id, cat.id],
+      });
+      assert.deepEqual(message.mentions, [bob.id, cat.id], "distinct, ascending");
+      const plain = await store.addMessage({
+        room: general,
+        authorId: ada.id,
+        body: "hi",
+        clientId: "m2",
+      });
+      assert.deepEqual(plain.message.mentions, []);
+      const read = async () => (await store.getMessage(general, message.id))?.mentions;
+      assert.deepEqual(await read(), [bob.id, cat.id]);
+      const again = await store.addMessage({
+        room: general,
+        authorId: ada.id,
+        body: "hi @bob @cat",
+        clientId: "m1",
+        mentions: [ada.id],
+      });
+      assert.deepEqual(again.message.mentions, [bob.id, cat.id], "a retry changes nothing");
+      const edited = await store.editMessage({
+        room: general,
+        id: message.id,
+        body: "hi @bob",
+        now: Date.now(),
+        mentions: [bob.id],
+      });
+      assert.ok(edited.ok);
+      assert.deepEqual(edited.message.mentions, [bob.id]);
+      const page = await store.listMessages(general, { since: 0, limit: 10 });
+      assert.deepEqual(page.messages.map((m) => m.mentions), [[], [bob.id]]);
+      const deleted = await store.deleteMessage({ room: general, id: message.id, now: Date.now() });
+      assert.ok(deleted.ok);
+      assert.deepEqual(deleted.message.mentions, []);
+      assert.deepEqual(await read(), []);
+    },
+  );
+
+  test("mention counts: unread messages that mention the member", async (store, general) => {
+    const [ada, bob] = [await store.createMember("Ada"), await store.createMember("Bob")];
+    await store.addRoomMember(general.id, ada.id);
+    await store.addRoomMember(general.id, bob.id);
+    const counts = async () => {
+      const room = (await store.listMyRooms(ada.id, 100)).find((r) => r.slug === "general")!;
+      return [room.unread, room.mentions];
+    };
+    assert.deepEqual(await counts(), [0, 0]);
+    const say = (body: string, clientId: string, mentions: number[] = []) =>
+      store.addMessage({ room: general, authorId: bob.id, body, clientId, mentions })
+        .then((r) => r.message);
+    const first = await say("@ada one", "a", [ada.id]);
+    await say("not you", "b");
+    const third = await say("@ada three", "c", [ada.id]);
+    await say("@bob", "d", [bob.id]);
+    assert.deepEqual(await counts(), [4, 2]);
+    assert.equal((await store.listMyRooms(ada.id, 1))[0].mentions, 1, "capped");
+    await store.markRead(general.id, ada.id, first.id);
+    assert.deepEqual(await counts(), [3, 1], "read mentions do not count");
+    await store.editMessage({ room: general, id: third.id, body: "three", now: Date.now() });
+    assert.deepEqual(await counts(), [3, 0], "an edit that drops the mention");
+    await store.editMessage({
+      room: general,
+      id: third.id,
+      body: "@ada",
+      now: Date.now(),
+      mentions: [ada.id],
+    });
+    assert.deepEqual(await counts(), [3, 1]);
+    await store.deleteMessage({ room: general, id: third.id, now: Date.now() });
+    assert.deepEqual(await counts(), [2, 0], "a deleted message mentions nobody");
+    const bobRooms = await store.listMyRooms(bob.id, 100);
+    assert.equal(bobRooms[0].mentions, 0, "one's own messages are never unread");
+  });
+
+  test("finds accounts by username and the accounts of a room", async (store, general) => {
+    const guest = await store.createMember("Guest Ada");
+    const ada = await store.registerAccount({ ...newAccount("ada"), name: "Ada Lovelace" });
+    const bob = await store.registerAccount({ ...newAccount("Bob_1"), name: "Bob" });
+    const cat = await store.registerAccount({ ...newAccount("cat"), name: "Cat" });
+    assert.ok(ada.ok && bob.ok && cat.ok);
+    const found = await store.findAccounts(["bob_1", "ada", "nobody"]);
+    assert.deepEqual(
+      found.sort((a, b) => a.id - b.id),
+      [{ ...ada.member, username: "ada" }, { ...bob.member, username: "Bob_1" }],
+    );
+    assert.deepEqual(await store.findAccounts([]), []);
+    for (const m of [guest, ada.member, bob.member]) await store.addRoomMember(general.id, m.id);
+    const names = (q: string, options?: { authorsOnly?: boolean }) =>
+      store.searchRoomAccounts(general.id, q, 10, options).then((ms) => ms.map((m) => m.name));
+    assert.deepEqual(await names(""), ["Ada Lovelace", "Bob"], "accounts of the room only");
+    assert.deepEqual(await names("LOVE"), ["Ada Lovelace"], "by name");
+    assert.deepEqual(await names("b_1"), ["Bob"], "by username, _ taken literally");
+    assert.deepEqual(await names("", { authorsOnly: true }), []);
+    await store.addMessage({ room: general, authorId: bob.member.id, body: "hi", clientId: "x" });
+    assert.deepEqual(await names("", { authorsOnly: true }), ["Bob"]);
+    assert.equal((await store.searchRoomAccounts(general.id, "", 1)).length, 1);
+  });
+
   test("finds members by name or username, wildcards taken literally", async (store) => {
     const ada = await store.createMember("Ada Lovelace");
     const bob = await store.createMember("Bob");

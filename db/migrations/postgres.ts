@@ -107,4 +107,16 @@ export const POSTGRES_MIGRATIONS: string[] = [
   -- For removing a member (ON DELETE CASCADE) and the cleanup's "reacted" check.
   CREATE INDEX reactions_member ON reactions(member_id);
   `,
+  // Mentions: the member ids a message mentions (as JSON, the same for every reader), and one
+  // row per mentioned member for counting a member's unread mentions room by room.
+  `
+  ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]';
+  CREATE TABLE mentions (
+    member_id BIGINT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    room_id BIGINT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    message_id BIGINT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    PRIMARY KEY (member_id, room_id, message_id)
+  );
+  CREATE INDEX mentions_message ON mentions(message_id);
+  `,
 ];

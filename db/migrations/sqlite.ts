@@ -104,4 +104,16 @@ export const SQLITE_MIGRATIONS: string[] = [
     UNIQUE (message_id, emoji, member_id)
   ) STRICT;
   `,
+  // Mentions: the member ids a message mentions (as JSON, the same for every reader), and one
+  // row per mentioned member for counting a member's unread mentions room by room.
+  `
+  ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]';
+  CREATE TABLE mentions (
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    PRIMARY KEY (member_id, room_id, message_id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX mentions_message ON mentions(message_id);
+  `,
 ];

@@ -25,7 +25,12 @@ export const handler: Handlers<unknown, AppState> = {
     const member = requireMember(state, state.accounts.policy);
     const room = await state.chat.room(params.room, member);
     const input = await readJson(req, newMessageBody);
-    const { message, created } = await state.chat.send(member, room, input);
+    const { message, created } = await state.chat.send(
+      member,
+      room,
+      input,
+      Boolean(state.session?.account),
+    );
     return jsonResponse(message, { status: created ? 201 : 200 });
   },
 };

@@ -12,7 +12,8 @@ export const handler: Handlers<unknown, AppState> = {
     const room = await state.chat.room(params.room, member);
     const id = readParam(params.id, messageIdParam);
     const input = await readJson(req, editMessageBody);
-    return jsonResponse(await state.chat.edit(member, room, id, input));
+    const isAccount = Boolean(state.session?.account);
+    return jsonResponse(await state.chat.edit(member, room, id, input, isAccount));
   },
 
   async DELETE({ params, state }) {
