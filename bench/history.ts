@@ -2,7 +2,9 @@
 import { SqliteStore } from "../db/sqlite_store.ts";
 
 const ROOM = "general";
-const BODY = "' history message: the quick brown fox jumps over the lazy dog'";
+// Formatted as people write (bold, italic, strike, code, a link), so the page renders markdown.
+const BODY =
+  "' **history** message: the _quick_ brown fox jumps over the ~~lazy~~ dog, see `code` and https://example.com/'";
 
 /**
  * Migrates the SQLite file at `path` (creating it) and adds `count` messages to the room
@@ -23,9 +25,11 @@ export async function fillSqliteHistory(path: string, count: number): Promise<nu
       // A recursive CTE counts 1..count inside SQLite: no round trip per row.
       store.db.prepare(
         `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-         INSERT INTO messages (room_id, author_id, body, client_id, created_at)
-         SELECT ?, ?, '#' || i || ${BODY}, 'history-' || i, ? - (? - i) * 1000 FROM n`,
+         INSERT INTO messages (room_id, author_id, body, client_id, created_at, seq)
+         SELECT ?, ?, '#' || i || ${BODY}, 'history-' || i, ? - (? - i) * 1000, i FROM n`,
       ).run(count, room.id, author.id, now, count);
+      // Each message was one change of the room's feed.
+      store.db.prepare("UPDATE rooms SET last_seq = ? WHERE id = ?").run(count, room.id);
       store.db.exec("COMMIT");
     } catch (error) {
       store.db.exec("ROLLBACK");
@@ -53,11 +57,12 @@ export async function fillPostgresHistory(url: string, count: number): Promise<n
     const author = await store.createMember("History");
     const now = Date.now();
     await store.sql.unsafe(
-      `INSERT INTO messages (room_id, author_id, body, client_id, created_at)
-       SELECT $1, $2, '#' || g || ${BODY}, 'history-' || g, $3::bigint - ($4::bigint - g) * 1000
+      `INSERT INTO messages (room_id, author_id, body, client_id, created_at, seq)
+       SELECT $1, $2, '#' || g || ${BODY}, 'history-' || g, $3::bigint - ($4::bigint - g) * 1000, g
        FROM generate_series(1, $4::bigint) AS g`,
       [room.id, author.id, now, count],
     );
+    await store.sql.unsafe("UPDATE rooms SET last_seq = $1 WHERE id = $2", [count, room.id]);
     await store.sql.unsafe("ANALYZE messages");
     return performance.now() - started;
   } finally {
