@@ -6,6 +6,7 @@ import { normalizeName } from "./member_names.ts";
 import { createMessages } from "./messages.ts";
 import { PollGate } from "./poll_gate.ts";
 import { createRooms, type RoomPolicy } from "./rooms.ts";
+import { createTyping } from "./typing.ts";
 
 /** Options for {@link createChat}. */
 export interface ChatOptions {
@@ -43,6 +44,19 @@ export function createChat(options: ChatOptions) {
   }
 
   const messages = createMessages({ store, limits, polls, shutdown: options.shutdown });
+  const typing = createTyping({
+    store,
+    polls,
+    maxWaitSeconds: limits.maxWaitSeconds,
+    shutdown: options.shutdown,
+  });
+
+  /** Sends a message (see `createMessages`); the author has stopped typing. */
+  async function send(...args: Parameters<typeof messages.send>) {
+    const result = await messages.send(...args);
+    await typing.stop(args[0], args[1]);
+    return result;
+  }
 
   /**
    * Renames a member. Nobody may take the name or username of another registered member
@@ -72,7 +86,8 @@ export function createChat(options: ChatOptions) {
     room,
     rename,
     read: messages.read,
-    send: messages.send,
+    send,
+    typing,
     edit: messages.edit,
     remove: messages.remove,
     react: messages.react,

@@ -267,9 +267,10 @@ export function createRooms(
    * most recently active; with `query`, those whose name contains it).
    */
   async function list(member: Member, query: RoomListQuery = {}): Promise<RoomList> {
+    const readAt = Date.now();
     let rooms = await store.listMyRooms(member.id, UNREAD_CAP);
     if (query.wait && query.since !== undefined && roomsCursor(rooms) === query.since) {
-      rooms = await waitForRooms(member, rooms, query);
+      rooms = await waitForRooms(member, rooms, readAt, query);
     }
     const found = await store.listPublicRooms({
       notJoinedBy: member.id,
@@ -285,12 +286,15 @@ export function createRooms(
   }
 
   /**
-   * Waits (a long poll) until something changes in one of `rooms`, then lets further changes
-   * of the same moment arrive before reading the list again: one answer for a burst.
+   * Waits (a long poll) until something changes in one of `rooms`, or the member is added to
+   * a room (joins, invitations, direct conversations others start) after `readAt`, then lets
+   * further changes of the same moment arrive before reading the list again: one answer for a
+   * burst. The cursor lists the rooms, so a list whose set of rooms changed answers at once.
    */
   async function waitForRooms(
     member: Member,
     rooms: MyRoom[],
+    readAt: number,
     query: RoomListQuery,
   ): Promise<MyRoom[]> {
     const leave = polls.enter(query.address ?? "unknown");
@@ -299,7 +303,7 @@ export function createRooms(
       const signal = signals.length ? AbortSignal.any(signals) : undefined;
       const waiter = store.waitForChanges(
         rooms.map((room) => ({ roomId: room.id, since: room.seq })),
-        { timeoutMs: query.wait! * 1000, signal },
+        { timeoutMs: query.wait! * 1000, signal, member: { id: member.id, since: readAt } },
       );
       const changed = await waiter.arrived;
       if (!changed || signal?.aborted) return rooms;

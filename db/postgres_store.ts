@@ -37,6 +37,7 @@ import {
   type Session,
   type Store,
   StoreUnavailableError,
+  type TypingSignal,
 } from "./store.ts";
 
 type Sql = ReturnType<typeof postgres>;
@@ -111,10 +112,15 @@ export class PostgresStore implements Store {
   readonly events = new RoomEvents();
   readonly channel: string;
   #unlisten?: () => Promise<void>;
+  /** The channel of typing signals (ephemeral: NOTIFY only, never stored). */
+  readonly typingChannel: string;
+  #unlistenTyping?: () => Promise<void>;
+  #typing = new Set<(signal: TypingSignal) => void>();
 
   private constructor(sql: Sql, channel: string) {
     this.sql = sql;
     this.channel = channel;
+    this.typingChannel = channel.replace("parley_messages", "parley_typing");
   }
 
   /** Connects, migrates, and starts listening for messages stored by any instance. */
@@ -140,6 +146,11 @@ export class PostgresStore implements Store {
         },
       );
       store.#unlisten = () => subscription.unlisten();
+      const typing = await sql.listen(
+        store.typingChannel,
+        (payload) => store.#typingNotified(payload),
+      );
+      store.#unlistenTyping = () => typing.unlisten();
     } catch (error) {
       await sql.end({ timeout: 1 });
       throw isUnavailable(error)
@@ -154,8 +165,16 @@ export class PostgresStore implements Store {
     return this.sql.unsafe(ROOM_COLUMNS);
   }
 
-  /** A notification `room_id:seq`: change `seq` was committed in room `room_id`. */
+  /**
+   * A notification `room_id:seq`: change `seq` was committed in room `room_id`; or
+   * `m:member_id`: the member was added to a room.
+   */
   #notified(payload: string): void {
+    if (payload.startsWith("m:")) {
+      const member = Number(payload.slice(2));
+      if (Number.isSafeInteger(member) && member > 0) this.events.memberAdded(member);
+      return;
+    }
     const [room, seq] = payload.split(":").map(Number);
     if (Number.isFinite(room) && Number.isFinite(seq)) this.events.published(room, seq);
   }
@@ -277,11 +296,16 @@ export class PostgresStore implements Store {
 
   addRoomMember(roomId: number, memberId: number): Promise<void> {
     return this.#run(async () => {
-      await this.sql`
-        INSERT INTO room_members (room_id, member_id, joined_at, last_read_id)
-        VALUES (${roomId}, ${memberId}, ${Date.now()},
-          (SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ${roomId}))
-        ON CONFLICT DO NOTHING`;
+      // The notification `m:<memberId>` wakes the member's room-list polls on every instance.
+      const rows = await this.sql`
+        WITH added AS (
+          INSERT INTO room_members (room_id, member_id, joined_at, last_read_id)
+          VALUES (${roomId}, ${memberId}, ${Date.now()},
+            (SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ${roomId}))
+          ON CONFLICT DO NOTHING
+          RETURNING member_id)
+        SELECT pg_notify(${this.channel}, 'm:' || member_id) FROM added`;
+      if (rows.length > 0) this.events.memberAdded(memberId);
     });
   }
 
@@ -765,7 +789,7 @@ export class PostgresStore implements Store {
 
   waitForChanges(
     rooms: { roomId: number; since: number }[],
-    options: { timeoutMs: number; signal?: AbortSignal },
+    options: { timeoutMs: number; signal?: AbortSignal; member?: { id: number; since: number } },
   ): MessageWaiter {
     return this.events.waitAny(rooms, options);
   }
@@ -801,8 +825,37 @@ export class PostgresStore implements Store {
     );
   }
 
+  /** A typing signal from any instance (this one included), as JSON. */
+  #typingNotified(payload: string): void {
+    let signal: TypingSignal;
+    try {
+      const { r, m, n, t } = JSON.parse(payload);
+      if (!Number.isSafeInteger(r) || !Number.isSafeInteger(m) || typeof n !== "string") return;
+      signal = { roomId: r, memberId: m, name: n, typing: t === 1 };
+    } catch {
+      return;
+    }
+    this.#typing.forEach((listener) => listener(signal));
+  }
+
+  async publishTyping(signal: TypingSignal): Promise<void> {
+    const payload = JSON.stringify({
+      r: signal.roomId,
+      m: signal.memberId,
+      n: signal.name,
+      t: signal.typing ? 1 : 0,
+    });
+    await this.sql`SELECT pg_notify(${this.typingChannel}, ${payload})`;
+  }
+
+  onTyping(listener: (signal: TypingSignal) => void): () => void {
+    this.#typing.add(listener);
+    return () => this.#typing.delete(listener);
+  }
+
   async close(): Promise<void> {
     await this.#unlisten?.().catch(() => {});
+    await this.#unlistenTyping?.().catch(() => {});
     await this.sql.end({ timeout: 2 });
   }
 }

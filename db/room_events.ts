@@ -16,10 +16,19 @@ function wakeInBatches(entries: Waiting[], from = 0): void {
   if (end < entries.length) setTimeout(() => wakeInBatches(entries, end), 0);
 }
 
-/** Tracks the latest change number per room and the long polls waiting for a later one. */
+/**
+ * Tracks the latest change number per room and the long polls waiting for a later one; and,
+ * under the key `-memberId`, when each member was last added to a room (`Date.now()` on this
+ * instance), so that a member's room-list polls wake when their set of rooms grows.
+ */
 export class RoomEvents {
   #latest = new Map<number, number>();
   #waiting = new Map<number, Set<Waiting>>();
+
+  /** Records that `memberId` was just added to a room and wakes their room-list waits. */
+  memberAdded(memberId: number): void {
+    this.published(-memberId, Date.now());
+  }
 
   /** Records change `seq` in `roomId` and wakes the waits it satisfies. */
   published(roomId: number, seq: number): void {
@@ -46,15 +55,19 @@ export class RoomEvents {
   }
 
   /**
-   * Waits for a change in any of `rooms` after its own number, up to `timeoutMs` or until
-   * aborted (one wait per room, the first to end ends them all).
+   * Waits for a change in any of `rooms` after its own number, or with `member`, for that
+   * member to be added to a room at or after `member.since` (a `Date.now()` taken before the
+   * rooms were read), up to `timeoutMs` or until aborted (the first wait to end ends them all).
    */
   waitAny(
     rooms: { roomId: number; since: number }[],
-    options: { timeoutMs: number; signal?: AbortSignal },
+    options: { timeoutMs: number; signal?: AbortSignal; member?: { id: number; since: number } },
   ): MessageWaiter {
-    if (rooms.length === 0) return this.wait(0, Number.MAX_SAFE_INTEGER, options);
-    const waits = rooms.map((room) => this.wait(room.roomId, room.since, options));
+    const keys = rooms.map((room) => ({ key: room.roomId, after: room.since }));
+    // `since - 1`: an addition in the same millisecond as the read might not be in it.
+    if (options.member) keys.push({ key: -options.member.id, after: options.member.since - 1 });
+    if (keys.length === 0) return this.wait(0, Number.MAX_SAFE_INTEGER, options);
+    const waits = keys.map(({ key, after }) => this.wait(key, after, options));
     const cancel = () => waits.forEach((w) => w.cancel());
     const arrived = Promise.race(waits.map((w) => w.arrived)).then((value) => {
       cancel();

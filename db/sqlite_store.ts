@@ -38,6 +38,7 @@ import type {
   Room,
   Session,
   Store,
+  TypingSignal,
 } from "./store.ts";
 
 /** Rows {@link SqliteStore.pruneStale} removes per transaction. */
@@ -71,6 +72,7 @@ export class SqliteStore implements Store {
   readonly kind = "sqlite";
   readonly db: DatabaseSync;
   readonly events = new RoomEvents();
+  #typing = new Set<(signal: TypingSignal) => void>();
   #statements = new Map<string, StatementSync>();
 
   /**
@@ -246,11 +248,12 @@ export class SqliteStore implements Store {
 
   addRoomMember(roomId: number, memberId: number): Promise<void> {
     return this.#run(() => {
-      this.#sql(
+      const result = this.#sql(
         `INSERT INTO room_members (room_id, member_id, joined_at, last_read_id)
          VALUES (?, ?, ?, (SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ?))
          ON CONFLICT DO NOTHING`,
       ).run(roomId, memberId, Date.now(), roomId);
+      if (Number(result.changes) > 0) this.events.memberAdded(memberId);
     });
   }
 
@@ -730,7 +733,7 @@ export class SqliteStore implements Store {
 
   waitForChanges(
     rooms: { roomId: number; since: number }[],
-    options: { timeoutMs: number; signal?: AbortSignal },
+    options: { timeoutMs: number; signal?: AbortSignal; member?: { id: number; since: number } },
   ): MessageWaiter {
     return this.events.waitAny(rooms, options);
   }
@@ -741,6 +744,17 @@ export class SqliteStore implements Store {
     options: { timeoutMs: number; signal?: AbortSignal },
   ): MessageWaiter {
     return this.events.wait(room.id, since, options);
+  }
+
+  publishTyping(signal: TypingSignal): Promise<void> {
+    // Asynchronously, as a notification from the database would arrive.
+    queueMicrotask(() => this.#typing.forEach((listener) => listener(signal)));
+    return Promise.resolve();
+  }
+
+  onTyping(listener: (signal: TypingSignal) => void): () => void {
+    this.#typing.add(listener);
+    return () => this.#typing.delete(listener);
   }
 
   async pruneStale(options: PruneOptions): Promise<PruneCounts> {

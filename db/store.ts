@@ -231,6 +231,16 @@ export interface MessageWaiter {
   cancel(): void;
 }
 
+/** "Someone is typing" (or stopped): an ephemeral signal, never stored. */
+export interface TypingSignal {
+  roomId: number;
+  memberId: number;
+  /** The member's display name, shown as "Ada is typing…". */
+  name: string;
+  /** False when they stopped (sent their message). */
+  typing: boolean;
+}
+
 /** Storage for rooms, members, sessions and messages. Both SQLite and PostgreSQL implement it. */
 export interface Store {
   /** Which database this is, for logs and the benchmark (`sqlite`, `postgres`). */
@@ -255,7 +265,10 @@ export interface Store {
   listMyRooms(memberId: number, unreadCap: number): Promise<MyRoom[]>;
   /** Whether a member belongs to a room. */
   isRoomMember(roomId: number, memberId: number): Promise<boolean>;
-  /** Adds a member to a room (no change if already in); starts reading at the newest message. */
+  /**
+   * Adds a member to a room (no change if already in); starts reading at the newest message.
+   * An addition wakes the member's {@link waitForChanges} with `member`, on every instance.
+   */
   addRoomMember(roomId: number, memberId: number): Promise<void>;
   /** Removes a member from a room; returns whether they were in it. */
   removeRoomMember(roomId: number, memberId: number): Promise<boolean>;
@@ -371,11 +384,22 @@ export interface Store {
     since: number,
     options: { timeoutMs: number; signal?: AbortSignal },
   ): MessageWaiter;
-  /** Waits for a change in any of several rooms, each after its own change number. */
+  /**
+   * Waits for a change in any of several rooms, each after its own change number; with
+   * `member`, also for {@link addRoomMember} adding that member to a room (on any instance)
+   * at or after `member.since` (`Date.now()` taken before reading the member's rooms).
+   */
   waitForChanges(
     rooms: { roomId: number; since: number }[],
-    options: { timeoutMs: number; signal?: AbortSignal },
+    options: { timeoutMs: number; signal?: AbortSignal; member?: { id: number; since: number } },
   ): MessageWaiter;
+  /**
+   * Passes a typing signal to the {@link onTyping} listeners of every instance sharing this
+   * database, this one included (PostgreSQL: NOTIFY; SQLite: in-process). Nothing is stored.
+   */
+  publishTyping(signal: TypingSignal): Promise<void>;
+  /** Calls `listener` with every typing signal published; returns the function that stops it. */
+  onTyping(listener: (signal: TypingSignal) => void): () => void;
   /**
    * Removes what is no longer of use as of `now`: sessions idle for longer than
    * `sessionIdleMs`, expired invitations, and guests (members without an account) created

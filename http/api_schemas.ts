@@ -166,6 +166,25 @@ export const roomListQuery = z.object({
   ),
 });
 
+/** Query of `GET /api/rooms/{room}/typing`. */
+export const typingQuery = z.object({
+  since: whole("since", 0, Number.MAX_SAFE_INTEGER).optional()
+    .describe("The version of the answer you have."),
+  wait: whole("wait", 0, DEFAULT_LIMITS.maxWaitSeconds).optional().describe(
+    "With since: hold the answer up to this many seconds until who is typing changes (long poll).",
+  ),
+});
+
+/** `GET /api/rooms/{room}/typing`: who is typing now (never stored). */
+export const typingSchema = z.object({
+  typing: z.array(z.object({ id: z.number().int(), name: z.string() })).describe(
+    "Members who reported typing in the last few seconds, yourself left out.",
+  ),
+  version: z.number().int().describe(
+    "The version of this set (0 when nobody types): pass it as since, with wait.",
+  ),
+});
+
 /** Query of `GET /api/members`. */
 export const memberSearchQuery = z.object({
   q: z.string().min(1, "q must not be empty").max(40, "q can have at most 40 characters")

@@ -20,6 +20,8 @@ import {
   registerBody,
   renameBody,
   roomListQuery,
+  typingQuery,
+  typingSchema,
   roomListSchema,
   roomMemberQuery,
   roomSchema,
@@ -319,6 +321,31 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [roomParam],
           requestBody: body(readBody),
           responses: { 204: { description: "Marked" }, ...errors(400, 401, 404) },
+        },
+      },
+      "/api/rooms/{room}/typing": {
+        get: {
+          summary: "Who is typing",
+          description:
+            "Members typing in the room now (ephemeral: never stored, not in the change feed). With `since` equal to the current `version` and `wait`, a long poll answered when the set changes.",
+          parameters: [roomParam, ...["since", "wait"].map((name) => ({
+            name,
+            in: "query",
+            required: false,
+            schema: schema(typingQuery.shape[name as "since" | "wait"], "input"),
+          }))],
+          responses: {
+            200: json("Who is typing, and the version", typingSchema),
+            ...errors(400, 401, 404, 429),
+          },
+        },
+        post: {
+          summary: "Report that I am typing",
+          description:
+            "Send it every few seconds while typing; it counts for 6 s. Passed on at most once per 2 s per member (more often is accepted and coalesced); sending a message ends it.",
+          security: [{ session: [] }],
+          parameters: [roomParam],
+          responses: { 204: { description: "Reported" }, ...errors(401, 404) },
         },
       },
       "/api/rooms/{room}/members": {

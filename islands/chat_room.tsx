@@ -11,6 +11,7 @@ import {
   type OutboxItem,
   type RoomClient,
 } from "../client/room_client.ts";
+import { createTypingClient, typingText } from "../client/typing_client.ts";
 import { bodyLength } from "../chat/message_text.ts";
 import { MessageItem } from "../components/message_item.tsx";
 import {
@@ -120,6 +121,10 @@ export function ChatRoom(props: ChatRoomProps) {
     scrollAfterRender();
     return client.start();
   }, []);
+
+  const typing = useMemo(() =>
+    createTypingClient({ room: props.room, meId: props.me.id, pollWait: props.pollWait }), []);
+  useEffect(() => typing.start(), []);
 
   // Times keep the zone the page was rendered in (no text changes under the reader's eyes);
   // the browser's zone is remembered for the next page, which the server renders in it.
@@ -537,7 +542,12 @@ export function ChatRoom(props: ChatRoomProps) {
       <Composer
         roomName={roomLabel(props.room)}
         maxChars={props.maxChars}
-        onSend={send}
+        onSend={(body) => {
+          typing.sent();
+          send(body);
+        }}
+        onTyped={typing.typed}
+        typing={typingText(typing.typists.value.map((t) => t.name))}
         onEditLast={editLast}
         replyTo={replyTo.value}
         onCancelReply={() => replyTo.value = null}
@@ -633,6 +643,8 @@ function Composer(
     roomName,
     maxChars,
     onSend,
+    onTyped,
+    typing,
     onEditLast,
     replyTo,
     onCancelReply,
@@ -648,6 +660,10 @@ function Composer(
     roomName: string;
     maxChars: number;
     onSend: (body: string) => void;
+    /** The text changed (for reporting that I am typing). */
+    onTyped: (text: string) => void;
+    /** Who else is typing, as a sentence ("" when nobody is). */
+    typing: string;
     onEditLast: () => boolean;
     replyTo: Message | null;
     onCancelReply: () => void;
@@ -689,6 +705,7 @@ function Composer(
   const rows = Math.min(8, text.value.split("\n").length);
   return (
     <form class="composer" aria-label="Send a message" onSubmit={submit}>
+      <p class="typing-indicator" aria-live="polite">{typing}</p>
       {replyTo && (
         <div class="replying" id="replying-to">
           <span class="replying-text">
@@ -722,6 +739,7 @@ function Composer(
         value={text.value}
         onInput={(e) => {
           text.value = (e.currentTarget as HTMLTextAreaElement).value;
+          onTyped(text.value);
           mentions.update();
         }}
         onKeyDown={onKeyDown}

@@ -1,6 +1,6 @@
 // The room list: my rooms and direct conversations with unread counts, rooms to join, a new room.
 import { useSignal } from "@preact/signals";
-import { useEffect } from "preact/hooks";
+import { useEffect, useRef } from "preact/hooks";
 import type { MyRoom, Room } from "../db/store.ts";
 import { roomSigil } from "../chat/room_sigil.ts";
 import { NotificationSettings, notifyChanges } from "../components/notifications.tsx";
@@ -73,6 +73,129 @@ async function fetchRooms(
     signal: wait?.signal,
   });
   return response.ok ? await response.json() as RoomListAnswer : null;
+}
+
+interface FoundMember {
+  id: number;
+  name: string;
+  username: string | null;
+}
+
+/**
+ * "New direct message": a member search (never oneself; accounts first) whose results start
+ * or open the conversation. Arrow keys move between the box and the results, Escape closes
+ * and puts focus back on the button.
+ */
+function NewDirectMessage({ title }: { title: string }) {
+  const open = useSignal(false);
+  const query = useSignal("");
+  const found = useSignal<FoundMember[]>([]);
+  const status = useSignal("");
+  const button = useRef<HTMLButtonElement>(null);
+  const panel = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (open.value) panel.current?.querySelector("input")?.focus();
+  }, [open.value]);
+
+  function close() {
+    open.value = false;
+    query.value = "";
+    found.value = [];
+    status.value = "";
+    requestAnimationFrame(() => button.current?.focus());
+  }
+
+  async function search(text: string) {
+    query.value = text;
+    status.value = "";
+    if (text.trim() === "") return found.value = [];
+    try {
+      const response = await fetch(`/api/members?${new URLSearchParams({ q: text.trim() })}`);
+      if (!response.ok || query.value !== text) return;
+      found.value = (await response.json()).members;
+      if (found.value.length === 0) status.value = "Nobody found.";
+    } catch {
+      status.value = "Offline: try again.";
+    }
+  }
+
+  async function start(member: FoundMember) {
+    status.value = `Opening the conversation with ${member.name}…`;
+    const { ok, json } = await post("/api/direct", { memberId: member.id }).catch(() => ({
+      ok: false,
+      json: null,
+    }));
+    const room = json as { slug?: string; error?: { message: string } } | null;
+    if (ok && room?.slug) location.assign(roomUrl(room.slug));
+    else status.value = room?.error?.message ?? "Could not open the conversation.";
+  }
+
+  /** Up and down through the box and the results; Escape closes. */
+  function onKeyDown(event: KeyboardEvent) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      return close();
+    }
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    const stops = [...panel.current!.querySelectorAll<HTMLElement>("input, .dm-result")];
+    const at = stops.indexOf(document.activeElement as HTMLElement);
+    const next = at + (event.key === "ArrowDown" ? 1 : -1);
+    if (next < 0 || next >= stops.length) return;
+    event.preventDefault();
+    stops[next].focus();
+  }
+
+  return (
+    <>
+      <div class="sidebar-heading">
+        <h2>{title}</h2>
+        <button
+          type="button"
+          class="new-dm"
+          ref={button}
+          aria-expanded={open.value}
+          aria-controls="new-dm-panel"
+          aria-label="New direct message"
+          title="New direct message"
+          onClick={() => open.value ? close() : open.value = true}
+        >
+          <span aria-hidden="true">+</span>
+        </button>
+      </div>
+      {open.value && (
+        <div class="new-dm-panel" id="new-dm-panel" ref={panel} onKeyDown={onKeyDown}>
+          <label>
+            <span class="visually-hidden">Find someone to message</span>
+            <input
+              type="search"
+              name="dm-search"
+              placeholder="Name or username"
+              autoComplete="off"
+              maxLength={40}
+              value={query.value}
+              onInput={(e) => search(e.currentTarget.value)}
+            />
+          </label>
+          {found.value.length > 0 && (
+            <ul aria-label="People">
+              {found.value.map((member) => (
+                <li key={member.id}>
+                  <button type="button" class="dm-result" onClick={() => start(member)}>
+                    <span>{member.name}</span>
+                    {member.username
+                      ? <span class="hint">@{member.username}</span>
+                      : <span class="hint">guest</span>}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+          <p class="hint" role="status">{status.value}</p>
+        </div>
+      )}
+    </>
+  );
 }
 
 /** The sidebar of the room page. */
@@ -179,7 +302,7 @@ export function RoomSidebar(props: RoomSidebarProps) {
         {currentRoom && <NotificationSettings slug={currentRoom.slug} name={currentRoom.name} />}
         {groups.map(([title, list]) => (
           <section key={title}>
-            <h2>{title}</h2>
+            {title === "Direct messages" ? <NewDirectMessage title={title} /> : <h2>{title}</h2>}
             {list.length === 0 && <p class="hint">None yet.</p>}
             <ul>
               {list.map((room) => {

@@ -1108,6 +1108,78 @@ browserTest("axe-core: no violations on room, login, account and 404 pages", asy
   assert.deepEqual(found, [], "axe-core violations");
 });
 
+browserTest(
+  "new direct message from the sidebar: keyboard search, opens the room, live for the other",
+  async (w) => {
+    const shots = "/tmp/shots9/new-dm";
+    await Deno.mkdir(shots, { recursive: true });
+    const bob = await w.open();
+    await registerIn(bob, w.server.url, "bob");
+    const context = await w.browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      bypassCSP: true,
+    });
+    const ada = await context.newPage();
+    await ada.goto(w.server.url);
+    await ada.waitForSelector(".chat[data-hydrated]");
+    await registerIn(ada, w.server.url, "ada");
+    await ada.waitForSelector(".chat[data-hydrated]");
+
+    const button = ada.getByRole("button", { name: "New direct message" });
+    assert.equal(await button.getAttribute("aria-expanded"), "false");
+    await button.click();
+    const box = ada.getByRole("searchbox", { name: "Find someone to message" });
+    assert.ok(await box.evaluate((el) => el === document.activeElement), "the search has focus");
+    // Escape closes and gives focus back to the button.
+    await ada.keyboard.press("Escape");
+    assert.equal(await box.count(), 0);
+    assert.ok(await button.evaluate((el) => el === document.activeElement), "focus returns");
+    assert.equal(await button.getAttribute("aria-expanded"), "false");
+
+    await ada.keyboard.press("Enter");
+    await ada.keyboard.type("zzq");
+    await ada.locator(".new-dm-panel .hint", { hasText: "Nobody found." }).waitFor();
+    await box.fill("bo");
+    await ada.locator(".dm-result", { hasText: "@bob" }).waitFor();
+    assert.equal(await ada.locator(".dm-result", { hasText: "@ada" }).count(), 0, "never myself");
+    found(await axeViolations(ada, "new DM search open"));
+    await ada.screenshot({ path: `${shots}/search-1280x800.png` });
+    await ada.keyboard.press("ArrowDown");
+    assert.ok(
+      await ada.locator(".dm-result").first().evaluate((el) => el === document.activeElement),
+    );
+    await ada.keyboard.press("ArrowUp");
+    assert.ok(await box.evaluate((el) => el === document.activeElement), "back up to the box");
+    await ada.keyboard.press("ArrowDown");
+    await Promise.all([ada.waitForURL(/\/rooms\/dm-/), ada.keyboard.press("Enter")]);
+    await ada.waitForSelector(".chat[data-hydrated]");
+    const dmUrl = ada.url();
+    // Bob's room list shows the conversation at once (the long poll is woken), before a word.
+    await bob.locator(".sidebar a[href^='/rooms/dm-']").waitFor({
+      state: "attached",
+      timeout: 3000,
+    });
+
+    // On a phone, from the drawer, it opens the same conversation again.
+    const phone = await context.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(w.server.url);
+    await phone.waitForSelector(".chat[data-hydrated]");
+    await phone.locator(".sidebar-toggle").click();
+    await phone.getByRole("button", { name: "New direct message" }).click();
+    await phone.keyboard.type("bob");
+    await phone.locator(".dm-result", { hasText: "@bob" }).waitFor();
+    found(await axeViolations(phone, "new DM search open, phone"));
+    await phone.screenshot({ path: `${shots}/search-390x844.png` });
+    await Promise.all([phone.waitForURL(dmUrl), phone.locator(".dm-result").first().click()]);
+    await context.close();
+
+    function found(violations: string[]) {
+      assert.deepEqual(violations, [], "axe-core violations");
+    }
+  },
+);
+
 /** The composer's box lies inside the viewport and the page does not scroll. */
 async function assertComposerInView(page: Page, label: string) {
   const { height } = page.viewportSize()!;
@@ -1665,3 +1737,40 @@ browserTest(
     assert.equal(dialogs, 0, "no script from a message ran");
   },
 );
+
+browserTest("typing indicator: shown to the other person, gone once the text is sent", async (w) => {
+  const ada = await w.open({ viewport: { width: 1280, height: 800 } });
+  const bea = await w.open({ viewport: { width: 1280, height: 800 } });
+  const adaName = await ada.locator(".my-name").innerText();
+  await send(bea, "Anyone around?");
+  await ada.locator(".message.received .body", { hasText: "Anyone around?" }).waitFor();
+  const indicator = bea.locator(".typing-indicator");
+  assert.equal(await indicator.getAttribute("aria-live"), "polite");
+  assert.equal(await indicator.innerText(), "");
+
+  const started = Date.now();
+  await ada.locator(".composer textarea").pressSequentially("I am here");
+  await bea.locator(".typing-indicator", { hasText: `${adaName} is typing…` }).waitFor({
+    timeout: 2000,
+  });
+  assert.ok(Date.now() - started < 2500, "within 2 s of the first keystrokes");
+  assert.equal(await ada.locator(".typing-indicator").innerText(), "", "never yourself");
+
+  const shots = "/tmp/shots9/typing";
+  await Deno.mkdir(shots, { recursive: true });
+  for (const [scheme, width, height] of [["light", 1280, 800], ["dark", 1280, 800], ["light", 390, 844], ["dark", 390, 844]] as const) {
+    await bea.setViewportSize({ width, height });
+    await bea.emulateMedia({ colorScheme: scheme });
+    await ada.locator(".composer textarea").pressSequentially(".");
+    await indicator.filter({ hasText: "is typing…" }).waitFor();
+    await bea.screenshot({ path: `${shots}/${scheme}-${width}.png` });
+  }
+
+  await ada.press(".composer textarea", "Enter");
+  await bea.locator(".message.received .body", { hasText: "I am here" }).waitFor();
+  await bea.waitForFunction(
+    () => document.querySelector(".typing-indicator")?.textContent === "",
+    undefined,
+    { timeout: 2000 },
+  );
+});

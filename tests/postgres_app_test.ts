@@ -122,6 +122,45 @@ Deno.test({
 });
 
 Deno.test({
+  name: "postgres app: a room-list poll on B wakes when A starts a direct conversation with B",
+  ignore: !url,
+  fn: async () => {
+    const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    const [a, b] = [await startInstance(schema), await startInstance(schema)];
+    try {
+      const [ada, bob] = [await guestCookie(a.url), await guestCookie(b.url)];
+      const bobId =
+        (await (await fetch(`${b.url}/api/me`, { headers: { cookie: bob } })).json()).id;
+      const first = await (await fetch(`${b.url}/api/rooms`, { headers: { cookie: bob } })).json();
+      const started = performance.now();
+      const poll = fetch(
+        `${b.url}/api/rooms?wait=10&since=${encodeURIComponent(first.cursor)}`,
+        { headers: { cookie: bob } },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const direct = await fetch(`${a.url}/api/direct`, {
+        method: "POST",
+        headers: { cookie: ada, "content-type": "application/json" },
+        body: JSON.stringify({ memberId: bobId }),
+      });
+      assert.equal(direct.status, 200);
+      const room = await direct.json();
+      const answer = await (await poll).json();
+      const elapsed = performance.now() - started;
+      assert.ok(answer.rooms.some((r: { slug: string }) => r.slug === room.slug));
+      assert.ok(
+        elapsed < 2000,
+        `woken by NOTIFY, not by the 10 s wait (${Math.round(elapsed)} ms)`,
+      );
+    } finally {
+      await a.stop();
+      await b.stop();
+      await dropSchema(schema);
+    }
+  },
+});
+
+Deno.test({
   name: "postgres app: a since long poll on B wakes on an edit, a reaction and a deletion on A",
   ignore: !url,
   fn: async () => {
@@ -211,6 +250,44 @@ Deno.test({
     } finally {
       await pgCtl("-l", `${pgData}/../restart.log`, "start").catch(() => {});
       await app.stop();
+      await dropSchema(schema);
+    }
+  },
+});
+
+Deno.test({
+  name: "postgres app: typing on instance A wakes a typing poll on instance B",
+  ignore: !url,
+  fn: async () => {
+    const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    const [a, b] = [await startInstance(schema), await startInstance(schema)];
+    try {
+      const cookie = await guestCookie(a.url);
+      const me = await (await fetch(`${a.url}/api/me`, { headers: { cookie } })).json();
+      const started = performance.now();
+      const poll = fetch(`${b.url}/api/rooms/general/typing?since=0&wait=10`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const typed = await fetch(`${a.url}/api/rooms/general/typing`, {
+        method: "POST",
+        headers: { cookie, origin: a.url },
+      });
+      assert.equal(typed.status, 204);
+      const answer = await (await poll).json();
+      assert.deepEqual(answer.typing, [{ id: me.id, name: me.name }]);
+      const elapsed = performance.now() - started;
+      assert.ok(
+        elapsed < 2000,
+        `woken by NOTIFY, not by the 10 s wait (${Math.round(elapsed)} ms)`,
+      );
+
+      // Sending on A ends it on B.
+      const next = fetch(`${b.url}/api/rooms/general/typing?since=${answer.version}&wait=10`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await (await post(a.url, cookie, "sent", "t1")).body?.cancel();
+      assert.deepEqual(await (await next).json(), { typing: [], version: 0 });
+    } finally {
+      await a.stop();
+      await b.stop();
       await dropSchema(schema);
     }
   },

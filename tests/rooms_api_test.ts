@@ -436,6 +436,46 @@ roomTest(
   },
 );
 
+roomTest(
+  "the room list long-poll answers when someone starts a direct conversation or adds me",
+  async (app) => {
+    const [ada, bob] = [await newGuest(app), await newGuest(app)];
+    async function pollWhile(action: () => Promise<unknown>) {
+      const first = await call(app, bob, "GET", "/api/rooms");
+      const started = performance.now();
+      const poll = call(
+        app,
+        bob,
+        "GET",
+        `/api/rooms?wait=10&since=${encodeURIComponent(first.json.cursor)}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await action();
+      const answer = await poll;
+      const elapsed = performance.now() - started;
+      assert.equal(answer.status, 200);
+      assert.notEqual(answer.json.cursor, first.json.cursor, "the cursor covers the set of rooms");
+      assert.ok(
+        elapsed < 2000,
+        `answered by the addition, not the wait (${Math.round(elapsed)} ms)`,
+      );
+      return answer.json.rooms as { slug: string; kind: string }[];
+    }
+    const direct = await pollWhile(() =>
+      call(app, ada, "POST", "/api/direct", { memberId: bob.member.id })
+    );
+    assert.ok(direct.some((room) => room.kind === "direct"), "the new conversation is listed");
+    const room = await call(app, ada, "POST", "/api/rooms", {
+      name: "Quiet corner",
+      private: true,
+    });
+    const invited = await pollWhile(() =>
+      call(app, ada, "POST", `/api/rooms/${room.json.slug}/invite`, { memberId: bob.member.id })
+    );
+    assert.ok(invited.some((r) => r.slug === room.json.slug), "the private room is listed");
+  },
+);
+
 roomTest("member search leaves out myself and a room's members, accounts first", async (app) => {
   async function register(username: string) {
     const guest = await newGuest(app);

@@ -36,6 +36,23 @@ export function storeContract(
     });
   }
 
+  test("passes typing signals to its listeners without storing anything", async (store, general) => {
+    const heard: unknown[] = [];
+    const stop = store.onTyping((signal) => heard.push(signal));
+    const signal = { roomId: general.id, memberId: 7, name: "Ada \"😀\"", typing: true };
+    await store.publishTyping(signal);
+    await store.publishTyping({ ...signal, typing: false });
+    for (let i = 0; i < 100 && heard.length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(heard, [signal, { ...signal, typing: false }]);
+    stop();
+    await store.publishTyping(signal);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(heard.length, 2, "not after stopping");
+    assert.equal((await store.listMessages(general, { since: 0, limit: 5 })).messages.length, 0);
+  });
+
   test("has the default room and no unknown ones", async (store, general) => {
     assert.equal(general.slug, "general");
     assert.equal(general.name, "general");
@@ -729,6 +746,41 @@ export function storeContract(
     assert.equal(mine.name, "Bob", "a direct room is named after the other person");
     const [theirs] = await store.listMyRooms(bob.id, 100);
     assert.equal(theirs.name, "Ada");
+  });
+
+  test("adding a member to a room wakes that member's room-list wait", async (store, general) => {
+    const [ada, bob] = [await store.createMember("Ada"), await store.createMember("Bob")];
+    const since = Date.now();
+    const bobs = store.waitForChanges([], { timeoutMs: 5000, member: { id: bob.id, since } });
+    const adas = store.waitForChanges([], { timeoutMs: 300, member: { id: ada.id, since } });
+    const started = Date.now();
+    await store.addRoomMember(general.id, bob.id);
+    assert.equal(await bobs.arrived, true);
+    assert.ok(Date.now() - started < 2000, "woken by the addition, not by the timeout");
+    assert.equal(await adas.arrived, false, "someone else's addition does not wake Ada");
+
+    // An addition after the rooms were read but before the wait started is not missed…
+    const readAt = Date.now();
+    const room = await store.createRoom({
+      slug: "added-later",
+      name: "Added later",
+      topic: "",
+      kind: "private",
+      createdBy: ada.id,
+    });
+    await store.addRoomMember(room!.id, bob.id);
+    const late = store.waitForChanges([], {
+      timeoutMs: 5000,
+      member: { id: bob.id, since: readAt },
+    });
+    assert.equal(await late.arrived, true);
+    // …and one already in a room wakes nobody.
+    const again = store.waitForChanges([], {
+      timeoutMs: 300,
+      member: { id: bob.id, since: Date.now() + 5 },
+    });
+    await store.addRoomMember(room!.id, bob.id);
+    assert.equal(await again.arrived, false, "no addition: already a member");
   });
 
   test("unread counts per member follow the read cursor", async (store, general) => {
