@@ -20,11 +20,11 @@ import {
   registerBody,
   renameBody,
   roomListQuery,
-  typingQuery,
-  typingSchema,
   roomListSchema,
   roomMemberQuery,
   roomSchema,
+  typingQuery,
+  typingSchema,
 } from "./api_schemas.ts";
 
 function schema(s: z.ZodType, io: "input" | "output" = "output") {
@@ -328,12 +328,15 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "Who is typing",
           description:
             "Members typing in the room now (ephemeral: never stored, not in the change feed). With `since` equal to the current `version` and `wait`, a long poll answered when the set changes.",
-          parameters: [roomParam, ...["since", "wait"].map((name) => ({
-            name,
-            in: "query",
-            required: false,
-            schema: schema(typingQuery.shape[name as "since" | "wait"], "input"),
-          }))],
+          parameters: [
+            roomParam,
+            ...["since", "wait"].map((name) => ({
+              name,
+              in: "query",
+              required: false,
+              schema: schema(typingQuery.shape[name as "since" | "wait"], "input"),
+            })),
+          ],
           responses: {
             200: json("Who is typing, and the version", typingSchema),
             ...errors(400, 401, 404, 429),

@@ -122,8 +122,10 @@ export function ChatRoom(props: ChatRoomProps) {
     return client.start();
   }, []);
 
-  const typing = useMemo(() =>
-    createTypingClient({ room: props.room, meId: props.me.id, pollWait: props.pollWait }), []);
+  const typing = useMemo(
+    () => createTypingClient({ room: props.room, meId: props.me.id, pollWait: props.pollWait }),
+    [],
+  );
   useEffect(() => typing.start(), []);
 
   // Times keep the zone the page was rendered in (no text changes under the reader's eyes);

@@ -1,6 +1,6 @@
 // The room list: my rooms and direct conversations with unread counts, rooms to join, a new room.
 import { useSignal } from "@preact/signals";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import type { MyRoom, Room } from "../db/store.ts";
 import { roomSigil } from "../chat/room_sigil.ts";
 import { NotificationSettings, notifyChanges } from "../components/notifications.tsx";
@@ -93,7 +93,7 @@ function NewDirectMessage({ title }: { title: string }) {
   const status = useSignal("");
   const button = useRef<HTMLButtonElement>(null);
   const panel = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (open.value) panel.current?.querySelector("input")?.focus();
   }, [open.value]);
 

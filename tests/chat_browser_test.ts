@@ -1167,10 +1167,14 @@ browserTest(
     await phone.waitForSelector(".chat[data-hydrated]");
     await phone.locator(".sidebar-toggle").click();
     await phone.getByRole("button", { name: "New direct message" }).click();
+    await phone.waitForFunction(() => document.activeElement?.getAttribute("name") === "dm-search");
     await phone.keyboard.type("bob");
     await phone.locator(".dm-result", { hasText: "@bob" }).waitFor();
     found(await axeViolations(phone, "new DM search open, phone"));
     await phone.screenshot({ path: `${shots}/search-390x844.png` });
+    await phone.emulateMedia({ colorScheme: "dark" });
+    found(await axeViolations(phone, "new DM search open, phone, dark"));
+    await phone.screenshot({ path: `${shots}/search-390x844-dark.png` });
     await Promise.all([phone.waitForURL(dmUrl), phone.locator(".dm-result").first().click()]);
     await context.close();
 
@@ -1738,7 +1742,7 @@ browserTest(
   },
 );
 
-browserTest("typing indicator: shown to the other person, gone once the text is sent", async (w) => {
+browserTest("typing indicator: shown to the other person, gone once sent", async (w) => {
   const ada = await w.open({ viewport: { width: 1280, height: 800 } });
   const bea = await w.open({ viewport: { width: 1280, height: 800 } });
   const adaName = await ada.locator(".my-name").innerText();
@@ -1758,12 +1762,14 @@ browserTest("typing indicator: shown to the other person, gone once the text is 
 
   const shots = "/tmp/shots9/typing";
   await Deno.mkdir(shots, { recursive: true });
-  for (const [scheme, width, height] of [["light", 1280, 800], ["dark", 1280, 800], ["light", 390, 844], ["dark", 390, 844]] as const) {
-    await bea.setViewportSize({ width, height });
-    await bea.emulateMedia({ colorScheme: scheme });
-    await ada.locator(".composer textarea").pressSequentially(".");
-    await indicator.filter({ hasText: "is typing…" }).waitFor();
-    await bea.screenshot({ path: `${shots}/${scheme}-${width}.png` });
+  for (const scheme of ["light", "dark"] as const) {
+    for (const [width, height] of [[1280, 800], [390, 844]]) {
+      await bea.setViewportSize({ width, height });
+      await bea.emulateMedia({ colorScheme: scheme });
+      await ada.locator(".composer textarea").pressSequentially(".");
+      await indicator.filter({ hasText: "is typing…" }).waitFor();
+      await bea.screenshot({ path: `${shots}/${scheme}-${width}.png` });
+    }
   }
 
   await ada.press(".composer textarea", "Enter");

@@ -36,22 +36,25 @@ export function storeContract(
     });
   }
 
-  test("passes typing signals to its listeners without storing anything", async (store, general) => {
-    const heard: unknown[] = [];
-    const stop = store.onTyping((signal) => heard.push(signal));
-    const signal = { roomId: general.id, memberId: 7, name: "Ada \"😀\"", typing: true };
-    await store.publishTyping(signal);
-    await store.publishTyping({ ...signal, typing: false });
-    for (let i = 0; i < 100 && heard.length < 2; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.deepEqual(heard, [signal, { ...signal, typing: false }]);
-    stop();
-    await store.publishTyping(signal);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(heard.length, 2, "not after stopping");
-    assert.equal((await store.listMessages(general, { since: 0, limit: 5 })).messages.length, 0);
-  });
+  test(
+    "passes typing signals to its listeners without storing anything",
+    async (store, general) => {
+      const heard: unknown[] = [];
+      const stop = store.onTyping((signal) => heard.push(signal));
+      const signal = { roomId: general.id, memberId: 7, name: 'Ada "😀"', typing: true };
+      await store.publishTyping(signal);
+      await store.publishTyping({ ...signal, typing: false });
+      for (let i = 0; i < 100 && heard.length < 2; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.deepEqual(heard, [signal, { ...signal, typing: false }]);
+      stop();
+      await store.publishTyping(signal);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(heard.length, 2, "not after stopping");
+      assert.equal((await store.listMessages(general, { since: 0, limit: 5 })).messages.length, 0);
+    },
+  );
 
   test("has the default room and no unknown ones", async (store, general) => {
     assert.equal(general.slug, "general");
