@@ -4,6 +4,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { useSignal } from "@preact/signals";
 import type { Reaction } from "../db/store.ts";
 import { normalizeEmoji } from "../chat/emoji.ts";
+import { ConfirmDialog } from "./confirm_dialog.tsx";
 
 /** Emoji offered first in the picker. */
 export const FREQUENT_EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢", "👀", "✅"];
@@ -323,31 +324,14 @@ export function ConfirmDelete(
     onCancel: () => void;
   },
 ) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const el = dialog.current;
-    if (el && !el.open) el.showModal?.();
-    el?.querySelector<HTMLButtonElement>("button.cancel")?.focus();
-  }, []);
   return (
-    <dialog
-      ref={dialog}
-      class="confirm"
-      aria-labelledby="confirm-title"
-      aria-describedby="confirm-text"
-      onCancel={(e) => {
-        e.preventDefault();
-        onCancel();
-      }}
+    <ConfirmDialog
+      title={mine ? "Delete your message?" : `Delete ${author}'s message?`}
+      confirmLabel="Delete"
+      onConfirm={onConfirm}
+      onCancel={onCancel}
     >
-      <h2 id="confirm-title">{mine ? "Delete your message?" : `Delete ${author}'s message?`}</h2>
-      <p id="confirm-text">
-        <q>{excerpt}</q> will be erased for everyone. This cannot be undone.
-      </p>
-      <div class="confirm-buttons">
-        <button type="button" class="cancel" onClick={onCancel}>Cancel</button>
-        <button type="button" class="danger" onClick={onConfirm}>Delete</button>
-      </div>
-    </dialog>
+      <q>{excerpt}</q> will be erased for everyone. This cannot be undone.
+    </ConfirmDialog>
   );
 }

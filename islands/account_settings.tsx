@@ -1,10 +1,14 @@
 // Account settings: change the password, log out everywhere, and (admins) invitation links.
 import { useSignal } from "@preact/signals";
+import { ConfirmDialog } from "../components/confirm_dialog.tsx";
+import { timeFormatter, type TimeSettings } from "../components/timeline.ts";
 
 /** Props of {@link AccountSettings}. */
 export interface AccountSettingsProps {
   username: string;
   isAdmin: boolean;
+  /** The reader's locale and time zone, for dates in the same style as the chat's. */
+  time: TimeSettings;
 }
 
 async function call(method: string, path: string, body?: unknown) {
@@ -29,6 +33,9 @@ export function AccountSettings(props: AccountSettingsProps) {
   const inviteLink = useSignal("");
   const inviteStatus = useSignal("");
   const sessionsStatus = useSignal("");
+  const confirming = useSignal(false);
+  const copied = useSignal("");
+  const time = timeFormatter(props.time);
 
   async function changePassword(event: Event) {
     event.preventDefault();
@@ -46,6 +53,7 @@ export function AccountSettings(props: AccountSettingsProps) {
   }
 
   async function logoutEverywhere() {
+    confirming.value = false;
     sessionsStatus.value = "";
     const result = await call("DELETE", "/api/auth/sessions");
     if (result.ok) location.assign("/login");
@@ -56,8 +64,22 @@ export function AccountSettings(props: AccountSettingsProps) {
     const result = await call("POST", "/api/invites");
     if (result.ok) {
       inviteLink.value = result.json.url;
-      inviteStatus.value = `Valid once, until ${new Date(result.json.expiresAt).toLocaleString()}.`;
+      copied.value = "";
+      inviteStatus.value = `Valid once, until ${time.full(new Date(result.json.expiresAt))}.`;
     } else inviteStatus.value = result.error ?? "Could not create an invitation.";
+  }
+
+  /** Copies the invitation link; where the clipboard is refused, selects it for Ctrl+C. */
+  async function copyInvite() {
+    try {
+      await navigator.clipboard.writeText(inviteLink.value);
+      copied.value = "Copied to the clipboard.";
+    } catch {
+      const field = document.querySelector<HTMLInputElement>("input.invite-link");
+      field?.focus();
+      field?.select();
+      copied.value = "Selected: press Ctrl+C (⌘C) to copy.";
+    }
   }
 
   return (
@@ -98,16 +120,42 @@ export function AccountSettings(props: AccountSettingsProps) {
         <section class="account-form">
           <h2>Sessions</h2>
           <p class="hint">Ends every session of this account, on every device, this one too.</p>
-          <button type="button" onClick={logoutEverywhere}>Log out everywhere</button>
+          <button
+            type="button"
+            class="danger"
+            aria-haspopup="dialog"
+            onClick={() => confirming.value = true}
+          >
+            Log out everywhere
+          </button>
           <p class="status" role="status">{sessionsStatus.value}</p>
+          {confirming.value && (
+            <ConfirmDialog
+              title="Log out everywhere?"
+              confirmLabel="Log out everywhere"
+              onConfirm={logoutEverywhere}
+              onCancel={() => confirming.value = false}
+            >
+              Every device signed in as @{props.username} is logged out, this one too.
+            </ConfirmDialog>
+          )}
           {props.isAdmin && (
             <>
               <h2>Invitations</h2>
               <p class="hint">A link that lets one person register.</p>
               <button type="button" onClick={invite}>Create an invitation link</button>
               {inviteLink.value && (
-                <input class="invite-link" readOnly value={inviteLink.value} aria-label="Link" />
+                <div class="invite-row">
+                  <input
+                    class="invite-link"
+                    readOnly
+                    value={inviteLink.value}
+                    aria-label="Invitation link"
+                  />
+                  <button type="button" class="secondary" onClick={copyInvite}>Copy</button>
+                </div>
               )}
+              <p class="status" role="status">{copied.value}</p>
               <p class="status" role="status">{inviteStatus.value}</p>
             </>
           )}

@@ -558,6 +558,18 @@ browserTest("account page: invitation links, password change ends other sessions
   await admin.getByRole("button", { name: "Create an invitation link" }).click();
   const link = await admin.locator(".invite-link").inputValue();
   assert.match(link, /\/login\?invite=/);
+  // Its expiry in the chat's date style; Copy puts the link on the clipboard.
+  await admin.locator(".status", { hasText: "Valid once, until" }).waitFor();
+  assert.match(
+    await admin.locator(".status", { hasText: "Valid once, until" }).innerText(),
+    new RegExp(String(new Date().getFullYear())),
+  );
+  await admin.context().grantPermissions(["clipboard-read", "clipboard-write"], {
+    origin: w.server.url,
+  });
+  await admin.getByRole("button", { name: "Copy" }).click();
+  await admin.locator(".status", { hasText: "Copied to the clipboard." }).waitFor();
+  assert.equal(await admin.evaluate(() => navigator.clipboard.readText()), link);
 
   const friend = await (await w.browser.newContext()).newPage();
   await friend.goto(link);
@@ -590,10 +602,26 @@ browserTest(
 
     await laptop.getByRole("link", { name: "Account" }).click();
     await laptop.waitForSelector("island-root .account-page");
-    // The button sends DELETE /api/auth/sessions with no body and no Content-Length.
+    // It asks first; Cancel changes nothing.
+    await laptop.getByRole("button", { name: "Log out everywhere" }).click();
+    const dialog = laptop.getByRole("dialog", { name: "Log out everywhere?" });
+    await dialog.waitFor();
+    assert.equal(
+      await dialog.getByRole("button", { name: "Cancel" }).evaluate((b) =>
+        b === document.activeElement
+      ),
+      true,
+      "focus starts on Cancel",
+    );
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+    assert.equal(await phone.evaluate(async () => (await fetch("/api/me")).status), 200);
+    assert.equal(laptop.url(), `${w.server.url}/account`);
+    // Confirmed, it sends DELETE /api/auth/sessions with no body and no Content-Length.
+    await laptop.getByRole("button", { name: "Log out everywhere" }).click();
     await Promise.all([
       laptop.waitForURL(`${w.server.url}/login`),
-      laptop.getByRole("button", { name: "Log out everywhere" }).click(),
+      laptop.getByRole("dialog").getByRole("button", { name: "Log out everywhere" }).click(),
     ]);
     const me = await phone.evaluate(async () => (await fetch("/api/me")).status);
     assert.equal(me, 401, "the other browser's session has ended");
