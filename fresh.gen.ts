@@ -27,11 +27,12 @@ import * as $route22_api_rooms_room_messages from "./routes/api/rooms/[room]/mes
 import * as $route23_api_rooms_room_messages_id from "./routes/api/rooms/[room]/messages/[id].ts";
 import * as $route24_api_rooms_room_messages_id_reactions_emoji from "./routes/api/rooms/[room]/messages/[id]/reactions/[emoji].ts";
 import * as $route25_api_rooms_room_read from "./routes/api/rooms/[room]/read.ts";
-import * as $route26_api_rooms_room_typing from "./routes/api/rooms/[room]/typing.ts";
-import * as $route27_api_rooms_index from "./routes/api/rooms/index.ts";
-import * as $route28_index from "./routes/index.tsx";
-import * as $route29_login from "./routes/login.tsx";
-import * as $route30_rooms_room from "./routes/rooms/[room].tsx";
+import * as $route26_api_rooms_room_topic from "./routes/api/rooms/[room]/topic.ts";
+import * as $route27_api_rooms_room_typing from "./routes/api/rooms/[room]/typing.ts";
+import * as $route28_api_rooms_index from "./routes/api/rooms/index.ts";
+import * as $route29_index from "./routes/index.tsx";
+import * as $route30_login from "./routes/login.tsx";
+import * as $route31_rooms_room from "./routes/rooms/[room].tsx";
 import * as $island0_account_forms from "./islands/account_forms.tsx";
 import * as $island1_account_settings from "./islands/account_settings.tsx";
 import * as $island2_chat_room from "./islands/chat_room.tsx";
@@ -66,11 +67,12 @@ const manifest: Manifest = {
     "./routes/api/rooms/[room]/messages/[id].ts": $route23_api_rooms_room_messages_id,
     "./routes/api/rooms/[room]/messages/[id]/reactions/[emoji].ts": $route24_api_rooms_room_messages_id_reactions_emoji,
     "./routes/api/rooms/[room]/read.ts": $route25_api_rooms_room_read,
-    "./routes/api/rooms/[room]/typing.ts": $route26_api_rooms_room_typing,
-    "./routes/api/rooms/index.ts": $route27_api_rooms_index,
-    "./routes/index.tsx": $route28_index,
-    "./routes/login.tsx": $route29_login,
-    "./routes/rooms/[room].tsx": $route30_rooms_room,
+    "./routes/api/rooms/[room]/topic.ts": $route26_api_rooms_room_topic,
+    "./routes/api/rooms/[room]/typing.ts": $route27_api_rooms_room_typing,
+    "./routes/api/rooms/index.ts": $route28_api_rooms_index,
+    "./routes/index.tsx": $route29_index,
+    "./routes/login.tsx": $route30_login,
+    "./routes/rooms/[room].tsx": $route31_rooms_room,
   },
   islands: {
     "./islands/account_forms.tsx": $island0_account_forms,

@@ -55,6 +55,35 @@ function notFound(slug: string): ChatError {
   return new ChatError(404, "room_not_found", `There is no room "${slug}".`);
 }
 
+/** Topic changes one member may make per hour. */
+const TOPIC_CHANGES_PER_HOUR = 20;
+
+/**
+ * A room topic as typed, tidied (NFC, trimmed, spaces folded) and checked: at most 200
+ * characters (800 bytes), no control characters or direction overrides, few marks per letter.
+ */
+export function checkTopic(input: string): string {
+  const topic = input.normalize("NFC").trim().replace(/\s+/g, " ");
+  if (hasControlCharacters(topic) || hasBidiControls(topic)) {
+    throw new ChatError(
+      400,
+      "invalid_topic",
+      "A topic cannot contain control characters or text-direction overrides.",
+    );
+  }
+  if (
+    graphemeCount(topic) > 200 || utf8Length(topic) > 800 ||
+    mostMarksInAGrapheme(topic) > MAX_MARKS_PER_CHARACTER
+  ) {
+    throw new ChatError(
+      400,
+      "invalid_topic",
+      `A topic has at most 200 characters, each with at most ${MAX_MARKS_PER_CHARACTER} marks.`,
+    );
+  }
+  return topic;
+}
+
 /** What {@link Rooms.list} is asked. */
 export interface RoomListQuery {
   /** Only public rooms to join whose name contains this. */
@@ -88,6 +117,7 @@ export function createRooms(
   const polls = options.polls ?? new PollGate({ maxPerAddress: Infinity });
   const policy = options.policy ?? { perHour: 10, guests: false };
   const creations = new RateLimiter({ limit: policy.perHour, windowMs: HOUR_MS });
+  const topicChanges = new RateLimiter({ limit: TOPIC_CHANGES_PER_HOUR, windowMs: HOUR_MS });
 
   /** Whether `viewer` may see `room` (public, or a member of it). */
   async function canSee(room: Room, viewer?: Member): Promise<boolean> {
@@ -153,24 +183,7 @@ export function createRooms(
     if (slug.startsWith("dm-")) {
       throw new ChatError(400, "invalid_room_name", 'Room names cannot start with "dm-".');
     }
-    const topic = (input.topic ?? "").normalize("NFC").trim().replace(/\s+/g, " ");
-    if (hasControlCharacters(topic) || hasBidiControls(topic)) {
-      throw new ChatError(
-        400,
-        "invalid_topic",
-        "A topic cannot contain control characters or text-direction overrides.",
-      );
-    }
-    if (
-      graphemeCount(topic) > 200 || utf8Length(topic) > 800 ||
-      mostMarksInAGrapheme(topic) > MAX_MARKS_PER_CHARACTER
-    ) {
-      throw new ChatError(
-        400,
-        "invalid_topic",
-        `A topic has at most 200 characters, each with at most ${MAX_MARKS_PER_CHARACTER} marks.`,
-      );
-    }
+    const topic = checkTopic(input.topic ?? "");
     const takenAt = Date.now();
     const wait = creations.take(String(member.id), takenAt);
     if (wait > 0) {
@@ -314,11 +327,45 @@ export function createRooms(
     }
   }
 
+  /**
+   * Sets the topic of a public or private room: members of the room with an account may
+   * (guests 403; a direct room has none, 400); at most a few changes an hour each.
+   */
+  async function setTopic(
+    member: Member,
+    slug: string,
+    input: { topic: string; isAccount: boolean },
+  ): Promise<Room> {
+    const room = await open(slug, member);
+    if (room.kind === "direct") {
+      throw new ChatError(400, "no_topic", "A direct conversation has no topic.");
+    }
+    if (!input.isAccount) {
+      throw new ChatError(403, "account_required", "Register to set a room's topic.");
+    }
+    if (!await store.isRoomMember(room.id, member.id)) {
+      throw new ChatError(403, "not_a_member", "Join the room before setting its topic.");
+    }
+    const topic = checkTopic(input.topic);
+    const wait = topicChanges.take(String(member.id));
+    if (wait > 0) {
+      throw new ChatError(
+        429,
+        "rate_limited",
+        "You have changed topics often in the last hour; try again later.",
+        { retryAfter: Math.ceil(wait / 1000) },
+      );
+    }
+    const changed = await store.setRoomTopic(room.id, topic);
+    if (!changed) throw new ChatError(404, "room_not_found", `There is no room "${slug}".`);
+    return changed;
+  }
+
   /** Records that the member has read a room up to `messageId`. */
   async function markRead(member: Member, slug: string, messageId: number): Promise<void> {
     const room = await open(slug, member);
     await store.markRead(room.id, member.id, messageId);
   }
 
-  return { open, create, join, leave, invite, direct, list, markRead };
+  return { open, create, join, leave, invite, direct, list, markRead, setTopic };
 }

@@ -234,6 +234,14 @@ export class PostgresStore implements Store {
     });
   }
 
+  setRoomTopic(roomId: number, topic: string): Promise<Room | null> {
+    return this.#run(async () => {
+      const [row] = await this.sql`UPDATE rooms SET topic = ${topic} WHERE id = ${roomId}
+        RETURNING ${this.sql.unsafe(ROOM_COLUMNS)}`;
+      return row ? toRoom(row) : null;
+    });
+  }
+
   getDirectRoom(directKey: string): Promise<Room | null> {
     return this.#run(async () => {
       const [row] = await this.sql`SELECT ${this.#roomColumns()} FROM rooms

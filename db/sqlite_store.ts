@@ -193,6 +193,14 @@ export class SqliteStore implements Store {
     }
   }
 
+  setRoomTopic(roomId: number, topic: string): Promise<Room | null> {
+    return this.#run(() => {
+      const [row] = this.#sql(`UPDATE rooms SET topic = ? WHERE id = ? RETURNING ${ROOM_COLUMNS}`)
+        .all(topic, roomId);
+      return row ? toRoom(row) : null;
+    });
+  }
+
   getDirectRoom(directKey: string): Promise<Room | null> {
     const row = this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE direct_key = ?`)
       .get(directKey);

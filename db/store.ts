@@ -253,6 +253,8 @@ export interface Store {
   getRoom(slug: string): Promise<Room | null>;
   /** Creates a room with its creator as the first member; null when the slug is taken. */
   createRoom(input: NewRoom): Promise<Room | null>;
+  /** Sets a room's topic; returns the room, or null when there is none. */
+  setRoomTopic(roomId: number, topic: string): Promise<Room | null>;
   /** The direct room with this key, or null. */
   getDirectRoom(directKey: string): Promise<Room | null>;
   /**

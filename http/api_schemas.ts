@@ -116,6 +116,11 @@ export const newRoomBody = z.object({
   private: z.boolean().optional().describe("Visible and readable only by its members."),
 });
 
+/** Body of `PUT /api/rooms/{room}/topic`. */
+export const topicBody = z.object({
+  topic: z.string().max(2000).describe("At most 200 characters; empty clears it."),
+});
+
 /** Body of `POST /api/rooms/{room}/invite` and `POST /api/direct`. */
 export const memberRefBody = z.object({ memberId: z.number().int().positive() });
 

@@ -23,6 +23,7 @@ import {
   roomListSchema,
   roomMemberQuery,
   roomSchema,
+  topicBody,
   typingQuery,
   typingSchema,
 } from "./api_schemas.ts";
@@ -286,6 +287,20 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             201: json("The room", roomSchema),
             ...errors(400, 401, 403, 409, 429),
+          },
+        },
+      },
+      "/api/rooms/{room}/topic": {
+        put: {
+          summary: "Set a room's topic",
+          description:
+            "Members of the room with an account; not for direct rooms (400); guests 403; a few changes an hour each (429).",
+          security: [{ session: [] }],
+          parameters: [roomParam],
+          requestBody: body(topicBody),
+          responses: {
+            200: json("The room", roomSchema),
+            ...errors(400, 401, 403, 404, 413, 415, 429),
           },
         },
       },

@@ -29,6 +29,7 @@ import {
   ReactionPicker,
 } from "../components/message_actions.tsx";
 import { useMentionPicker } from "../components/mention_picker.tsx";
+import { TopicEditor } from "../components/topic_editor.tsx";
 
 // How close to the bottom (px) still counts as "at the bottom", and to the top as "load more".
 const BOTTOM_SLACK = 48;
@@ -66,6 +67,7 @@ export function ChatRoom(props: ChatRoomProps) {
   const now = useSignal(props.time.now);
   const time = timeFormatter(props.time);
   const menuOpen = useSignal(false);
+  const topic = useSignal(props.room.topic);
   const menuToggle = useRef<HTMLButtonElement>(null);
   const conversation = useRef<HTMLElement>(null);
   const composer = useRef<HTMLTextAreaElement>(null);
@@ -380,7 +382,7 @@ export function ChatRoom(props: ChatRoomProps) {
             {props.room.name}
             {props.room.kind === "private" && <span class="visually-hidden">, private</span>}
           </h1>
-          {props.room.topic && <p class="topic">{props.room.topic}</p>}
+          {topic.value && <p class="topic">{topic.value}</p>}
         </div>
         {/* On phones the room's and the account's actions fold into this menu. */}
         <button
@@ -396,6 +398,9 @@ export function ChatRoom(props: ChatRoomProps) {
         </button>
         <div class={`header-side${menuOpen.value ? " open" : ""}`} id="room-menu">
           <NameEditor client={client} maxChars={props.maxNameChars} />
+          {props.account && props.room.kind !== "direct" && (
+            <TopicEditor room={props.room.slug} topic={topic} />
+          )}
           {props.room.kind === "private" && <AddPeople room={props.room.slug} />}
           {props.room.kind !== "direct" && props.room.slug !== "general" && (
             <LeaveRoom room={props.room.slug} />

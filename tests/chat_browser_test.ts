@@ -1808,3 +1808,44 @@ browserTest("typing indicator: shown to the other person, gone once sent", async
     { timeout: 2000 },
   );
 });
+
+browserTest("room topic: set from the header, and from the menu on a phone", async (w) => {
+  const ada = await w.open();
+  await registerIn(ada, w.server.url, "ada");
+  await ada.getByRole("button", { name: "Set topic" }).click();
+  const field = ada.getByRole("textbox", { name: "Topic" });
+  await field.fill("Release on Thursday");
+  await field.press("Enter");
+  await ada.locator(".room-title .topic", { hasText: "Release on Thursday" }).waitFor();
+  assert.equal(
+    await ada.getByRole("button", { name: "Set topic" }).evaluate((b) =>
+      b === document.activeElement
+    ),
+    true,
+    "focus returns to Set topic",
+  );
+  // Escape cancels without a change.
+  await ada.getByRole("button", { name: "Set topic" }).click();
+  await ada.getByRole("textbox", { name: "Topic" }).fill("never saved");
+  await ada.getByRole("textbox", { name: "Topic" }).press("Escape");
+  assert.equal(await ada.locator(".room-title .topic").innerText(), "Release on Thursday");
+
+  // On a phone the action is in the header's menu; others see the topic.
+  const phone = await w.browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await phone.newPage();
+  await page.goto(`${w.server.url}/login`);
+  await page.waitForSelector("island-root .account-page");
+  await page.fill("input[name=username]", "ada");
+  await page.fill("input[name=password]", "a long enough password");
+  await page.getByRole("button", { name: "Log in", exact: true }).click();
+  await page.waitForSelector(".chat[data-hydrated]");
+  await page.locator(".room-title .topic", { hasText: "Release on Thursday" }).waitFor();
+  await page.getByRole("button", { name: "Room and account menu" }).click();
+  await page.getByRole("button", { name: "Set topic" }).click();
+  await page.getByRole("textbox", { name: "Topic" }).fill("Moved to Friday");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator(".room-title .topic", { hasText: "Moved to Friday" }).waitFor();
+  const guest = await w.open();
+  assert.equal(await guest.locator(".room-title .topic").innerText(), "Moved to Friday");
+  assert.equal(await guest.getByRole("button", { name: "Set topic" }).count(), 0, "not for guests");
+});

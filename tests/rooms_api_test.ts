@@ -18,6 +18,17 @@ function call(app: TestApp, guest: Guest, method: string, path: string, body?: u
   return callApi(app, method, path, { body, cookie: guest.cookie });
 }
 
+/** A new visitor registered as `username`, with the account's session cookie. */
+async function registered(app: TestApp, username: string): Promise<Guest> {
+  const guest = await newGuest(app);
+  const answer = await callApi(app, "POST", "/api/auth/register", {
+    body: { username, password: "correct horse battery" },
+    cookie: guest.cookie,
+  });
+  assert.equal(answer.status, 201, JSON.stringify(answer.json));
+  return { ...guest, cookie: answer.cookie! };
+}
+
 /** Every way to reach a room's content; each must answer 404 for an outsider. */
 async function assertHidden(app: TestApp, outsider: Guest, slug: string) {
   const base = `/api/rooms/${slug}`;
@@ -477,17 +488,8 @@ roomTest(
 );
 
 roomTest("member search leaves out myself and a room's members, accounts first", async (app) => {
-  async function register(username: string) {
-    const guest = await newGuest(app);
-    const answer = await callApi(app, "POST", "/api/auth/register", {
-      body: { username, password: "correct horse battery" },
-      cookie: guest.cookie,
-    });
-    assert.equal(answer.status, 201);
-    return { ...guest, cookie: answer.cookie! };
-  }
-  const me = await register("kimsearch");
-  const other = await register("kimbo");
+  const me = await registered(app, "kimsearch");
+  const other = await registered(app, "kimbo");
   // Guests named to sort before every account by name.
   const guestA = await app.store.createMember("Aaa Kim One");
   const guestB = await app.store.createMember("Aaa Kim Two");
@@ -511,3 +513,33 @@ roomTest("member search leaves out myself and a room's members, accounts first",
   const hidden = await call(app, other, "GET", `/api/members?q=kim&notIn=${made.json.slug}`);
   assert.equal(hidden.status, 404, "a private room it cannot see does not exist");
 });
+
+roomTest(
+  "topics: members with an account set them; guests, outsiders and direct rooms cannot",
+  async (app) => {
+    await registered(app, "first_admin");
+    const ada = await registered(app, "ada");
+    const guest = await newGuest(app);
+    const set = (who: Guest, room: string, topic: unknown) =>
+      call(app, who, "PUT", `/api/rooms/${room}/topic`, { topic });
+    const changed = await set(ada, "general", "  Release   on Thursday ");
+    assert.equal(changed.status, 200);
+    assert.equal(changed.json.topic, "Release on Thursday");
+    const page = await (await app.request("/", { headers: { cookie: guest.cookie } })).text();
+    assert.match(page, /Release on Thursday/);
+    const byGuest = await set(guest, "general", "hijacked");
+    assert.equal(byGuest.status, 403);
+    assert.equal(byGuest.json.error.code, "account_required");
+    assert.equal((await set(ada, "general", "x".repeat(201))).status, 400);
+    assert.equal((await set(ada, "general", "a\u202eb")).json.error.code, "invalid_topic");
+    assert.equal((await set(ada, "general", 42)).status, 400);
+    const secret = await call(app, ada, "POST", "/api/rooms", { name: "Secret", private: true });
+    const bob = await registered(app, "bob");
+    const outsider = await set(bob, secret.json.slug, "peek");
+    assert.equal(outsider.status, 404);
+    assert.equal(outsider.json.error.code, "room_not_found");
+    const dm = await call(app, ada, "POST", "/api/direct", { memberId: bob.member.id });
+    assert.equal((await set(ada, dm.json.slug, "just us")).json.error.code, "no_topic");
+    assert.equal((await app.store.getRoom("general"))?.topic, "Release on Thursday");
+  },
+);

@@ -649,6 +649,13 @@ export function storeContract(
     assert.deepEqual((await store.accountNames(bob.member.id)).sort(), ["Ada", "ada_l"]);
   });
 
+  test("sets a room's topic", async (store, general) => {
+    const changed = await store.setRoomTopic(general.id, "Launch on Thursday");
+    assert.deepEqual(changed, { ...general, topic: "Launch on Thursday" });
+    assert.equal((await store.getRoom("general"))?.topic, "Launch on Thursday");
+    assert.equal(await store.setRoomTopic(general.id + 1000, "nowhere"), null);
+  });
+
   test("creates rooms with their creator as member; slugs are unique", async (store, general) => {
     assert.equal(general.kind, "public");
     const ada = await store.createMember("Ada");
