@@ -687,6 +687,13 @@ function Composer(
     area,
     setText: (value) => text.value = value,
   });
+  // Browsers without CSS `field-sizing`: the box follows its wrapped text (up to its CSS max).
+  useLayoutEffect(() => {
+    const el = area.current;
+    if (!el || CSS.supports?.("field-sizing", "content")) return;
+    el.style.height = "auto";
+    el.style.height = `${el.scrollHeight + el.offsetHeight - el.clientHeight}px`;
+  }, [text.value]);
 
   function submit(event?: Event) {
     event?.preventDefault();

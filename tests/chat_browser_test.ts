@@ -1849,3 +1849,39 @@ browserTest("room topic: set from the header, and from the menu on a phone", asy
   assert.equal(await guest.locator(".room-title .topic").innerText(), "Moved to Friday");
   assert.equal(await guest.getByRole("button", { name: "Set topic" }).count(), 0, "not for guests");
 });
+
+browserTest("the composer grows with wrapped text where CSS field-sizing is missing", async (w) => {
+  // bypassCSP: the page's CSP refuses the inline style that switches field-sizing off.
+  const context = await w.browser.newContext({
+    viewport: { width: 390, height: 844 },
+    bypassCSP: true,
+  });
+  // A browser without field-sizing (Firefox, Safari today): the script sizes the box.
+  await context.addInitScript(() => {
+    const supports = CSS.supports.bind(CSS);
+    CSS.supports = ((...args: [string, string?]) =>
+      /field-sizing/.test(args[0])
+        ? false
+        : supports(...(args as [string]))) as typeof CSS.supports;
+    addEventListener("DOMContentLoaded", () => {
+      const style = document.createElement("style");
+      style.textContent = ".composer textarea { field-sizing: fixed !important; }";
+      document.head.append(style);
+    });
+  });
+  const page = await context.newPage();
+  await page.goto(w.server.url);
+  await page.waitForSelector(".chat[data-hydrated]");
+  const box = page.locator("#composer-input");
+  const before = (await box.boundingBox())!.height;
+  await box.fill("word ".repeat(40));
+  await page.waitForFunction((h) => {
+    const el = document.querySelector<HTMLTextAreaElement>("#composer-input")!;
+    return el.getBoundingClientRect().height > h + 20;
+  }, before);
+  await box.fill("");
+  await page.waitForFunction((h) => {
+    const el = document.querySelector<HTMLTextAreaElement>("#composer-input")!;
+    return el.getBoundingClientRect().height <= h + 1;
+  }, before);
+});
