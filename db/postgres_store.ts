@@ -167,12 +167,15 @@ export class PostgresStore implements Store {
 
   /**
    * A notification `room_id:seq`: change `seq` was committed in room `room_id`; or
-   * `m:member_id`: the member was added to a room.
+   * `m:member_id:at`: the member was added to a room at `at` (ms; the time the adding
+   * instance recorded, so that its own wake-up and the notification carry the same value).
    */
   #notified(payload: string): void {
     if (payload.startsWith("m:")) {
-      const member = Number(payload.slice(2));
-      if (Number.isSafeInteger(member) && member > 0) this.events.memberAdded(member);
+      const [member, at] = payload.slice(2).split(":").map(Number);
+      if (Number.isSafeInteger(member) && member > 0) {
+        this.events.memberAdded(member, Number.isSafeInteger(at) ? at : Date.now());
+      }
       return;
     }
     const [room, seq] = payload.split(":").map(Number);
@@ -304,16 +307,18 @@ export class PostgresStore implements Store {
 
   addRoomMember(roomId: number, memberId: number): Promise<void> {
     return this.#run(async () => {
-      // The notification `m:<memberId>` wakes the member's room-list polls on every instance.
+      // The notification `m:<memberId>:<at>` wakes the member's room-list polls on every
+      // instance; this one wakes them at once with the same time.
+      const at = Date.now();
       const rows = await this.sql`
         WITH added AS (
           INSERT INTO room_members (room_id, member_id, joined_at, last_read_id)
-          VALUES (${roomId}, ${memberId}, ${Date.now()},
+          VALUES (${roomId}, ${memberId}, ${at},
             (SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ${roomId}))
           ON CONFLICT DO NOTHING
           RETURNING member_id)
-        SELECT pg_notify(${this.channel}, 'm:' || member_id) FROM added`;
-      if (rows.length > 0) this.events.memberAdded(memberId);
+        SELECT pg_notify(${this.channel}, 'm:' || member_id || ':' || ${String(at)}) FROM added`;
+      if (rows.length > 0) this.events.memberAdded(memberId, at);
     });
   }
 

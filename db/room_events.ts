@@ -26,8 +26,8 @@ export class RoomEvents {
   #waiting = new Map<number, Set<Waiting>>();
 
   /** Records that `memberId` was just added to a room and wakes their room-list waits. */
-  memberAdded(memberId: number): void {
-    this.published(-memberId, Date.now());
+  memberAdded(memberId: number, at = Date.now()): void {
+    this.published(-memberId, at);
   }
 
   /** Records change `seq` in `roomId` and wakes the waits it satisfies. */
