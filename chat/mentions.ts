@@ -2,6 +2,7 @@
 import type { Room, Store } from "../db/store.ts";
 import { ChatError } from "./chat_error.ts";
 import { RateLimiter } from "./rate_limiter.ts";
+import { withoutCode } from "./code_spans.ts";
 
 /** `@room` messages one member may send (or edit into a message) per hour. */
 export const ROOM_MENTIONS_PER_HOUR = 3;
@@ -16,7 +17,8 @@ const MENTION = /(?<![\p{L}\p{N}_@.\/-])@([A-Za-z0-9_-]{3,32})(?![A-Za-z0-9_-])/
 export function parseMentions(body: string): { usernames: string[]; room: boolean } {
   const usernames = new Set<string>();
   let room = false;
-  for (const match of body.matchAll(MENTION)) {
+  // `@name` inside code is an example, not a mention.
+  for (const match of withoutCode(body).matchAll(MENTION)) {
     const key = match[1].toLowerCase();
     if (key === "room") room = true;
     else if (usernames.size < MAX_NAMED) usernames.add(key);

@@ -35,18 +35,13 @@ export function checkBody(input: string, maxChars: number): string {
     );
   }
   const normalized = normalizeBody(unified);
+  // Sizes first (before any other work on the text), then again once shortcodes are emoji.
+  if (normalized !== null) checkSize(normalized, maxChars);
   const body = normalized === null ? null : replaceShortcodes(normalized);
   if (body === null || looksBlank(body)) {
     throw new ChatError(400, "empty_message", "A message cannot be blank.");
   }
-  const length = bodyLength(body);
-  if (length > maxChars || utf8Length(body) > 4 * maxChars) {
-    throw new ChatError(
-      400,
-      "message_too_long",
-      `A message can be at most ${maxChars} characters (this one has ${length}).`,
-    );
-  }
+  checkSize(body, maxChars);
   if (mostMarksInAGrapheme(body) > MAX_MARKS_PER_CHARACTER) {
     throw new ChatError(
       400,
@@ -55,6 +50,18 @@ export function checkBody(input: string, maxChars: number): string {
     );
   }
   return body;
+}
+
+/** At most `maxChars` code points and `4 × maxChars` UTF-8 bytes, else 400 `message_too_long`. */
+function checkSize(body: string, maxChars: number): void {
+  const length = bodyLength(body);
+  if (length > maxChars || utf8Length(body) > 4 * maxChars) {
+    throw new ChatError(
+      400,
+      "message_too_long",
+      `A message can be at most ${maxChars} characters (this one has ${length}).`,
+    );
+  }
 }
 
 /** Length in characters (Unicode code points), the unit of the message limit. */

@@ -202,6 +202,9 @@ export function createMessages(options: MessagesOptions) {
     isAccount = false,
   ): Promise<{ message: Message; created: boolean }> {
     const body = checkBody(input.body, limits.maxMessageChars);
+    // A retry of a message already stored gets it back, whatever the limits say now.
+    const sent = input.clientId ? await store.findSent(member.id, input.clientId) : null;
+    if (sent) return { message: sameRoom(sent, room), created: false };
     const wait = sendLimiter.take(String(member.id));
     if (wait > 0) throw tooFast(wait, "sending messages");
     if (input.replyTo !== undefined && !await store.getMessage(room, input.replyTo)) {
@@ -224,14 +227,17 @@ export function createMessages(options: MessagesOptions) {
       mentions: mentioned.ids,
     });
     if (!result.created) mentioned.refund();
-    if (result.message.room !== room.slug) {
-      throw new ChatError(
-        409,
-        "client_id_reused",
-        "This clientId was already used for a message in another room.",
-      );
-    }
-    return result;
+    return { message: sameRoom(result.message, room), created: result.created };
+  }
+
+  /** `message` if it is in `room`; a client id already used in another room is a 409. */
+  function sameRoom(message: Message, room: Room): Message {
+    if (message.room === room.slug) return message;
+    throw new ChatError(
+      409,
+      "client_id_reused",
+      "This clientId was already used for a message in another room.",
+    );
   }
 
   function takeChange(member: Member): void {

@@ -47,6 +47,7 @@ export interface TimeFormatter {
 
 const DEFAULT_GROUP_MINUTES = 5;
 const formatters = new Map<string, TimeFormatter>();
+const MAX_FORMATTERS = 256;
 
 // Different ICU versions put a narrow or a plain no-break space before "PM"; one space for all.
 function tidy(text: string): string {
@@ -110,6 +111,8 @@ export function timeFormatter(settings: TimeSettings): TimeFormatter {
       return tidy((key.slice(0, 4) === today.slice(0, 4) ? date : dateWithYear).format(d));
     },
   };
+  // A bounded cache (the oldest entry goes): locales and zones come from requests.
+  if (formatters.size >= MAX_FORMATTERS) formatters.delete(formatters.keys().next().value!);
   formatters.set(cacheKey, formatter);
   return formatter;
 }

@@ -704,6 +704,16 @@ export class PostgresStore implements Store {
     });
   }
 
+  findSent(authorId: number, clientId: string): Promise<Message | null> {
+    return this.#run(async () => {
+      const [row] = await this.sql`
+        SELECT ${this.sql.unsafe(MESSAGE_COLUMNS)}, r.slug AS room_slug
+        FROM messages m ${this.sql.unsafe(MESSAGE_JOINS)} JOIN rooms r ON r.id = m.room_id
+        WHERE m.author_id = ${authorId} AND m.client_id = ${clientId}`;
+      return row ? (await this.#withReactions(this.sql, [row], String(row.room_slug)))[0] : null;
+    });
+  }
+
   getMessage(room: Room, id: number): Promise<Message | null> {
     return this.#run(async () => {
       const [row] = await this.sql`${this.#selectMessages(this.sql)}

@@ -644,6 +644,16 @@ export class SqliteStore implements Store {
     });
   }
 
+  findSent(authorId: number, clientId: string): Promise<Message | null> {
+    return this.#run(() => {
+      const row = this.#sql(
+        `SELECT ${MESSAGE_COLUMNS}, r.slug AS room_slug FROM messages m ${MESSAGE_JOINS}
+         JOIN rooms r ON r.id = m.room_id WHERE m.author_id = ? AND m.client_id = ?`,
+      ).get(authorId, clientId);
+      return row ? this.#withReactions([row], String(row.room_slug))[0] : null;
+    });
+  }
+
   getMessage(room: Room, id: number): Promise<Message | null> {
     return this.#run(() => {
       const row = this.#sql(

@@ -347,6 +347,8 @@ export interface Store {
    * (each changed message once, in its current state).
    */
   listMessages(room: Room, query: HistoryQuery): Promise<MessagePage>;
+  /** The message an author sent with this client id (in whichever room), or null. */
+  findSent(authorId: number, clientId: string): Promise<Message | null>;
   /** The message `id` if it is in `room`, or null. */
   getMessage(room: Room, id: number): Promise<Message | null>;
   /**

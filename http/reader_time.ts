@@ -19,7 +19,11 @@ export function pickLocale(header: string | null | undefined): string {
     .sort((a, b) => b.weight - a.weight || a.index - b.index);
   for (const { tag } of wanted) {
     try {
-      const [supported] = Intl.DateTimeFormat.supportedLocalesOf(tag);
+      // Language, script and region only: extensions and private-use parts (`en-x-…`,
+      // `en-u-ca-…`) would let every request make a locale of its own.
+      const { language, script, region } = new Intl.Locale(tag);
+      const plain = [language, script, region].filter(Boolean).join("-");
+      const [supported] = Intl.DateTimeFormat.supportedLocalesOf(plain);
       if (supported) return supported;
     } catch {
       // Not a valid language tag: try the next one.

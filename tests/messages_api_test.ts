@@ -91,6 +91,22 @@ apiTest("a repeated clientId returns the stored message, never a duplicate", asy
   assert.equal(other.status, 201, "client ids are per member");
 });
 
+apiTest(
+  "a retry of a stored message gets it back even when the send limit is reached",
+  async (app) => {
+    const ada = await newGuest(app);
+    const first = await (await postMessage(app, ada, "first", { clientId: "lost-answer" })).json();
+    let limited = false;
+    for (let i = 0; i < 20 && !limited; i++) {
+      limited = (await postMessage(app, ada, `more ${i}`)).status === 429;
+    }
+    assert.ok(limited, "the burst limit was reached");
+    const retry = await postMessage(app, ada, "first", { clientId: "lost-answer" });
+    assert.equal(retry.status, 200, "the stored message, not 429");
+    assert.deepEqual(await retry.json(), first);
+  },
+);
+
 apiTest("a clientId already used in another room is a conflict", async (app) => {
   app.store.db.prepare("INSERT INTO rooms (slug, name, created_at) VALUES (?, ?, ?)")
     .run("random", "random", Date.now());

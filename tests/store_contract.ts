@@ -153,6 +153,19 @@ export function storeContract(
     );
   });
 
+  test("finds a sent message by its author and client id", async (store, general) => {
+    const ada = await store.createMember("Ada");
+    const { message } = await store.addMessage({
+      room: general,
+      authorId: ada.id,
+      body: "once",
+      clientId: "retry-me",
+    });
+    assert.deepEqual(await store.findSent(ada.id, "retry-me"), message);
+    assert.equal(await store.findSent(ada.id, "other"), null);
+    assert.equal(await store.findSent(ada.id + 1, "retry-me"), null);
+  });
+
   test("keeps rooms apart", async (store, general) => {
     const ada = await store.createMember("Ada");
     await store.addMessage({ room: general, authorId: ada.id, body: "here", clientId: "a" });

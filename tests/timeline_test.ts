@@ -1,6 +1,11 @@
 // The timeline's rows (day separators, grouping) and the reader's locale and time zone.
 import assert from "node:assert/strict";
-import { msUntilNextDay, timeFormatter, timelineRows } from "../components/timeline.ts";
+import {
+  msUntilNextDay,
+  type TimeFormatter,
+  timeFormatter,
+  timelineRows,
+} from "../components/timeline.ts";
 import { pickLocale, readerTime, validTimeZone } from "../http/reader_time.ts";
 
 function msg(id: number, author: number, createdAt: string, extra: object = {}) {
@@ -100,4 +105,19 @@ Deno.test("reader time: locale from Accept-Language, zone from the cookie, UTC u
     timeZone: "Asia/Tokyo",
     zoneKnown: true,
   });
+});
+
+Deno.test("reader time: locales keep language, script and region only; the formatter cache is bounded", () => {
+  assert.equal(pickLocale("en-x-attacker1"), "en");
+  assert.equal(pickLocale("de-DE-u-ca-buddhist"), "de-DE");
+  assert.equal(pickLocale("zh-Hant-TW"), "zh-Hant-TW");
+  // Many different headers and zones make at most a bounded number of formatters.
+  const zones = Intl.supportedValuesOf("timeZone").slice(0, 400);
+  const made = new Set<TimeFormatter>();
+  for (const zone of zones) {
+    made.add(timeFormatter({ locale: "en", timeZone: zone, zoneKnown: true }));
+  }
+  assert.equal(made.size, zones.length, "each zone its own formatter");
+  const first = timeFormatter({ locale: "en", timeZone: zones[0], zoneKnown: true });
+  assert.ok(!made.has(first), "the oldest were let go: the cache did not keep all 400");
 });
