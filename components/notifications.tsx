@@ -65,6 +65,7 @@ export async function notifyChanges(
   previous: MyRoom[],
   next: MyRoom[],
   roomUrl: (slug: string) => string,
+  meId?: number,
 ): Promise<void> {
   if (!supported() || Notification.permission !== "granted") return;
   if (document.visibilityState !== "hidden") return;
@@ -73,13 +74,17 @@ export async function notifyChanges(
     let body = "";
     try {
       const response = await fetch(
-        `/api/rooms/${encodeURIComponent(room.slug)}/messages?limit=1`,
+        `/api/rooms/${encodeURIComponent(room.slug)}/messages?limit=20`,
         { headers: { accept: "application/json" } },
       );
-      const latest = response.ok
-        ? (await response.json() as { messages: { author: { name: string }; body: string }[] })
-          .messages.at(-1)
-        : undefined;
+      type Latest = { author: { name: string }; body: string; mentions?: number[] };
+      const recent = response.ok ? (await response.json() as { messages: Latest[] }).messages : [];
+      // For a mention, the message that mentions me (others may have written since).
+      const latest = (mention && meId !== undefined
+        ? recent.findLast((m) =>
+          m.mentions?.includes(meId)
+        )
+        : undefined) ?? recent.at(-1);
       if (latest) {
         author = latest.author.name;
         body = Array.from(latest.body.replace(/\s+/g, " ").trim()).slice(0, 140).join("");

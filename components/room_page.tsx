@@ -16,6 +16,7 @@ export default function RoomPage({ data }: PageProps<RoomPageData>) {
         current={data.room.slug}
         rooms={roomList.rooms}
         cursor={roomList.cursor}
+        meId={data.me.id}
         publicRooms={roomList.publicRooms}
         morePublicRooms={roomList.morePublicRooms}
         canCreateRooms={canCreateRooms}

@@ -11,6 +11,8 @@ export interface RoomSidebarProps {
   rooms: MyRoom[];
   /** Where `rooms` stand: the sidebar waits for the next change from there. */
   cursor: string;
+  /** The reader's member id (a mention notification names who mentioned them). */
+  meId: number;
   publicRooms: Room[];
   /** Whether more public rooms could be joined than listed (then a search box finds them). */
   morePublicRooms: boolean;
@@ -216,7 +218,7 @@ export function RoomSidebar(props: RoomSidebarProps) {
     let poll = new AbortController();
     const baseTitle = document.title.replace(/^\(\d+\+?\) /, "");
     function show(list: RoomListAnswer) {
-      notifyChanges(rooms.value, list.rooms, roomUrl);
+      notifyChanges(rooms.value, list.rooms, roomUrl, props.meId);
       rooms.value = list.rooms;
       publicRooms.value = list.publicRooms;
       if (!search.value) morePublicRooms.value = list.morePublicRooms;

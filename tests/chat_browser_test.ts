@@ -1654,6 +1654,22 @@ browserTest(
       title: `${adaName} mentioned you in #general`,
       body: "@bobby are you there?",
     }]);
+    // Someone else writes right after a mention: the notification still names who mentioned.
+    const app = w.server.app;
+    const general = await app.chat.room("general");
+    const adaMember = (await app.store.findCredentials("ada"))!.member;
+    const eve = await app.store.createMember("Eve Later");
+    await app.chat.send(adaMember, general, { body: "@bobby one more thing" }, true);
+    await app.chat.send(eve, general, { body: "unrelated chatter" });
+    await bob.waitForFunction(
+      () => (globalThis as unknown as NoteWindow).shownNotes.length === 2,
+      undefined,
+      { timeout: 5000 },
+    );
+    assert.deepEqual((await notes())[1], {
+      title: `${adaName} mentioned you in #general`,
+      body: "@bobby one more thing",
+    });
     // A direct message notifies too, under its author's name.
     await ada.evaluate(async (slug) => {
       await fetch(`/api/rooms/${slug}/messages`, {
@@ -1663,13 +1679,13 @@ browserTest(
       });
     }, dmSlug);
     await bob.waitForFunction(
-      () => (globalThis as unknown as NoteWindow).shownNotes.length === 2,
+      () => (globalThis as unknown as NoteWindow).shownNotes.length === 3,
       undefined,
       {
         timeout: 5000,
       },
     );
-    assert.deepEqual((await notes())[1], { title: adaName, body: "psst" });
+    assert.deepEqual((await notes())[2], { title: adaName, body: "psst" });
     // "Nothing" for this room (Elsewhere): ada's messages there stay quiet; then "All messages".
     await level.selectOption("none");
     await ada.goto(`${w.server.url}/rooms/elsewhere`);
@@ -1677,17 +1693,17 @@ browserTest(
     await send(ada, "@bobby quiet please");
     await ada.locator(".message.sent:not(.pending) .body", { hasText: "quiet please" }).waitFor();
     await bob.waitForTimeout(1500);
-    assert.equal((await notes()).length, 2, "nothing: no notification");
+    assert.equal((await notes()).length, 3, "nothing: no notification");
     await level.selectOption("all");
     await send(ada, "every word");
     await bob.waitForFunction(
-      () => (globalThis as unknown as NoteWindow).shownNotes.length === 3,
+      () => (globalThis as unknown as NoteWindow).shownNotes.length === 4,
       undefined,
       {
         timeout: 5000,
       },
     );
-    assert.deepEqual((await notes())[2], { title: `${adaName} in #Elsewhere`, body: "every word" });
+    assert.deepEqual((await notes())[3], { title: `${adaName} in #Elsewhere`, body: "every word" });
     assert.equal(
       await bob.evaluate(() => localStorage.getItem("parley:notify:elsewhere")),
       "all",
