@@ -202,9 +202,27 @@ export function createMessages(options: MessagesOptions) {
     isAccount = false,
   ): Promise<{ message: Message; created: boolean }> {
     const body = checkBody(input.body, limits.maxMessageChars);
-    // A retry of a message already stored gets it back, whatever the limits say now.
-    const sent = input.clientId ? await store.findSent(member.id, input.clientId) : null;
-    if (sent) return { message: sameRoom(sent, room), created: false };
+    try {
+      return await storeMessage(member, room, { ...input, body }, isAccount);
+    } catch (error) {
+      // A retry of a message already stored gets it back, whatever the limits say now (looked
+      // up only then: the store gives a retry back anyway when no limit stands in the way).
+      if (error instanceof ChatError && error.status === 429 && input.clientId) {
+        const sent = await store.findSent(member.id, input.clientId);
+        if (sent) return { message: sameRoom(sent, room), created: false };
+      }
+      throw error;
+    }
+  }
+
+  /** Stores a checked message within the send and `@room` limits. */
+  async function storeMessage(
+    member: Member,
+    room: Room,
+    input: { body: string; clientId?: string; replyTo?: number },
+    isAccount: boolean,
+  ): Promise<{ message: Message; created: boolean }> {
+    const { body } = input;
     const wait = sendLimiter.take(String(member.id));
     if (wait > 0) throw tooFast(wait, "sending messages");
     if (input.replyTo !== undefined && !await store.getMessage(room, input.replyTo)) {

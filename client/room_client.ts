@@ -2,6 +2,8 @@
 // window of history (older, newer and "around" pages), and edits, deletions and reactions.
 import { batch, signal } from "@preact/signals";
 import type { Member, Message, Room } from "../db/store.ts";
+import { excerptOf } from "../chat/excerpt.ts";
+import { sleep } from "./sleep.ts";
 
 /** A message the reader wrote that the server has not acknowledged yet. */
 export interface OutboxItem {
@@ -53,17 +55,6 @@ export interface RoomClientOptions {
 const MAX_BACKOFF_MS = 10_000;
 /** How many messages outside the loaded window are remembered in their latest state. */
 const MAX_OUTSIDE = 2000;
-const EXCERPT_CHARS = 100;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
-}
 
 function backoff(attempt: number): number {
   const base = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(attempt, 10));
@@ -85,12 +76,7 @@ export function newClientId(): string {
   return crypto.randomUUID();
 }
 
-/** At most 100 characters of a text, on one line, with "…" where it was cut (as the server). */
-export function excerptOf(body: string): string {
-  const line = body.replace(/\s+/g, " ").trim();
-  const chars = Array.from(line);
-  return chars.length <= EXCERPT_CHARS ? line : chars.slice(0, EXCERPT_CHARS - 1).join("") + "…";
-}
+export { excerptOf };
 
 /**
  * The newer of two states of one message: the higher `seq` wins. At an equal `seq` only the

@@ -2,6 +2,7 @@
 // follows who else is typing with a long poll of its own (the message feed is not disturbed).
 import { signal } from "@preact/signals";
 import type { Typist } from "../chat/typing.ts";
+import { sleep } from "./sleep.ts";
 
 /** How often (ms) typing is reported while the person types: reports count for 6 s. */
 export const REPORT_EVERY_MS = 3000;
@@ -22,16 +23,6 @@ export function typingText(names: string[]): string {
   if (names.length === 1) return `${names[0]} is typing…`;
   if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
   return "Several people are typing…";
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }
 
 export function createTypingClient(options: TypingClientOptions) {

@@ -32,6 +32,7 @@ import {
   type PruneCounts,
   type PruneOptions,
   type PublicRoomQuery,
+  type ReactionChange,
   type Registration,
   type Room,
   type Session,
@@ -780,16 +781,7 @@ export class PostgresStore implements Store {
     });
   }
 
-  react(
-    input: {
-      room: Room;
-      id: number;
-      memberId: number;
-      emoji: string;
-      add: boolean;
-      maxEmoji: number;
-    },
-  ): Promise<MessageChange> {
+  react(input: ReactionChange): Promise<MessageChange> {
     return this.#change(input.room, input.id, async (tx, row) => {
       if (row.deleted_at != null) return "deleted";
       if (!input.add) {

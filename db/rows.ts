@@ -9,6 +9,7 @@ import type {
   RoomKind,
   Session,
 } from "./store.ts";
+import { excerptOf } from "../chat/excerpt.ts";
 
 /** A row as a driver returns it. */
 export type Row = Record<string, unknown>;
@@ -41,15 +42,6 @@ export const MESSAGE_COLUMNS = `m.id, m.seq, m.body, m.client_id, m.created_at, 
 /** The joins {@link MESSAGE_COLUMNS} needs, after `FROM messages m`. */
 export const MESSAGE_JOINS = `JOIN members a ON a.id = m.author_id
   LEFT JOIN messages t ON t.id = m.reply_to LEFT JOIN members ta ON ta.id = t.author_id`;
-
-const EXCERPT_CHARS = 100;
-
-/** At most 100 characters of a text, on one line, with "…" where it was cut. */
-export function excerptOf(body: string): string {
-  const line = body.replace(/\s+/g, " ").trim();
-  const chars = Array.from(line);
-  return chars.length <= EXCERPT_CHARS ? line : chars.slice(0, EXCERPT_CHARS - 1).join("") + "…";
-}
 
 /** A `members` row (id, name, username). */
 export function toSummary(row: Row): MemberSummary {

@@ -34,6 +34,7 @@ import type {
   PruneCounts,
   PruneOptions,
   PublicRoomQuery,
+  ReactionChange,
   Registration,
   Room,
   Session,
@@ -717,16 +718,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  react(
-    input: {
-      room: Room;
-      id: number;
-      memberId: number;
-      emoji: string;
-      add: boolean;
-      maxEmoji: number;
-    },
-  ): Promise<MessageChange> {
+  react(input: ReactionChange): Promise<MessageChange> {
     return this.#change(input.room, input.id, (row) => {
       if (row.deleted_at != null) return "deleted";
       if (!input.add) {

@@ -131,6 +131,17 @@ export interface MessagePage {
   hasNewer?: boolean;
 }
 
+/** Input for {@link Store.react}: add (or take back) a member's emoji on message `id`. */
+export interface ReactionChange {
+  room: Room;
+  id: number;
+  memberId: number;
+  emoji: string;
+  add: boolean;
+  /** Different emoji the message may carry at most. */
+  maxEmoji: number;
+}
+
 /** What a change to a stored message came to. */
 export type MessageChange =
   | { ok: true; message: Message; changed: boolean }
@@ -369,16 +380,7 @@ export interface Store {
    * change number, a reaction already there (or already gone) changes nothing. A message
    * takes at most `maxEmoji` different emoji (`too_many_emoji`).
    */
-  react(
-    input: {
-      room: Room;
-      id: number;
-      memberId: number;
-      emoji: string;
-      add: boolean;
-      maxEmoji: number;
-    },
-  ): Promise<MessageChange>;
+  react(input: ReactionChange): Promise<MessageChange>;
   /**
    * Waits for a change numbered above `since` in the room. Changes recorded before the wait
    * started count too, so reading first and then waiting from the cursor read misses nothing.

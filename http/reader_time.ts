@@ -1,5 +1,7 @@
 // The reader's locale and time zone for server-rendered times: the locale from
 // `Accept-Language`, the zone from the `tz` cookie that the chat island sets (UTC until then).
+import type { Context } from "hono";
+import { getCookie } from "hono/cookie";
 import type { TimeSettings } from "../components/timeline.ts";
 
 /** The cookie in which the island stores the browser's IANA time zone. */
@@ -53,4 +55,9 @@ export function readerTime(
     timeZone: zone ?? "UTC",
     zoneKnown: zone !== null,
   };
+}
+
+/** The time settings of the request in `c`: its `Accept-Language` and `tz` cookie. */
+export function requestTime(c: Context): TimeSettings {
+  return readerTime(c.req.header("accept-language"), getCookie(c, TIME_ZONE_COOKIE));
 }

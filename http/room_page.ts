@@ -7,8 +7,7 @@ import { startGuestSession } from "../chat/sessions.ts";
 import { clientAddress } from "./client_address.ts";
 import type { RoomList } from "../chat/rooms.ts";
 import { roomSigil } from "../chat/room_sigil.ts";
-import { getCookie } from "hono/cookie";
-import { readerTime, TIME_ZONE_COOKIE } from "./reader_time.ts";
+import { requestTime } from "./reader_time.ts";
 import type { TimeSettings } from "../components/timeline.ts";
 
 /** The room page's data, handed to the chat island as props. */
@@ -95,7 +94,7 @@ export async function renderRoomPage(
     maxChars: config.limits.maxMessageChars,
     maxNameChars: config.limits.maxNameChars,
     time: {
-      ...readerTime(ctx.hono.req.header("accept-language"), getCookie(ctx.hono, TIME_ZONE_COOKIE)),
+      ...requestTime(ctx.hono),
       now: Date.now(),
     },
   }, { headers: { "cache-control": "no-store" } });
