@@ -5,6 +5,7 @@ import { PostgresStore } from "../db/postgres_store.ts";
 import { POSTGRES_MIGRATIONS } from "../db/migrations/postgres.ts";
 import type { Message } from "../db/store.ts";
 import { storeContract } from "./store_contract.ts";
+import { checkErasure } from "./erasure.ts";
 
 const url = Deno.env.get("TEST_DATABASE_URL");
 if (!url) console.log("postgres tests skipped: TEST_DATABASE_URL is not set");
@@ -260,62 +261,30 @@ pgTest("deleting erases the text and the reactions from the tables", async (sche
   const store = await PostgresStore.open(url!, { schema, max: 2 });
   const raw = postgres(url!, { max: 1, onnotice: () => {} });
   try {
-    const room = (await store.getRoom("general"))!;
-    const [ada, bob] = [await store.createMember("Ada"), await store.createMember("Bob")];
-    const { message } = await store.addMessage({
-      room,
-      authorId: ada.id,
-      body: "the launch code is 1234",
-      clientId: "s",
-    });
-    await store.editMessage({
-      room,
-      id: message.id,
-      body: "the launch code is 1234, really",
-      now: Date.now(),
-    });
-    await store.react({
-      room,
-      id: message.id,
-      memberId: bob.id,
-      emoji: "🤫",
-      add: true,
-      maxEmoji: 20,
-    });
-    await store.addMessage({
-      room,
-      authorId: bob.id,
-      body: "ok",
-      clientId: "r",
-      replyTo: message.id,
-    });
     // Every table of the schema, each row as text, so that the text is found wherever it is kept.
-    const tables = (await raw`SELECT table_name FROM information_schema.tables
-      WHERE table_schema = ${schema} AND table_type = 'BASE TABLE'`).map((t) => t.table_name);
-    const holding = async (pattern: string) => {
-      const found: string[] = [];
-      for (const table of tables.sort()) {
-        const rows = await raw`SELECT 1 FROM ${raw(schema)}.${raw(table)} x
-          WHERE x::text LIKE ${pattern} LIMIT 1`;
-        if (rows.length > 0) found.push(table);
-      }
-      return found;
-    };
-    const reactions = async () =>
-      (await raw`SELECT count(*)::int AS n FROM ${raw(schema)}.reactions
-        WHERE message_id = ${message.id}`)[0].n;
-    assert.deepEqual(await holding("%launch code%"), ["messages"], "the query finds the text");
-    assert.deepEqual(await holding("%🤫%"), ["reactions"], "the query finds the reaction");
-    assert.equal(await reactions(), 1);
-    const deleted = await store.deleteMessage({ room, id: message.id, now: Date.now() });
-    assert.ok(deleted.ok && deleted.changed);
-    assert.deepEqual(await holding("%launch code%"), [], "no table holds the text");
-    assert.deepEqual(await holding("%🤫%"), [], "no table holds the reaction");
-    assert.equal(await reactions(), 0, "no reaction of the message is left");
-    const [row] = await raw`SELECT body, deleted_at FROM ${raw(schema)}.messages
-      WHERE id = ${message.id}`;
-    assert.equal(row.body, "");
-    assert.ok(row.deleted_at !== null, "the tombstone stays");
+    const tables = async () =>
+      (await raw`SELECT table_name FROM information_schema.tables
+        WHERE table_schema = ${schema} AND table_type = 'BASE TABLE'`).map((t) => t.table_name);
+    await checkErasure(store, {
+      async holding(pattern) {
+        const found: string[] = [];
+        for (const table of (await tables()).sort()) {
+          const rows = await raw`SELECT 1 FROM ${raw(schema)}.${raw(table)} x
+            WHERE x::text LIKE ${pattern} LIMIT 1`;
+          if (rows.length > 0) found.push(table);
+        }
+        return found;
+      },
+      async reactions(id) {
+        return (await raw`SELECT count(*)::int AS n FROM ${raw(schema)}.reactions
+          WHERE message_id = ${id}`)[0].n;
+      },
+      async message(id) {
+        const [row] = await raw`SELECT body, deleted_at FROM ${raw(schema)}.messages
+          WHERE id = ${id}`;
+        return { body: row.body, deleted_at: row.deleted_at };
+      },
+    });
   } finally {
     await raw.end();
     await store.close();

@@ -4,6 +4,7 @@ import { DatabaseSync } from "node:sqlite";
 import { SqliteStore } from "../db/sqlite_store.ts";
 import { SQLITE_MIGRATIONS } from "../db/migrations/sqlite.ts";
 import { storeContract } from "./store_contract.ts";
+import { checkErasure } from "./erasure.ts";
 
 storeContract("sqlite", () => Promise.resolve(new SqliteStore(":memory:")));
 
@@ -71,60 +72,35 @@ Deno.test("sqlite store: parameters are bound, never spliced into SQL", async ()
 Deno.test("sqlite store: deleting erases the text and the reactions from the tables", async () => {
   const store = new SqliteStore(":memory:");
   try {
-    const room = (await store.getRoom("general"))!;
-    const [ada, bob] = [await store.createMember("Ada"), await store.createMember("Bob")];
-    const { message } = await store.addMessage({
-      room,
-      authorId: ada.id,
-      body: "the launch code is 1234",
-      clientId: "s",
-    });
-    await store.editMessage({
-      room,
-      id: message.id,
-      body: "the launch code is 1234, really",
-      now: Date.now(),
-    });
-    await store.react({
-      room,
-      id: message.id,
-      memberId: bob.id,
-      emoji: "🤫",
-      add: true,
-      maxEmoji: 20,
-    });
-    await store.addMessage({
-      room,
-      authorId: bob.id,
-      body: "ok",
-      clientId: "r",
-      replyTo: message.id,
-    });
     // Every text column of every table, so that the text is found wherever it is kept.
-    const tables = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
-      .map((t) => String(t.name));
-    const holding = (pattern: string) =>
-      tables.filter((table) => {
-        const columns = store.db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table)
-          .map((c) => `"${c.name}" LIKE ?1`);
-        return store.db.prepare(`SELECT 1 AS yes FROM "${table}" WHERE ${columns.join(" OR ")}`)
-          .get(pattern) !== undefined;
-      });
-    const reactions = () =>
-      (store.db.prepare("SELECT count(*) AS n FROM reactions WHERE message_id = ?")
-        .get(message.id) as { n: number }).n;
-    assert.deepEqual(holding("%launch code%"), ["messages"], "the query finds the text");
-    assert.deepEqual(holding("%🤫%"), ["reactions"], "the query finds the reaction");
-    assert.equal(reactions(), 1);
-    const deleted = await store.deleteMessage({ room, id: message.id, now: Date.now() });
-    assert.ok(deleted.ok && deleted.changed);
-    assert.deepEqual(holding("%launch code%"), [], "no table holds the text");
-    assert.deepEqual(holding("%🤫%"), [], "no table holds the reaction");
-    assert.equal(reactions(), 0, "no reaction of the message is left");
-    const row = store.db.prepare("SELECT body, deleted_at FROM messages WHERE id = ?")
-      .get(message.id) as { body: string; deleted_at: number | null };
-    assert.equal(row.body, "");
-    assert.ok(row.deleted_at !== null, "the tombstone stays");
+    const tables = () =>
+      store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
+        .map((t) => String(t.name));
+    await checkErasure(store, {
+      holding: (pattern) =>
+        Promise.resolve(
+          tables().filter((table) => {
+            const columns = store.db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table)
+              .map((c) => `"${c.name}" LIKE ?1`);
+            return store.db.prepare(`SELECT 1 AS yes FROM "${table}" WHERE ${columns.join(" OR ")}`)
+              .get(pattern) !== undefined;
+          }),
+        ),
+      reactions: (id) =>
+        Promise.resolve(
+          Number(
+            store.db.prepare("SELECT count(*) AS n FROM reactions WHERE message_id = ?")
+              .get(id)?.n,
+          ),
+        ),
+      message: (id) =>
+        Promise.resolve(
+          store.db.prepare("SELECT body, deleted_at FROM messages WHERE id = ?").get(id) as {
+            body: string;
+            deleted_at: unknown;
+          },
+        ),
+    });
   } finally {
     await store.close();
   }

@@ -1,0 +1,60 @@
+// The erasure check shared by both stores' own tests: after a deletion, no table holds the text.
+import assert from "node:assert/strict";
+import type { Store } from "../db/store.ts";
+
+/** How a test looks into a store's tables directly (not through the Store interface). */
+export interface RawTables {
+  /** The tables with a row whose text matches the LIKE `pattern`. */
+  holding(pattern: string): Promise<string[]>;
+  /** The reactions stored for a message. */
+  reactions(messageId: number): Promise<number>;
+  /** A message's stored body and deletion time. */
+  message(id: number): Promise<{ body: string; deleted_at: unknown }>;
+}
+
+/**
+ * Writes a message (edited, reacted to and replied to), checks that the raw query finds its text
+ * and reaction, deletes it, and checks that no table holds either any more.
+ */
+export async function checkErasure(store: Store, raw: RawTables): Promise<void> {
+  const room = (await store.getRoom("general"))!;
+  const [ada, bob] = [await store.createMember("Ada"), await store.createMember("Bob")];
+  const { message } = await store.addMessage({
+    room,
+    authorId: ada.id,
+    body: "the launch code is 1234",
+    clientId: "s",
+  });
+  await store.editMessage({
+    room,
+    id: message.id,
+    body: "the launch code is 1234, really",
+    now: Date.now(),
+  });
+  await store.react({
+    room,
+    id: message.id,
+    memberId: bob.id,
+    emoji: "🤫",
+    add: true,
+    maxEmoji: 20,
+  });
+  await store.addMessage({
+    room,
+    authorId: bob.id,
+    body: "ok",
+    clientId: "r",
+    replyTo: message.id,
+  });
+  assert.deepEqual(await raw.holding("%launch code%"), ["messages"], "the query finds the text");
+  assert.deepEqual(await raw.holding("%🤫%"), ["reactions"], "the query finds the reaction");
+  assert.equal(await raw.reactions(message.id), 1);
+  const deleted = await store.deleteMessage({ room, id: message.id, now: Date.now() });
+  assert.ok(deleted.ok && deleted.changed);
+  assert.deepEqual(await raw.holding("%launch code%"), [], "no table holds the text");
+  assert.deepEqual(await raw.holding("%🤫%"), [], "no table holds the reaction");
+  assert.equal(await raw.reactions(message.id), 0, "no reaction of the message is left");
+  const row = await raw.message(message.id);
+  assert.equal(row.body, "");
+  assert.ok(row.deleted_at !== null, "the tombstone stays");
+}
