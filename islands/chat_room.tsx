@@ -30,6 +30,7 @@ import {
 } from "../components/message_actions.tsx";
 import { useMentionPicker } from "../components/mention_picker.tsx";
 import { TopicEditor } from "../components/topic_editor.tsx";
+import { InlineFormFields, useInlineForm } from "../components/inline_form.tsx";
 
 // How close to the bottom (px) still counts as "at the bottom", and to the top as "load more".
 const BOTTOM_SLACK = 48;
@@ -778,28 +779,8 @@ function Composer(
 }
 
 function NameEditor({ client, maxChars }: { client: RoomClient; maxChars: number }) {
-  const editing = useSignal(false);
-  const draft = useSignal("");
-  const error = useSignal("");
-  const saving = useSignal(false);
-  const changeButton = useRef<HTMLButtonElement>(null);
-
-  /** Closes the form and puts focus back on "Change name", once it is shown again. */
-  function close() {
-    editing.value = false;
-    requestAnimationFrame(() => changeButton.current?.focus());
-  }
-
-  async function save(event: Event) {
-    event.preventDefault();
-    saving.value = true;
-    const problem = await client.rename(draft.value);
-    saving.value = false;
-    if (problem) error.value = problem;
-    else close();
-  }
-
-  if (!editing.value) {
+  const form = useInlineForm();
+  if (!form.editing.value) {
     return (
       <div class="me">
         <span>
@@ -808,12 +789,8 @@ function NameEditor({ client, maxChars }: { client: RoomClient; maxChars: number
         <button
           type="button"
           class="link"
-          ref={changeButton}
-          onClick={() => {
-            draft.value = client.me.value.name;
-            error.value = "";
-            editing.value = true;
-          }}
+          ref={form.opener}
+          onClick={() => form.open(client.me.value.name)}
         >
           Change name
         </button>
@@ -821,27 +798,8 @@ function NameEditor({ client, maxChars }: { client: RoomClient; maxChars: number
     );
   }
   return (
-    <form class="me editing" onSubmit={save}>
-      <label>
-        <span class="visually-hidden">Your name</span>
-        <input
-          name="name"
-          value={draft.value}
-          maxLength={maxChars * 4}
-          autoFocus
-          aria-invalid={error.value !== ""}
-          aria-describedby="name-error"
-          onInput={(e) => draft.value = (e.currentTarget as HTMLInputElement).value}
-          onKeyDown={(e) => {
-            if (e.key !== "Escape") return;
-            e.preventDefault();
-            close();
-          }}
-        />
-      </label>
-      <button type="submit" disabled={saving.value}>Save</button>
-      <button type="button" class="link" onClick={close}>Cancel</button>
-      <p id="name-error" class="error" role="alert">{error.value}</p>
+    <form class="me editing" onSubmit={(e) => form.save(e, (value) => client.rename(value))}>
+      <InlineFormFields form={form} label="Your name" name="name" maxLength={maxChars * 4} />
     </form>
   );
 }
