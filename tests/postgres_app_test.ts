@@ -47,6 +47,25 @@ async function dropSchema(schema: string) {
   }
 }
 
+/** A test with two app instances on one fresh schema (stopped and dropped afterwards). */
+function twoInstances(name: string, fn: (a: Instance, b: Instance) => Promise<void>) {
+  Deno.test({
+    name: `postgres app: ${name}`,
+    ignore: !url,
+    fn: async () => {
+      const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+      const [a, b] = [await startInstance(schema), await startInstance(schema)];
+      try {
+        await fn(a, b);
+      } finally {
+        await a.stop();
+        await b.stop();
+        await dropSchema(schema);
+      }
+    },
+  });
+}
+
 async function guestCookie(base: string): Promise<string> {
   const response = await fetch(`${base}/`);
   await response.body?.cancel();
@@ -71,135 +90,103 @@ async function pgCtl(...args: string[]) {
   if (code !== 0) throw new Error(`pg_ctl ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
 }
 
-Deno.test({
-  name: "postgres app: a post on instance A wakes a long poll on instance B at once",
-  ignore: !url,
-  fn: async () => {
-    const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-    const [a, b] = [await startInstance(schema), await startInstance(schema)];
-    try {
-      assert.notEqual(a.url, b.url, "two ports");
-      const cookie = await guestCookie(a.url);
-      const meOnB = await fetch(`${b.url}/api/me`, { headers: { cookie } });
-      assert.equal(meOnB.status, 200, "a session made on A is valid on B (shared secret)");
-      await meOnB.body?.cancel();
+twoInstances("a post on instance A wakes a long poll on instance B at once", async (a, b) => {
+  assert.notEqual(a.url, b.url, "two ports");
+  const cookie = await guestCookie(a.url);
+  const meOnB = await fetch(`${b.url}/api/me`, { headers: { cookie } });
+  assert.equal(meOnB.status, 200, "a session made on A is valid on B (shared secret)");
+  await meOnB.body?.cancel();
 
-      const started = performance.now();
-      const poll = fetch(`${b.url}/api/rooms/general/messages?after=0&wait=10`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const sent = await (await post(a.url, cookie, "across instances", "x1")).json();
-      const { messages } = await (await poll).json();
-      const elapsed = performance.now() - started;
-      assert.deepEqual(messages, [sent]);
-      assert.ok(
-        elapsed < 2000,
-        `woken by NOTIFY, not by the 10 s wait (${Math.round(elapsed)} ms)`,
-      );
+  const started = performance.now();
+  const poll = fetch(`${b.url}/api/rooms/general/messages?after=0&wait=10`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const sent = await (await post(a.url, cookie, "across instances", "x1")).json();
+  const { messages } = await (await poll).json();
+  const elapsed = performance.now() - started;
+  assert.deepEqual(messages, [sent]);
+  assert.ok(
+    elapsed < 2000,
+    `woken by NOTIFY, not by the 10 s wait (${Math.round(elapsed)} ms)`,
+  );
 
-      // Cursors stay ordered across instances under concurrent posts.
-      const cookies = await Promise.all([a.url, b.url, a.url, b.url].map(guestCookie));
-      const bases = [a.url, b.url, a.url, b.url];
-      await Promise.all(
-        Array.from(
-          { length: 40 },
-          (_, i) =>
-            post(bases[i % 4], cookies[i % 4], `c${i}`, `c${i}`).then((r) => r.body?.cancel()),
-        ),
-      );
-      const fromA = (await (await fetch(`${a.url}/api/rooms/general/messages?after=0&limit=200`))
-        .json()).messages.map((m: { id: number }) => m.id);
-      const fromB = (await (await fetch(`${b.url}/api/rooms/general/messages?after=0&limit=200`))
-        .json()).messages.map((m: { id: number }) => m.id);
-      assert.equal(fromA.length, 41);
-      assert.deepEqual(fromA, fromB);
-      assert.deepEqual(fromA, [...fromA].sort((x: number, y: number) => x - y));
-    } finally {
-      await a.stop();
-      await b.stop();
-      await dropSchema(schema);
-    }
-  },
+  // Cursors stay ordered across instances under concurrent posts.
+  const cookies = await Promise.all([a.url, b.url, a.url, b.url].map(guestCookie));
+  const bases = [a.url, b.url, a.url, b.url];
+  await Promise.all(
+    Array.from(
+      { length: 40 },
+      (_, i) => post(bases[i % 4], cookies[i % 4], `c${i}`, `c${i}`).then((r) => r.body?.cancel()),
+    ),
+  );
+  const fromA = (await (await fetch(`${a.url}/api/rooms/general/messages?after=0&limit=200`))
+    .json()).messages.map((m: { id: number }) => m.id);
+  const fromB = (await (await fetch(`${b.url}/api/rooms/general/messages?after=0&limit=200`))
+    .json()).messages.map((m: { id: number }) => m.id);
+  assert.equal(fromA.length, 41);
+  assert.deepEqual(fromA, fromB);
+  assert.deepEqual(fromA, [...fromA].sort((x: number, y: number) => x - y));
 });
 
-Deno.test({
-  name: "postgres app: a room-list poll on B wakes when A starts a direct conversation with B",
-  ignore: !url,
-  fn: async () => {
-    const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-    const [a, b] = [await startInstance(schema), await startInstance(schema)];
-    try {
-      const [ada, bob] = [await guestCookie(a.url), await guestCookie(b.url)];
-      const bobId =
-        (await (await fetch(`${b.url}/api/me`, { headers: { cookie: bob } })).json()).id;
-      const first = await (await fetch(`${b.url}/api/rooms`, { headers: { cookie: bob } })).json();
+twoInstances(
+  "a room-list poll on B wakes when A starts a direct conversation with B",
+  async (a, b) => {
+    const [ada, bob] = [await guestCookie(a.url), await guestCookie(b.url)];
+    const bobId = (await (await fetch(`${b.url}/api/me`, { headers: { cookie: bob } })).json()).id;
+    const first = await (await fetch(`${b.url}/api/rooms`, { headers: { cookie: bob } })).json();
+    const started = performance.now();
+    const poll = fetch(
+      `${b.url}/api/rooms?wait=10&since=${encodeURIComponent(first.cursor)}`,
+      { headers: { cookie: bob } },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const direct = await fetch(`${a.url}/api/direct`, {
+      method: "POST",
+      headers: { cookie: ada, "content-type": "application/json" },
+      body: JSON.stringify({ memberId: bobId }),
+    });
+    assert.equal(direct.status, 200);
+    const room = await direct.json();
+    const answer = await (await poll).json();
+    const elapsed = performance.now() - started;
+    assert.ok(answer.rooms.some((r: { slug: string }) => r.slug === room.slug));
+    assert.ok(
+      elapsed < 2000,
+      `woken by NOTIFY, not by the 10 s wait (${Math.round(elapsed)} ms)`,
+    );
+  },
+);
+
+twoInstances(
+  "a since long poll on B wakes on an edit, a reaction and a deletion on A",
+  async (a, b) => {
+    const cookie = await guestCookie(a.url);
+    const sent = await (await post(a.url, cookie, "change me", "m1")).json();
+    const path = `/api/rooms/general/messages/${sent.id}`;
+    const changes: [string, string, string, unknown][] = [
+      ["edit", "PATCH", path, { body: "changed" }],
+      ["reaction", "PUT", `${path}/reactions/${encodeURIComponent("👍")}`, undefined],
+      ["deletion", "DELETE", path, undefined],
+    ];
+    for (const [what, method, target, body] of changes) {
+      const { cursor } = await (await fetch(`${b.url}/api/rooms/general/messages`)).json();
       const started = performance.now();
-      const poll = fetch(
-        `${b.url}/api/rooms?wait=10&since=${encodeURIComponent(first.cursor)}`,
-        { headers: { cookie: bob } },
-      );
+      const poll = fetch(`${b.url}/api/rooms/general/messages?since=${cursor}&wait=10`);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const direct = await fetch(`${a.url}/api/direct`, {
-        method: "POST",
-        headers: { cookie: ada, "content-type": "application/json" },
-        body: JSON.stringify({ memberId: bobId }),
+      const changed = await fetch(`${a.url}${target}`, {
+        method,
+        headers: { cookie, ...(body ? { "content-type": "application/json" } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
       });
-      assert.equal(direct.status, 200);
-      const room = await direct.json();
+      assert.equal(changed.status, 200, what);
+      const change = await changed.json();
       const answer = await (await poll).json();
       const elapsed = performance.now() - started;
-      assert.ok(answer.rooms.some((r: { slug: string }) => r.slug === room.slug));
-      assert.ok(
-        elapsed < 2000,
-        `woken by NOTIFY, not by the 10 s wait (${Math.round(elapsed)} ms)`,
-      );
-    } finally {
-      await a.stop();
-      await b.stop();
-      await dropSchema(schema);
+      assert.deepEqual(answer.messages, [change], `B receives the ${what} as A answered it`);
+      assert.equal(answer.cursor, change.seq);
+      assert.ok(elapsed < 2000, `woken by NOTIFY for the ${what} (${Math.round(elapsed)} ms)`);
     }
   },
-});
-
-Deno.test({
-  name: "postgres app: a since long poll on B wakes on an edit, a reaction and a deletion on A",
-  ignore: !url,
-  fn: async () => {
-    const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-    const [a, b] = [await startInstance(schema), await startInstance(schema)];
-    try {
-      const cookie = await guestCookie(a.url);
-      const sent = await (await post(a.url, cookie, "change me", "m1")).json();
-      const path = `/api/rooms/general/messages/${sent.id}`;
-      const changes: [string, string, string, unknown][] = [
-        ["edit", "PATCH", path, { body: "changed" }],
-        ["reaction", "PUT", `${path}/reactions/${encodeURIComponent("👍")}`, undefined],
-        ["deletion", "DELETE", path, undefined],
-      ];
-      for (const [what, method, target, body] of changes) {
-        const { cursor } = await (await fetch(`${b.url}/api/rooms/general/messages`)).json();
-        const started = performance.now();
-        const poll = fetch(`${b.url}/api/rooms/general/messages?since=${cursor}&wait=10`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        const changed = await fetch(`${a.url}${target}`, {
-          method,
-          headers: { cookie, ...(body ? { "content-type": "application/json" } : {}) },
-          body: body ? JSON.stringify(body) : undefined,
-        });
-        assert.equal(changed.status, 200, what);
-        const change = await changed.json();
-        const answer = await (await poll).json();
-        const elapsed = performance.now() - started;
-        assert.deepEqual(answer.messages, [change], `B receives the ${what} as A answered it`);
-        assert.equal(answer.cursor, change.seq);
-        assert.ok(elapsed < 2000, `woken by NOTIFY for the ${what} (${Math.round(elapsed)} ms)`);
-      }
-    } finally {
-      await a.stop();
-      await b.stop();
-      await dropSchema(schema);
-    }
-  },
-});
+);
 
 Deno.test({
   name: "postgres app: a database restart answers 503, then recovers without losing a message",
@@ -255,40 +242,28 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "postgres app: typing on instance A wakes a typing poll on instance B",
-  ignore: !url,
-  fn: async () => {
-    const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-    const [a, b] = [await startInstance(schema), await startInstance(schema)];
-    try {
-      const cookie = await guestCookie(a.url);
-      const me = await (await fetch(`${a.url}/api/me`, { headers: { cookie } })).json();
-      const started = performance.now();
-      const poll = fetch(`${b.url}/api/rooms/general/typing?since=0&wait=10`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const typed = await fetch(`${a.url}/api/rooms/general/typing`, {
-        method: "POST",
-        headers: { cookie, origin: a.url },
-      });
-      assert.equal(typed.status, 204);
-      const answer = await (await poll).json();
-      assert.deepEqual(answer.typing, [{ id: me.id, name: me.name }]);
-      const elapsed = performance.now() - started;
-      assert.ok(
-        elapsed < 2000,
-        `woken by NOTIFY, not by the 10 s wait (${Math.round(elapsed)} ms)`,
-      );
+twoInstances("typing on instance A wakes a typing poll on instance B", async (a, b) => {
+  const cookie = await guestCookie(a.url);
+  const me = await (await fetch(`${a.url}/api/me`, { headers: { cookie } })).json();
+  const started = performance.now();
+  const poll = fetch(`${b.url}/api/rooms/general/typing?since=0&wait=10`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const typed = await fetch(`${a.url}/api/rooms/general/typing`, {
+    method: "POST",
+    headers: { cookie, origin: a.url },
+  });
+  assert.equal(typed.status, 204);
+  const answer = await (await poll).json();
+  assert.deepEqual(answer.typing, [{ id: me.id, name: me.name }]);
+  const elapsed = performance.now() - started;
+  assert.ok(
+    elapsed < 2000,
+    `woken by NOTIFY, not by the 10 s wait (${Math.round(elapsed)} ms)`,
+  );
 
-      // Sending on A ends it on B.
-      const next = fetch(`${b.url}/api/rooms/general/typing?since=${answer.version}&wait=10`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      await (await post(a.url, cookie, "sent", "t1")).body?.cancel();
-      assert.deepEqual(await (await next).json(), { typing: [], version: 0 });
-    } finally {
-      await a.stop();
-      await b.stop();
-      await dropSchema(schema);
-    }
-  },
+  // Sending on A ends it on B.
+  const next = fetch(`${b.url}/api/rooms/general/typing?since=${answer.version}&wait=10`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await (await post(a.url, cookie, "sent", "t1")).body?.cancel();
+  assert.deepEqual(await (await next).json(), { typing: [], version: 0 });
 });
