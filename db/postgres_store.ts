@@ -17,6 +17,7 @@ import {
   toSummary,
 } from "./rows.ts";
 import {
+  type ByteRange,
   type Credentials,
   type HistoryQuery,
   type Member,
@@ -27,7 +28,9 @@ import {
   type MessageWaiter,
   type MyRoom,
   type NewAccount,
+  type NewFile,
   type NewMessage,
+  type NewPreview,
   type NewRoom,
   type PruneCounts,
   type PruneOptions,
@@ -35,8 +38,10 @@ import {
   type ReactionChange,
   type Registration,
   type Room,
+  type SearchQuery,
   type Session,
   type Store,
+  type StoredFile,
   StoreUnavailableError,
   type TypingSignal,
 } from "./store.ts";
@@ -835,7 +840,7 @@ export class PostgresStore implements Store {
             AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.created_by = g.id)
             AND NOT EXISTS (SELECT 1 FROM invites i
               WHERE i.created_by = g.id OR i.used_by = g.id)`;
-        return { sessions: sessions.count, invites: invites.count, guests: guests.count };
+        return { sessions: sessions.count, invites: invites.count, guests: guests.count, files: 0 };
       })
     );
   }
@@ -866,6 +871,32 @@ export class PostgresStore implements Store {
   onTyping(listener: (signal: TypingSignal) => void): () => void {
     this.#typing.add(listener);
     return () => this.#typing.delete(listener);
+  }
+
+  // --- files (stubs until implemented) ---
+  addFile(_input: NewFile): Promise<StoredFile> {
+    throw new Error("not implemented yet");
+  }
+
+  setFilePreview(_input: NewPreview): Promise<StoredFile | null> {
+    throw new Error("not implemented yet");
+  }
+
+  getFile(_id: string): Promise<StoredFile | null> {
+    throw new Error("not implemented yet");
+  }
+
+  uploadedBytes(_memberId: number, _since: number): Promise<number> {
+    throw new Error("not implemented yet");
+  }
+
+  readContent(_sha256: string, _range?: ByteRange): Promise<ReadableStream<Uint8Array> | null> {
+    throw new Error("not implemented yet");
+  }
+
+  // --- search (stub until implemented) ---
+  searchMessages(_query: SearchQuery): Promise<Message[]> {
+    throw new Error("not implemented yet");
   }
 
   async close(): Promise<void> {

@@ -90,6 +90,7 @@ export function toMessage(row: Row, room: string, reactions: Reaction[] = []): M
     reactions,
     replyTo,
     mentions: mentionIds(row.mentions),
+    attachments: [],
   };
 }
 

@@ -19,6 +19,7 @@ import {
 import { sqliteError } from "./sqlite_errors.ts";
 import { StoreOpenError } from "./store.ts";
 import type {
+  ByteRange,
   Credentials,
   HistoryQuery,
   Member,
@@ -29,7 +30,9 @@ import type {
   MessageWaiter,
   MyRoom,
   NewAccount,
+  NewFile,
   NewMessage,
+  NewPreview,
   NewRoom,
   PruneCounts,
   PruneOptions,
@@ -37,8 +40,10 @@ import type {
   ReactionChange,
   Registration,
   Room,
+  SearchQuery,
   Session,
   Store,
+  StoredFile,
   TypingSignal,
 } from "./store.ts";
 
@@ -768,7 +773,7 @@ export class SqliteStore implements Store {
   }
 
   async pruneStale(options: PruneOptions): Promise<PruneCounts> {
-    const counts = { sessions: 0, invites: 0, guests: 0 };
+    const counts = { sessions: 0, invites: 0, guests: 0, files: 0 };
     // In batches, each its own short transaction, so that writers wait at most one batch.
     const batches = async (sql: string, ...params: number[]) => {
       let removed = 0;
@@ -805,6 +810,32 @@ export class SqliteStore implements Store {
       options.now - options.guestRetentionMs,
     );
     return counts;
+  }
+
+  // --- files (stubs until implemented) ---
+  addFile(_input: NewFile): Promise<StoredFile> {
+    throw new Error("not implemented yet");
+  }
+
+  setFilePreview(_input: NewPreview): Promise<StoredFile | null> {
+    throw new Error("not implemented yet");
+  }
+
+  getFile(_id: string): Promise<StoredFile | null> {
+    throw new Error("not implemented yet");
+  }
+
+  uploadedBytes(_memberId: number, _since: number): Promise<number> {
+    throw new Error("not implemented yet");
+  }
+
+  readContent(_sha256: string, _range?: ByteRange): Promise<ReadableStream<Uint8Array> | null> {
+    throw new Error("not implemented yet");
+  }
+
+  // --- search (stub until implemented) ---
+  searchMessages(_query: SearchQuery): Promise<Message[]> {
+    throw new Error("not implemented yet");
   }
 
   close(): Promise<void> {

@@ -115,6 +115,124 @@ export interface Message {
   replyTo: ReplyTo | null;
   /** The members it mentions (`@username`, `@room`), ascending; none once deleted. */
   mentions: number[];
+  /** The files it carries, in the order they were given; none once deleted. */
+  attachments: Attachment[];
+}
+
+/** A smaller image shown inline in place of a large one (made in the browser before upload). */
+export interface Preview {
+  /** Where the preview is served: `/files/{id}/{name}?preview`. */
+  url: string;
+  type: string;
+  size: number;
+  width: number;
+  height: number;
+}
+
+/** A file as the API and the UI show it (an upload, or a message's attachment). */
+export interface Attachment {
+  /** Unguessable (random, URL-safe). */
+  id: string;
+  /** The file name as uploaded (cleaned: no folders, no controls). */
+  name: string;
+  /** Bytes. */
+  size: number;
+  /** The media type decided from the bytes (`application/octet-stream` when unknown). */
+  type: string;
+  /** Where it is served: `/files/{id}/{encoded name}`. */
+  url: string;
+  /** Pixels, for images; null otherwise. */
+  width: number | null;
+  height: number | null;
+  /** The inline preview of a large image, or null (then the image itself is shown). */
+  preview: Preview | null;
+}
+
+/** An upload as the store keeps it: the attachment plus where it belongs and its content key. */
+export interface StoredFile extends Attachment {
+  roomId: number;
+  uploaderId: number;
+  /** The message it is attached to, or null while unattached. */
+  messageId: number | null;
+  /** SHA-256 of the bytes (hex): the key of its content. */
+  sha256: string;
+  /** The preview's content key, or null. */
+  previewSha256: string | null;
+  /** When it was uploaded, ms since the epoch. */
+  createdAt: number;
+}
+
+/** Input for {@link Store.addFile}. */
+export interface NewFile {
+  roomId: number;
+  uploaderId: number;
+  name: string;
+  /** Decided from the bytes by the caller. */
+  type: string;
+  width: number | null;
+  height: number | null;
+  /** The bytes, in chunks; they are streamed to storage (never held whole in memory). */
+  content: AsyncIterable<Uint8Array>;
+  /** More bytes than this and nothing is stored: {@link FileTooLargeError}. */
+  maxBytes: number;
+  now: number;
+}
+
+/** Input for {@link Store.setFilePreview}. */
+export interface NewPreview {
+  fileId: string;
+  type: string;
+  width: number;
+  height: number;
+  content: AsyncIterable<Uint8Array>;
+  maxBytes: number;
+}
+
+/** Thrown by {@link Store.addFile} when the content is longer than `maxBytes`; nothing is kept. */
+export class FileTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`The file is larger than ${maxBytes} bytes`);
+    this.name = "FileTooLargeError";
+  }
+}
+
+/**
+ * Thrown by {@link Store.addMessage} when an attachment is not a file the author uploaded to
+ * that room and has not attached yet (or does not exist); nothing is stored.
+ */
+export class AttachmentError extends Error {
+  constructor(readonly fileId: string) {
+    super(`File ${fileId} cannot be attached to this message`);
+    this.name = "AttachmentError";
+  }
+}
+
+/** A byte range of stored content, both ends included (as in HTTP `Range`). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * What {@link Store.searchMessages} looks for: messages containing every word (each as a word
+ * or the start of one, any case, accents ignored) and every phrase, in the rooms the reader
+ * can see, never deleted ones. Words in scripts written without spaces (Chinese, Japanese…)
+ * match anywhere inside the text.
+ */
+export interface SearchQuery {
+  /** The member searching: public rooms and the rooms they belong to are searched. */
+  readerId: number;
+  /** Words (no spaces, no quotes); every one must match. */
+  words: string[];
+  /** Phrases (words in this order, adjacent); every one must match. */
+  phrases: string[];
+  /** Only in this room. */
+  roomId?: number;
+  /** Only by this member. */
+  authorId?: number;
+  /** Only messages with an id below this (the next page). */
+  before?: number;
+  limit: number;
 }
 
 /** A page of messages with the change number to read on from (`since`). */
@@ -204,6 +322,8 @@ export interface NewMessage {
   replyTo?: number | null;
   /** The members it mentions (distinct ids). */
   mentions?: number[];
+  /** Ids of files the author uploaded to this room and has not attached yet, in order. */
+  attachments?: string[];
 }
 
 /** Input for {@link Store.pruneStale}: the time now, and how long things are kept. */
@@ -214,6 +334,8 @@ export interface PruneOptions {
   sessionIdleMs: number;
   /** Guests older than this with no message and no live session are removed. */
   guestRetentionMs: number;
+  /** Uploads not attached to a message for longer than this are removed (default a day). */
+  uploadRetentionMs?: number;
 }
 
 /** What {@link Store.pruneStale} removed. */
@@ -221,6 +343,8 @@ export interface PruneCounts {
   sessions: number;
   invites: number;
   guests: number;
+  /** Unattached uploads removed. */
+  files: number;
 }
 
 /**
@@ -350,7 +474,8 @@ export interface Store {
   /**
    * Stores a message unless its author already sent one with the same client id; returns
    * the stored message and whether it was created by this call. A new message takes the
-   * room's next change number.
+   * room's next change number. Its `attachments` are attached in the same transaction;
+   * {@link AttachmentError} (nothing stored) when one cannot be.
    */
   addMessage(input: NewMessage): Promise<{ message: Message; created: boolean }>;
   /**
@@ -370,9 +495,10 @@ export interface Store {
     input: { room: Room; id: number; body: string; now: number; mentions?: number[] },
   ): Promise<MessageChange>;
   /**
-   * Deletes a message: its text and reactions are erased from storage (not hidden), the
-   * tombstone keeps its place and takes the room's next change number. Deleting a deleted
-   * message changes nothing (`changed` false).
+   * Deletes a message: its text, reactions and attachments are erased from storage (not
+   * hidden; a file's bytes go when no other file has them), the tombstone keeps its place and
+   * takes the room's next change number. Deleting a deleted message changes nothing
+   * (`changed` false).
    */
   deleteMessage(input: { room: Room; id: number; now: number }): Promise<MessageChange>;
   /**
@@ -410,10 +536,37 @@ export interface Store {
    * Removes what is no longer of use as of `now`: sessions idle for longer than
    * `sessionIdleMs`, expired invitations, and guests (members without an account) created
    * more than `guestRetentionMs` ago that have no session left and never wrote a message,
-   * created a room or an invitation (with their room memberships). Returns the counts, or
+   * created a room or an invitation (with their room memberships), and uploads left
+   * unattached for longer than `uploadRetentionMs` (with their bytes when nothing else has
+   * them). Returns the counts, or
    * null when another instance is pruning the same database at this moment.
    */
   pruneStale(options: PruneOptions): Promise<PruneCounts | null>;
+  /**
+   * Stores an uploaded file (unattached): streams `content` to storage while hashing it,
+   * keeps the same bytes once (by SHA-256) however many files have them, and throws
+   * {@link FileTooLargeError} (keeping nothing) past `maxBytes`.
+   */
+  addFile(input: NewFile): Promise<StoredFile>;
+  /**
+   * Gives an unattached file of the uploader's a preview image (replacing any); null when the
+   * file does not exist. {@link FileTooLargeError} past `maxBytes`.
+   */
+  setFilePreview(input: NewPreview): Promise<StoredFile | null>;
+  /** The file with this id (attached or not), or null. */
+  getFile(id: string): Promise<StoredFile | null>;
+  /** Bytes a member uploaded since a time (ms since the epoch), for the upload quota. */
+  uploadedBytes(memberId: number, since: number): Promise<number>;
+  /**
+   * The stored content with this key (a file's `sha256` or `previewSha256`), whole or the
+   * `range` of it, as a stream read in small chunks; null when there is none.
+   */
+  readContent(sha256: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null>;
+  /**
+   * Messages matching a search that the reader can see (public rooms and their own rooms,
+   * never deleted ones), newest first, at most `limit`.
+   */
+  searchMessages(query: SearchQuery): Promise<Message[]>;
   /** Closes the database. */
   close(): Promise<void>;
 }

@@ -111,6 +111,7 @@ const msg = (id: number, seq = id, extra: Partial<Message> = {}): Message => ({
   reactions: [],
   replyTo: null,
   mentions: [],
+  attachments: [],
   ...extra,
 });
 

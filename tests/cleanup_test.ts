@@ -20,11 +20,11 @@ Deno.test("cleanup: removes what is due on its clock and logs one line when it r
   try {
     const guest = await store.createMember("Passer-by");
     await store.createSession(guest.id, "passer-by");
-    assert.deepEqual(await cleanup.run(), { sessions: 0, invites: 0, guests: 0 });
+    assert.deepEqual(await cleanup.run(), { sessions: 0, invites: 0, guests: 0, files: 0 });
     clock += 31 * DAY;
-    assert.deepEqual(await cleanup.run(), { sessions: 1, invites: 0, guests: 1 });
+    assert.deepEqual(await cleanup.run(), { sessions: 1, invites: 0, guests: 1, files: 0 });
     assert.equal(await store.getMember(guest.id), null);
-    assert.deepEqual(await cleanup.run(), { sessions: 0, invites: 0, guests: 0 });
+    assert.deepEqual(await cleanup.run(), { sessions: 0, invites: 0, guests: 0, files: 0 });
     assert.deepEqual(lines, [
       "Cleanup removed 1 idle sessions, 0 expired invitations and 1 guests who never wrote",
     ]);

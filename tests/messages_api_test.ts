@@ -52,6 +52,7 @@ apiTest("POST stores a message and answers 201 with it", async (app) => {
   assert.equal(response.status, 201);
   const message = await response.json();
   assert.deepEqual(Object.keys(message).sort(), [
+    "attachments",
     "author",
     "body",
     "clientId",
@@ -66,6 +67,7 @@ apiTest("POST stores a message and answers 201 with it", async (app) => {
     "seq",
   ]);
   assert.deepEqual(message.mentions, []);
+  assert.deepEqual(message.attachments, []);
   assert.equal(message.deleted, false);
   assert.equal(message.editedAt, null);
   assert.deepEqual(message.reactions, []);

@@ -354,7 +354,12 @@ pgTest("one instance prunes at a time: the others skip while it is at it", async
       await tx`SELECT pg_advisory_xact_lock(72616101)`;
       assert.equal(await store.pruneStale(options), null, "skipped while another prunes");
     });
-    assert.deepEqual(await store.pruneStale(options), { sessions: 0, invites: 0, guests: 0 });
+    assert.deepEqual(await store.pruneStale(options), {
+      sessions: 0,
+      invites: 0,
+      guests: 0,
+      files: 0,
+    });
   } finally {
     await other.end();
     await store.close();

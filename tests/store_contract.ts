@@ -1061,10 +1061,14 @@ export function storeContract(
       });
 
       const early = await store.pruneStale({ now: Date.now() + DAY, ...keep });
-      assert.deepEqual(early, { sessions: 0, invites: 0, guests: 0 }, "nothing is due yet");
+      assert.deepEqual(
+        early,
+        { sessions: 0, invites: 0, guests: 0, files: 0 },
+        "nothing is due yet",
+      );
 
       const pruned = await store.pruneStale({ now: later, ...keep });
-      assert.deepEqual(pruned, { sessions: 3, invites: 1, guests: 2 });
+      assert.deepEqual(pruned, { sessions: 3, invites: 1, guests: 2, files: 0 });
       assert.equal(await store.getSession("admin-idle"), null);
       assert.equal(await store.getSession("forgotten"), null);
       assert.equal(await store.getSession("talker"), null);

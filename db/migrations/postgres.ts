@@ -1,4 +1,6 @@
 // PostgreSQL schema migrations; entry N brings a database from version N to N+1 (table parley_schema).
+import { POSTGRES_FILES_MIGRATION } from "./files.ts";
+import { POSTGRES_SEARCH_MIGRATION } from "./search.ts";
 
 /**
  * The same schema as SQLite's: message ids come from one identity sequence, and inserts into a
@@ -119,4 +121,6 @@ export const POSTGRES_MIGRATIONS: string[] = [
   );
   CREATE INDEX mentions_message ON mentions(message_id);
   `,
+  POSTGRES_FILES_MIGRATION,
+  POSTGRES_SEARCH_MIGRATION,
 ];

@@ -1,4 +1,6 @@
 // SQLite schema migrations; entry N brings a database from `PRAGMA user_version` N to N+1.
+import { SQLITE_FILES_MIGRATION } from "./files.ts";
+import { SQLITE_SEARCH_MIGRATION } from "./search.ts";
 
 /**
  * Message ids come from one AUTOINCREMENT sequence per database, so they never repeat and
@@ -116,4 +118,6 @@ export const SQLITE_MIGRATIONS: string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX mentions_message ON mentions(message_id);
   `,
+  SQLITE_FILES_MIGRATION,
+  SQLITE_SEARCH_MIGRATION,
 ];
