@@ -1093,6 +1093,7 @@ export function storeContract(
         sessions: 0,
         invites: 0,
         guests: 0,
+        files: 0,
       });
     },
   );
