@@ -3,10 +3,14 @@ import { PostgresStore } from "./postgres_store.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import type { Store } from "./store.ts";
 
-/** Opens PostgreSQL at `databaseUrl` when it is set, or SQLite at `sqlitePath`. */
+/**
+ * Opens PostgreSQL at `databaseUrl` when it is set (files' bytes in the database), or SQLite
+ * at `sqlitePath` with files' bytes in `filesDir` (`PARLEY_FILES_DIR`; default `files/` next
+ * to the database file).
+ */
 export async function openStore(
-  options: { sqlitePath: string; databaseUrl?: string },
+  options: { sqlitePath: string; databaseUrl?: string; filesDir?: string },
 ): Promise<Store> {
   if (options.databaseUrl) return await PostgresStore.open(options.databaseUrl);
-  return new SqliteStore(options.sqlitePath);
+  return new SqliteStore(options.sqlitePath, { filesDir: options.filesDir });
 }

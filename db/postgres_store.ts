@@ -4,9 +4,13 @@ import { POSTGRES_MIGRATIONS } from "./migrations/postgres.ts";
 import { RoomEvents } from "./room_events.ts";
 import {
   containsPattern,
+  FILE_COLUMNS,
+  groupAttachments,
   groupReactions,
+  isContentKey,
   MESSAGE_COLUMNS,
   MESSAGE_JOINS,
+  newFileId,
   ROOM_COLUMNS,
   type Row,
   sortedIds,
@@ -14,9 +18,21 @@ import {
   toMessage,
   toRoom,
   toSession,
+  toStoredFile,
   toSummary,
 } from "./rows.ts";
+import { searchPostgres } from "./postgres_search.ts";
 import {
+  dropChunks,
+  keepChunks,
+  lockContents,
+  readChunks,
+  receiveChunks,
+  type ReceivedChunks,
+  releaseContents,
+} from "./postgres_files.ts";
+import {
+  AttachmentError,
   type ByteRange,
   type Credentials,
   type HistoryQuery,
@@ -64,6 +80,11 @@ const UNCHANGED = Symbol("unchanged");
 const MIGRATION_LOCK = 72_616_100; // any constant: serializes migrations across instances
 const PRUNE_LOCK = 72_616_101; // one instance prunes at a time; the others skip
 const REGISTRATION_LOCK = 72_616_102; // serializes registrations (first account, invitations)
+// (72_616_103 keys the content locks of postgres_files.ts.)
+/** How long unattached uploads are kept by default. */
+const UPLOAD_RETENTION_MS = 24 * 3600_000;
+/** Contents no file has are removed after this (left by an upload cut off by a crash). */
+const ORPHAN_MS = 3600_000;
 const UNAVAILABLE_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -219,6 +240,13 @@ export class PostgresStore implements Store {
     return this.#run(async () => {
       const [row] = await this.sql`SELECT ${this.#roomColumns()} FROM rooms
         WHERE slug = ${slug}`;
+      return row ? toRoom(row) : null;
+    });
+  }
+
+  getRoomById(id: number): Promise<Room | null> {
+    return this.#run(async () => {
+      const [row] = await this.sql`SELECT ${this.#roomColumns()} FROM rooms WHERE id = ${id}`;
       return row ? toRoom(row) : null;
     });
   }
@@ -579,7 +607,10 @@ export class PostgresStore implements Store {
     return sql.unsafe(`SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS}`);
   }
 
-  /** Messages from rows, with their reactions (one query for all of them). */
+  /**
+   * Messages from rows, with their reactions and attachments (one query for all of them
+   * each).
+   */
   async #withReactions(sql: Querier, rows: Row[], slug: string): Promise<Message[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((row) => Number(row.id));
@@ -587,7 +618,13 @@ export class PostgresStore implements Store {
       await sql`SELECT message_id, emoji, member_id FROM reactions
         WHERE message_id = ANY(${ids}::bigint[]) ORDER BY id`,
     );
-    return rows.map((row) => toMessage(row, slug, reactions.get(Number(row.id))));
+    const attachments = groupAttachments(
+      await sql`SELECT ${sql.unsafe(FILE_COLUMNS)} FROM files
+        WHERE message_id = ANY(${ids}::bigint[]) ORDER BY message_id, position`,
+    );
+    return rows.map((row) =>
+      toMessage(row, slug, reactions.get(Number(row.id)), attachments.get(Number(row.id)))
+    );
   }
 
   /**
@@ -639,7 +676,9 @@ export class PostgresStore implements Store {
           )
           SELECT ${columns}, pg_notify(${this.channel}, m.room_id || ':' || m.seq) FROM m ${joins}`;
         if (!row) throw UNCHANGED;
-        return toMessage(row, input.room.slug);
+        if (!input.attachments?.length) return toMessage(row, input.room.slug);
+        await this.#attach(tx, input, Number(row.id));
+        return (await this.#withReactions(tx, [row], input.room.slug))[0];
       }).catch((error) => {
         if (error === UNCHANGED) return null;
         throw error;
@@ -657,6 +696,24 @@ export class PostgresStore implements Store {
       const [message] = await this.#withReactions(this.sql, [row], String(row.room_slug));
       return { message, created: false };
     });
+  }
+
+  /**
+   * Attaches a new message's files, in the order given (inside its transaction): each must be
+   * the author's upload to the room, not attached yet; else {@link AttachmentError}, which
+   * rolls the message back.
+   */
+  async #attach(tx: Querier, input: NewMessage, messageId: number): Promise<void> {
+    const ids = input.attachments ?? [];
+    const attached = await tx`UPDATE files f SET message_id = ${messageId}, position = a.n - 1
+      FROM unnest(${ids}::text[]) WITH ORDINALITY AS a(id, n)
+      WHERE f.id = a.id AND f.room_id = ${input.room.id} AND f.uploader_id = ${input.authorId}
+        AND f.message_id IS NULL
+      RETURNING f.id`;
+    const left = new Set(attached.map((row) => String(row.id)));
+    for (const id of ids) {
+      if (!left.delete(id)) throw new AttachmentError(id);
+    }
   }
 
   /**
@@ -782,6 +839,10 @@ export class PostgresStore implements Store {
         WHERE id = ${input.id}`;
       await tx`DELETE FROM reactions WHERE message_id = ${input.id}`;
       await tx`DELETE FROM mentions WHERE message_id = ${input.id}`;
+      // Its files too, and their bytes when no other file has them.
+      const files = await tx`DELETE FROM files WHERE message_id = ${input.id}
+        RETURNING sha256, preview_sha256`;
+      await releaseContents(tx, files.flatMap((f) => [f.sha256, f.preview_sha256]));
       return true;
     });
   }
@@ -830,6 +891,17 @@ export class PostgresStore implements Store {
         const sessions = await tx`DELETE FROM sessions
           WHERE last_seen_at < ${options.now - options.sessionIdleMs}`;
         const invites = await tx`DELETE FROM invites WHERE expires_at <= ${options.now}`;
+        const files = await tx`DELETE FROM files
+          WHERE message_id IS NULL
+            AND created_at < ${options.now - (options.uploadRetentionMs ?? UPLOAD_RETENTION_MS)}
+          RETURNING sha256, preview_sha256`;
+        await releaseContents(tx, files.flatMap((f) => [f.sha256, f.preview_sha256]));
+        // Contents no file has: uploads cut off by a crash (under their temporary keys).
+        const orphans = await tx`SELECT sha256 FROM blobs b
+          WHERE created_at < ${options.now - ORPHAN_MS}
+            AND NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256)
+            AND NOT EXISTS (SELECT 1 FROM files f WHERE f.preview_sha256 = b.sha256)`;
+        await releaseContents(tx, orphans.map((row) => String(row.sha256)));
         // Room memberships go with the member (ON DELETE CASCADE).
         const guests = await tx`DELETE FROM members g
           WHERE g.username_key IS NULL
@@ -837,10 +909,16 @@ export class PostgresStore implements Store {
             AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.member_id = g.id)
             AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.author_id = g.id)
             AND NOT EXISTS (SELECT 1 FROM reactions x WHERE x.member_id = g.id)
+            AND NOT EXISTS (SELECT 1 FROM files f WHERE f.uploader_id = g.id)
             AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.created_by = g.id)
             AND NOT EXISTS (SELECT 1 FROM invites i
               WHERE i.created_by = g.id OR i.used_by = g.id)`;
-        return { sessions: sessions.count, invites: invites.count, guests: guests.count, files: 0 };
+        return {
+          sessions: sessions.count,
+          invites: invites.count,
+          guests: guests.count,
+          files: files.count,
+        };
       })
     );
   }
@@ -873,30 +951,95 @@ export class PostgresStore implements Store {
     return () => this.#typing.delete(listener);
   }
 
-  // --- files (stubs until implemented) ---
-  addFile(_input: NewFile): Promise<StoredFile> {
-    throw new Error("not implemented yet");
+  // --- files ---
+
+  /**
+   * Runs `record` (which keeps the received chunks as their content, see
+   * {@link keepChunks}) in one transaction; the received copy is removed whatever happens.
+   */
+  async #keep<T>(
+    received: ReceivedChunks,
+    record: (tx: Querier) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await this.sql.begin(async (tx) => await record(tx)) as T;
+    } finally {
+      await dropChunks(this.sql, received.tempKey).catch(() => {});
+    }
   }
 
-  setFilePreview(_input: NewPreview): Promise<StoredFile | null> {
-    throw new Error("not implemented yet");
+  addFile(input: NewFile): Promise<StoredFile> {
+    return this.#run(async () => {
+      const received = await receiveChunks(this.sql, input.content, input);
+      return await this.#keep(received, async (tx) => {
+        await lockContents(tx, [received.sha256]);
+        await keepChunks(tx, received, input.now);
+        const [row] = await tx`INSERT INTO files
+            (id, room_id, uploader_id, name, size, type, width, height, sha256, created_at)
+          VALUES (${newFileId()}, ${input.roomId}, ${input.uploaderId}, ${input.name},
+            ${received.size}, ${input.type}, ${input.width}, ${input.height},
+            ${received.sha256}, ${input.now})
+          RETURNING ${tx.unsafe(FILE_COLUMNS)}`;
+        return toStoredFile(row);
+      });
+    });
   }
 
-  getFile(_id: string): Promise<StoredFile | null> {
-    throw new Error("not implemented yet");
+  /** Null when there is no unattached file with this id. */
+  setFilePreview(input: NewPreview): Promise<StoredFile | null> {
+    return this.#run(async () => {
+      const now = Date.now();
+      const received = await receiveChunks(this.sql, input.content, {
+        maxBytes: input.maxBytes,
+        now,
+      });
+      return await this.#keep(received, async (tx) => {
+        const [current] = await tx`SELECT preview_sha256 FROM files
+          WHERE id = ${input.fileId} AND message_id IS NULL FOR UPDATE`;
+        if (!current) return null;
+        const replaced = current.preview_sha256 as string | null;
+        await lockContents(tx, replaced ? [received.sha256, replaced] : [received.sha256]);
+        await keepChunks(tx, received, now);
+        const [row] = await tx`UPDATE files SET preview_sha256 = ${received.sha256},
+            preview_type = ${input.type}, preview_size = ${received.size},
+            preview_width = ${input.width}, preview_height = ${input.height}
+          WHERE id = ${input.fileId} RETURNING ${tx.unsafe(FILE_COLUMNS)}`;
+        await releaseContents(tx, [replaced]);
+        return toStoredFile(row);
+      });
+    });
   }
 
-  uploadedBytes(_memberId: number, _since: number): Promise<number> {
-    throw new Error("not implemented yet");
+  getFile(id: string): Promise<StoredFile | null> {
+    return this.#run(async () => {
+      const [row] = await this.sql`SELECT ${this.sql.unsafe(FILE_COLUMNS)} FROM files
+        WHERE id = ${id}`;
+      return row ? toStoredFile(row) : null;
+    });
   }
 
-  readContent(_sha256: string, _range?: ByteRange): Promise<ReadableStream<Uint8Array> | null> {
-    throw new Error("not implemented yet");
+  /** Counts the files' previews too. */
+  uploadedBytes(memberId: number, since: number): Promise<number> {
+    return this.#run(async () => {
+      const [row] = await this.sql`
+        SELECT coalesce(sum(size + coalesce(preview_size, 0)), 0) AS n FROM files
+        WHERE uploader_id = ${memberId} AND created_at >= ${since}`;
+      return Number(row.n);
+    });
   }
 
-  // --- search (stub until implemented) ---
-  searchMessages(_query: SearchQuery): Promise<Message[]> {
-    throw new Error("not implemented yet");
+  readContent(sha256: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null> {
+    if (!isContentKey(sha256)) return Promise.resolve(null);
+    return this.#run(async () => {
+      const [row] = await this.sql`SELECT size FROM blobs WHERE sha256 = ${sha256}`;
+      return row ? readChunks(this.sql, sha256, Number(row.size), range) : null;
+    });
+  }
+
+  searchMessages(query: SearchQuery): Promise<Message[]> {
+    return this.#run(() =>
+      searchPostgres(this.sql, query, (rows, slug) => this.#withReactions(this.sql, rows, slug))
+    );
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 // Turning database rows into the store's shapes (the same for SQLite and PostgreSQL).
 import type {
+  Attachment,
   Member,
   MemberSummary,
   Message,
@@ -8,6 +9,7 @@ import type {
   Room,
   RoomKind,
   Session,
+  StoredFile,
 } from "./store.ts";
 import { excerptOf } from "../chat/excerpt.ts";
 
@@ -64,9 +66,15 @@ export function toMember(row: Row): Member {
 
 /**
  * A message row read with {@link MESSAGE_COLUMNS}, in room `room`, with its reactions
- * (from {@link groupReactions}; none when not given).
+ * (from {@link groupReactions}) and attachments (from {@link groupAttachments}); none when
+ * not given.
  */
-export function toMessage(row: Row, room: string, reactions: Reaction[] = []): Message {
+export function toMessage(
+  row: Row,
+  room: string,
+  reactions: Reaction[] = [],
+  attachments: Attachment[] = [],
+): Message {
   let replyTo: ReplyTo | null = null;
   if (row.reply_to != null) {
     replyTo = { id: Number(row.reply_to), authorName: String(row.reply_author_name ?? "") };
@@ -90,7 +98,7 @@ export function toMessage(row: Row, room: string, reactions: Reaction[] = []): M
     reactions,
     replyTo,
     mentions: mentionIds(row.mentions),
-    attachments: [],
+    attachments,
   };
 }
 
@@ -135,4 +143,74 @@ export function toSession(row: Row): Session {
       ? null
       : { username: String(row.username), isAdmin: Boolean(row.is_admin) },
   };
+}
+
+/** The columns of `files` that {@link toStoredFile} and {@link toAttachment} read. */
+export const FILE_COLUMNS = `id, room_id, uploader_id, message_id, position, name, size, type,
+  width, height, sha256, preview_sha256, preview_type, preview_size, preview_width,
+  preview_height, created_at`;
+
+/** A new file id: 16 random bytes, base64url (unguessable, URL-safe). */
+export function newFileId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+/** Where a file is served: `/files/{id}/{encoded name}`. */
+export function fileUrl(id: string, name: string): string {
+  return `/files/${id}/${encodeURIComponent(name)}`;
+}
+
+/** A `files` row read with {@link FILE_COLUMNS} as the API shows it. */
+export function toAttachment(row: Row): Attachment {
+  const id = String(row.id);
+  const name = String(row.name);
+  const url = fileUrl(id, name);
+  return {
+    id,
+    name,
+    size: Number(row.size),
+    type: String(row.type),
+    url,
+    width: row.width == null ? null : Number(row.width),
+    height: row.height == null ? null : Number(row.height),
+    preview: row.preview_sha256 == null ? null : {
+      url: `${url}?preview`,
+      type: String(row.preview_type),
+      size: Number(row.preview_size),
+      width: Number(row.preview_width),
+      height: Number(row.preview_height),
+    },
+  };
+}
+
+/** A `files` row read with {@link FILE_COLUMNS}, with where it belongs and its content keys. */
+export function toStoredFile(row: Row): StoredFile {
+  return {
+    ...toAttachment(row),
+    roomId: Number(row.room_id),
+    uploaderId: Number(row.uploader_id),
+    messageId: row.message_id == null ? null : Number(row.message_id),
+    sha256: String(row.sha256),
+    previewSha256: row.preview_sha256 == null ? null : String(row.preview_sha256),
+    createdAt: Number(row.created_at),
+  };
+}
+
+/** `files` rows (with message_id, ordered by position) grouped per message, in order. */
+export function groupAttachments(rows: Row[]): Map<number, Attachment[]> {
+  const byMessage = new Map<number, Attachment[]>();
+  for (const row of rows) {
+    const messageId = Number(row.message_id);
+    let attachments = byMessage.get(messageId);
+    if (!attachments) byMessage.set(messageId, attachments = []);
+    attachments.push(toAttachment(row));
+  }
+  return byMessage;
+}
+
+/** Whether `key` is a content key (SHA-256, lower-case hex), not anything else. */
+export function isContentKey(key: string): boolean {
+  return /^[0-9a-f]{64}$/.test(key);
 }

@@ -1,23 +1,30 @@
 // The SQLite store on Deno's built-in node:sqlite: WAL, versioned migrations, prepared statements.
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations/sqlite.ts";
 import { RoomEvents } from "./room_events.ts";
 import {
   containsPattern,
+  FILE_COLUMNS,
+  groupAttachments,
   groupReactions,
+  isContentKey,
   MESSAGE_COLUMNS,
   MESSAGE_JOINS,
+  newFileId,
   ROOM_COLUMNS,
   type Row,
   sortedIds,
   toMessage,
   toRoom,
   toSession,
+  toStoredFile,
   toSummary,
 } from "./rows.ts";
+import { ContentFolder, type ReceivedContent } from "./sqlite_files.ts";
 import { sqliteError } from "./sqlite_errors.ts";
-import { StoreOpenError } from "./store.ts";
+import { searchSqlite } from "./sqlite_search.ts";
+import { AttachmentError, StoreOpenError } from "./store.ts";
 import type {
   ByteRange,
   Credentials,
@@ -49,6 +56,19 @@ import type {
 
 /** Rows {@link SqliteStore.pruneStale} removes per transaction. */
 const PRUNE_BATCH = 500;
+/** How long unattached uploads are kept by default. */
+const UPLOAD_RETENTION_MS = 24 * 3600_000;
+/** Contents no file has are removed after this (left by a crash in the middle of an upload). */
+const ORPHAN_MS = 3600_000;
+
+/** Options for {@link SqliteStore}. */
+export interface SqliteOptions {
+  /**
+   * The folder of uploaded files' bytes; default `files/` next to the database file (for
+   * `:memory:`, a temporary folder made on first use and removed on close).
+   */
+  filesDir?: string;
+}
 
 /** Applies the migrations a database has not had yet, in one transaction. */
 export function migrateSqlite(db: DatabaseSync): void {
@@ -80,12 +100,15 @@ export class SqliteStore implements Store {
   readonly events = new RoomEvents();
   #typing = new Set<(signal: TypingSignal) => void>();
   #statements = new Map<string, StatementSync>();
+  /** The bytes of uploaded files (see {@link SqliteOptions.filesDir}). */
+  readonly content: ContentFolder;
 
   /**
    * Opens (creating folders and file as needed) and migrates the database at `path`; throws a
-   * {@link StoreOpenError} saying where and why when it cannot be opened or written.
+   * {@link StoreOpenError} saying where and why when it cannot be opened or written (or the
+   * files folder cannot be made).
    */
-  constructor(path: string) {
+  constructor(path: string, options: SqliteOptions = {}) {
     let db: DatabaseSync | undefined;
     try {
       if (path !== ":memory:") Deno.mkdirSync(dirname(path), { recursive: true });
@@ -112,6 +135,20 @@ export class SqliteStore implements Store {
       );
     }
     this.db = db;
+    const filesDir = options.filesDir ??
+      (path === ":memory:" ? undefined : join(dirname(path), "files"));
+    this.content = new ContentFolder(filesDir);
+    try {
+      this.content.createSync();
+    } catch (error) {
+      db.close();
+      throw new StoreOpenError(
+        `Cannot create the files folder at ${filesDir}: ${
+          error instanceof Error ? error.message : String(error)
+        }. Set PARLEY_FILES_DIR to a writable folder.`,
+        { cause: error },
+      );
+    }
   }
 
   /**
@@ -170,6 +207,11 @@ export class SqliteStore implements Store {
 
   getRoom(slug: string): Promise<Room | null> {
     const row = this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE slug = ?`).get(slug);
+    return Promise.resolve(row ? toRoom(row) : null);
+  }
+
+  getRoomById(id: number): Promise<Room | null> {
+    const row = this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE id = ?`).get(id);
     return Promise.resolve(row ? toRoom(row) : null);
   }
 
@@ -546,11 +588,26 @@ export class SqliteStore implements Store {
         JSON.stringify(mentions),
       );
       this.#setMentions(input.room.id, Number(inserted.id), mentions);
+      this.#attach(input, Number(inserted.id));
       const row = this.#messageRow(Number(inserted.id));
-      return { message: toMessage(row, input.room.slug), created: true };
+      return { message: this.#withReactions([row], input.room.slug)[0], created: true };
     }).then((result) => {
       if (result.created) this.events.published(input.room.id, result.message.seq);
       return result;
+    });
+  }
+
+  /**
+   * Attaches the new message's files, in the order given (inside its write transaction):
+   * each must be the author's upload to the room, not attached yet; else {@link AttachmentError}.
+   */
+  #attach(input: NewMessage, messageId: number): void {
+    (input.attachments ?? []).forEach((fileId, position) => {
+      const attached = this.#sql(
+        `UPDATE files SET message_id = ?, position = ?
+         WHERE id = ? AND room_id = ? AND uploader_id = ? AND message_id IS NULL`,
+      ).run(messageId, position, fileId, input.room.id, input.authorId);
+      if (Number(attached.changes) === 0) throw new AttachmentError(fileId);
     });
   }
 
@@ -584,16 +641,28 @@ export class SqliteStore implements Store {
     return row;
   }
 
-  /** Messages from rows, with their reactions (one query for all of them). */
+  /**
+   * Messages from rows, with their reactions and attachments (one query for all of them
+   * each).
+   */
   #withReactions(rows: Row[], slug: string): Message[] {
     if (rows.length === 0) return [];
+    const ids = JSON.stringify(rows.map((row) => Number(row.id)));
     const reactions = groupReactions(
       this.#sql(
         `SELECT message_id, emoji, member_id FROM reactions
        WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY id`,
-      ).all(JSON.stringify(rows.map((row) => Number(row.id)))),
+      ).all(ids),
     );
-    return rows.map((row) => toMessage(row, slug, reactions.get(Number(row.id))));
+    const attachments = groupAttachments(
+      this.#sql(
+        `SELECT ${FILE_COLUMNS} FROM files
+         WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, position`,
+      ).all(ids),
+    );
+    return rows.map((row) =>
+      toMessage(row, slug, reactions.get(Number(row.id)), attachments.get(Number(row.id)))
+    );
   }
 
   /** The room's change number now. */
@@ -712,14 +781,23 @@ export class SqliteStore implements Store {
   }
 
   deleteMessage(input: { room: Room; id: number; now: number }): Promise<MessageChange> {
+    const unlink: string[] = [];
     return this.#change(input.room, input.id, (row) => {
       if (row.deleted_at != null) return false;
-      // Erased, not hidden: the text and the reactions are gone from the table.
+      // Erased, not hidden: the text, the reactions and the files are gone from the tables
+      // (and the files' bytes from the disk, after the commit, when no other file has them).
       this.#sql("UPDATE messages SET body = '', mentions = '[]', deleted_at = ? WHERE id = ?")
         .run(input.now, input.id);
       this.#sql("DELETE FROM reactions WHERE message_id = ?").run(input.id);
       this.#sql("DELETE FROM mentions WHERE message_id = ?").run(input.id);
+      const files = this.#sql(
+        "DELETE FROM files WHERE message_id = ? RETURNING sha256, preview_sha256",
+      ).all(input.id);
+      unlink.push(...this.#releaseContents(files));
       return true;
+    }).then(async (result) => {
+      await this.#unlinkUnstored(unlink);
+      return result;
     });
   }
 
@@ -795,6 +873,7 @@ export class SqliteStore implements Store {
       "DELETE FROM invites WHERE id IN (SELECT id FROM invites WHERE expires_at <= ? LIMIT ?)",
       options.now,
     );
+    counts.files = await this.#pruneFiles(options);
     // Room memberships go with the member (ON DELETE CASCADE).
     counts.guests = await batches(
       `DELETE FROM members WHERE id IN (
@@ -803,39 +882,197 @@ export class SqliteStore implements Store {
            AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.member_id = g.id)
            AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.author_id = g.id)
            AND NOT EXISTS (SELECT 1 FROM reactions x WHERE x.member_id = g.id)
+           AND NOT EXISTS (SELECT 1 FROM files f WHERE f.uploader_id = g.id)
            AND g.id NOT IN (SELECT created_by FROM rooms WHERE created_by IS NOT NULL)
            AND g.id NOT IN (SELECT created_by FROM invites)
            AND g.id NOT IN (SELECT used_by FROM invites WHERE used_by IS NOT NULL)
          LIMIT ?)`,
       options.now - options.guestRetentionMs,
     );
+    // Last, as it waits for the disk: temporary files of uploads cut off by a crash.
+    await this.content.removeStaleTemp(options.now - ORPHAN_MS);
     return counts;
   }
 
-  // --- files (stubs until implemented) ---
-  addFile(_input: NewFile): Promise<StoredFile> {
-    throw new Error("not implemented yet");
+  // --- files ---
+
+  /**
+   * Removes uploads left unattached for longer than the retention (in batches) and contents
+   * no file has that are older than an hour; returns how many uploads were removed.
+   */
+  async #pruneFiles(options: PruneOptions): Promise<number> {
+    const before = options.now - (options.uploadRetentionMs ?? UPLOAD_RETENTION_MS);
+    let removed = 0;
+    for (;;) {
+      const { count, unlink } = await this.#transaction(() => {
+        const files = this.#sql(
+          `DELETE FROM files WHERE id IN (
+             SELECT id FROM files WHERE message_id IS NULL AND created_at < ? LIMIT ?)
+           RETURNING sha256, preview_sha256`,
+        ).all(before, PRUNE_BATCH);
+        return { count: files.length, unlink: this.#releaseContents(files) };
+      });
+      await this.#unlinkUnstored(unlink);
+      removed += count;
+      if (count < PRUNE_BATCH) break;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    const orphans = await this.#transaction(() =>
+      this.#sql(
+        `DELETE FROM blobs WHERE created_at < ?1
+           AND NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = blobs.sha256)
+           AND NOT EXISTS (SELECT 1 FROM files f WHERE f.preview_sha256 = blobs.sha256)
+         RETURNING sha256`,
+      ).all(options.now - ORPHAN_MS).map((row) => String(row.sha256))
+    );
+    await this.#unlinkUnstored(orphans);
+    return removed;
   }
 
-  setFilePreview(_input: NewPreview): Promise<StoredFile | null> {
-    throw new Error("not implemented yet");
+  /**
+   * Removes the `blobs` rows of these contents (rows with `sha256` and `preview_sha256`) that
+   * no file has any more (inside a write transaction); returns their keys, to unlink with
+   * {@link #unlinkUnstored} after the commit.
+   */
+  #releaseContents(files: Row[]): string[] {
+    const keys = new Set(
+      files.flatMap((file) => [file.sha256, file.preview_sha256]).filter((key) => key != null)
+        .map(String),
+    );
+    return [...keys].filter((key) =>
+      Number(
+        this.#sql(
+          `DELETE FROM blobs WHERE sha256 = ?1
+             AND NOT EXISTS (SELECT 1 FROM files WHERE sha256 = ?1)
+             AND NOT EXISTS (SELECT 1 FROM files WHERE preview_sha256 = ?1)`,
+        ).run(key).changes,
+      ) > 0
+    );
   }
 
-  getFile(_id: string): Promise<StoredFile | null> {
-    throw new Error("not implemented yet");
+  /** Whether a `blobs` row records the content with this key. */
+  #isStored(sha256: string): boolean {
+    return this.#sql("SELECT 1 AS yes FROM blobs WHERE sha256 = ?").get(sha256) !== undefined;
   }
 
-  uploadedBytes(_memberId: number, _since: number): Promise<number> {
-    throw new Error("not implemented yet");
+  /**
+   * Unlinks the bytes of these contents from the disk, each unless a `blobs` row records it
+   * again (an upload of the same bytes since): checked and unlinked under the content's
+   * {@link ContentFolder.exclusive}, which uploads take too. A failure is logged, not thrown:
+   * the rows are gone already.
+   */
+  async #unlinkUnstored(keys: string[]): Promise<void> {
+    for (const key of keys) {
+      await this.content.exclusive(key, async () => {
+        if (!this.#isStored(key)) await this.content.remove(key);
+      }).catch((error) => console.warn(`Cannot remove the stored file ${key}: ${error}`));
+    }
   }
 
-  readContent(_sha256: string, _range?: ByteRange): Promise<ReadableStream<Uint8Array> | null> {
-    throw new Error("not implemented yet");
+  /**
+   * Puts a received content in its place and runs `record` (a write transaction that records
+   * it in `blobs`), under the content's lock; unlinks the bytes again when, in the end, no
+   * `blobs` row records them (the transaction failed or recorded nothing).
+   */
+  async #store<T>(received: ReceivedContent, record: () => T): Promise<T> {
+    return await this.content.exclusive(received.sha256, async () => {
+      await this.content.place(received);
+      try {
+        return await this.#transaction(record);
+      } finally {
+        if (!this.#isStored(received.sha256)) await this.content.remove(received.sha256);
+      }
+    });
   }
 
-  // --- search (stub until implemented) ---
-  searchMessages(_query: SearchQuery): Promise<Message[]> {
-    throw new Error("not implemented yet");
+  async addFile(input: NewFile): Promise<StoredFile> {
+    const received = await this.content.receive(input.content, input.maxBytes);
+    return await this.#store(received, () => {
+      this.#sql(
+        "INSERT INTO blobs (sha256, size, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      ).run(received.sha256, received.size, input.now);
+      const [row] = this.#sql(
+        `INSERT INTO files
+           (id, room_id, uploader_id, name, size, type, width, height, sha256, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${FILE_COLUMNS}`,
+      ).all(
+        newFileId(),
+        input.roomId,
+        input.uploaderId,
+        input.name,
+        received.size,
+        input.type,
+        input.width,
+        input.height,
+        received.sha256,
+        input.now,
+      );
+      return toStoredFile(row);
+    });
+  }
+
+  /** Null when there is no unattached file with this id. */
+  async setFilePreview(input: NewPreview): Promise<StoredFile | null> {
+    const received = await this.content.receive(input.content, input.maxBytes);
+    const unlink: string[] = [];
+    const file = await this.#store(received, () => {
+      const current = this.#sql(
+        "SELECT preview_sha256 FROM files WHERE id = ? AND message_id IS NULL",
+      )
+        .get(input.fileId);
+      if (!current) return null;
+      this.#sql(
+        "INSERT INTO blobs (sha256, size, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      ).run(received.sha256, received.size, Date.now());
+      const [row] = this.#sql(
+        `UPDATE files SET preview_sha256 = ?, preview_type = ?, preview_size = ?,
+           preview_width = ?, preview_height = ?
+         WHERE id = ? RETURNING ${FILE_COLUMNS}`,
+      ).all(
+        received.sha256,
+        input.type,
+        received.size,
+        input.width,
+        input.height,
+        input.fileId,
+      );
+      unlink.push(...this.#releaseContents([current]));
+      return toStoredFile(row);
+    });
+    await this.#unlinkUnstored(unlink);
+    return file;
+  }
+
+  getFile(id: string): Promise<StoredFile | null> {
+    return this.#run(() => {
+      const row = this.#sql(`SELECT ${FILE_COLUMNS} FROM files WHERE id = ?`).get(id);
+      return row ? toStoredFile(row) : null;
+    });
+  }
+
+  /** Counts the files' previews too. */
+  uploadedBytes(memberId: number, since: number): Promise<number> {
+    return this.#run(() => {
+      const row = this.#sql(
+        `SELECT coalesce(sum(size + coalesce(preview_size, 0)), 0) AS n FROM files
+         WHERE uploader_id = ? AND created_at >= ?`,
+      ).get(memberId, since);
+      return Number(row?.n ?? 0);
+    });
+  }
+
+  async readContent(
+    sha256: string,
+    range?: ByteRange,
+  ): Promise<ReadableStream<Uint8Array> | null> {
+    if (!isContentKey(sha256) || !await this.#run(() => this.#isStored(sha256))) return null;
+    return await this.content.open(sha256, range);
+  }
+
+  searchMessages(query: SearchQuery): Promise<Message[]> {
+    return this.#run(() =>
+      searchSqlite(this.db, query, (rows, slug) => this.#withReactions(rows, slug))
+    );
   }
 
   close(): Promise<void> {
@@ -843,6 +1080,6 @@ export class SqliteStore implements Store {
       (statement as unknown as { finalize?: () => void }).finalize?.();
     }
     this.db.close();
-    return Promise.resolve();
+    return this.content.close();
   }
 }

@@ -386,6 +386,8 @@ export interface Store {
   initSetting(key: string, value: string): Promise<string>;
   /** The room with this slug, or null. */
   getRoom(slug: string): Promise<Room | null>;
+  /** The room with this id, or null. */
+  getRoomById(id: number): Promise<Room | null>;
   /** Creates a room with its creator as the first member; null when the slug is taken. */
   createRoom(input: NewRoom): Promise<Room | null>;
   /** Sets a room's topic; returns the room, or null when there is none. */

@@ -5,7 +5,9 @@ import { PostgresStore } from "../db/postgres_store.ts";
 import { POSTGRES_MIGRATIONS } from "../db/migrations/postgres.ts";
 import type { Message } from "../db/store.ts";
 import { storeContract } from "./store_contract.ts";
+import { searchContract } from "./search_contract.ts";
 import { checkErasure } from "./erasure.ts";
+import { fileContract } from "./file_contract.ts";
 
 const url = Deno.env.get("TEST_DATABASE_URL");
 if (!url) console.log("postgres tests skipped: TEST_DATABASE_URL is not set");
@@ -38,6 +40,14 @@ async function openIsolated(): Promise<PostgresStore> {
 }
 
 storeContract("postgres", openIsolated, { ignore: !url });
+fileContract("postgres", openIsolated, async (store) => {
+  const sql = (store as PostgresStore).sql;
+  const [row] = await sql`SELECT (SELECT count(*)::int FROM files) AS files,
+    (SELECT count(*)::int FROM blobs) AS blobs,
+    (SELECT count(DISTINCT sha256)::int FROM blob_chunks) AS contents`;
+  return { files: row.files, blobs: row.blobs, contents: row.contents };
+}, { ignore: !url });
+searchContract("postgres", openIsolated, { ignore: !url });
 
 function pgTest(name: string, fn: (schema: string) => Promise<void>) {
   Deno.test({

@@ -3,10 +3,38 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteStore } from "../db/sqlite_store.ts";
 import { SQLITE_MIGRATIONS } from "../db/migrations/sqlite.ts";
+import { StoreUnavailableError } from "../db/store.ts";
 import { storeContract } from "./store_contract.ts";
+import { searchContract } from "./search_contract.ts";
 import { checkErasure } from "./erasure.ts";
+import { fileContract } from "./file_contract.ts";
 
 storeContract("sqlite", () => Promise.resolve(new SqliteStore(":memory:")));
+searchContract("sqlite", () => Promise.resolve(new SqliteStore(":memory:")));
+fileContract(
+  "sqlite",
+  () => Promise.resolve(new SqliteStore(":memory:")),
+  async (store) => {
+    const db = (store as SqliteStore).db;
+    const count = (table: string) =>
+      Number(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()?.n);
+    return {
+      files: count("files"),
+      blobs: count("blobs"),
+      contents: await filesUnder(await (store as SqliteStore).content.dir()),
+    };
+  },
+);
+
+/** How many files there are in a folder and its subfolders. */
+async function filesUnder(dir: string): Promise<number> {
+  let n = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isDirectory) n += await filesUnder(`${dir}/${entry.name}`);
+    else n++;
+  }
+  return n;
+}
 
 Deno.test("sqlite store: creates folders, uses WAL and keeps data across reopening", async () => {
   const dir = await Deno.makeTempDir();
@@ -72,10 +100,14 @@ Deno.test("sqlite store: parameters are bound, never spliced into SQL", async ()
 Deno.test("sqlite store: deleting erases the text and the reactions from the tables", async () => {
   const store = new SqliteStore(":memory:");
   try {
-    // Every text column of every table, so that the text is found wherever it is kept.
+    // Every text column of every table, so that the text is found wherever it is kept. The
+    // search indexes' virtual tables only show the `messages` rows (external content); their
+    // shadow tables, which do keep data, are checked.
     const tables = () =>
-      store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
-        .map((t) => String(t.name));
+      store.db.prepare(
+        `SELECT name FROM sqlite_master WHERE type = 'table'
+           AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'`,
+      ).all().map((t) => String(t.name));
     await checkErasure(store, {
       holding: (pattern) =>
         Promise.resolve(
@@ -156,4 +188,49 @@ Deno.test("sqlite store: a write whose commit fails is never reported as done", 
       await store.close();
     }
   }
+});
+
+Deno.test({
+  name: "sqlite store: a full disk while a file's bytes are written is StoreUnavailableError",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const store = new SqliteStore(`${dir}/parley.db`);
+    const open = Deno.open;
+    try {
+      const general = (await store.getRoom("general"))!;
+      const ada = await store.createMember("Ada");
+      // The upload's temporary file is the kernel's always-full device: writes fail, ENOSPC.
+      Deno.open = ((path: string | URL, options?: Deno.OpenOptions) =>
+        options?.createNew
+          ? open("/dev/full", { write: true })
+          : open(path, options)) as typeof Deno.open;
+      await assert.rejects(
+        () =>
+          store.addFile({
+            roomId: general.id,
+            uploaderId: ada.id,
+            name: "big.bin",
+            type: "application/octet-stream",
+            width: null,
+            height: null,
+            content: (async function* () {
+              yield new Uint8Array(64 * 1024);
+            })(),
+            maxBytes: 1024 * 1024,
+            now: Date.now(),
+          }),
+        (error) =>
+          error instanceof StoreUnavailableError && /No space left/.test(error.message),
+      );
+      Deno.open = open;
+      assert.equal(Number(store.db.prepare("SELECT count(*) AS n FROM files").get()?.n), 0);
+      assert.equal(Number(store.db.prepare("SELECT count(*) AS n FROM blobs").get()?.n), 0);
+      assert.deepEqual(await Array.fromAsync(Deno.readDir(`${dir}/files/tmp`)), []);
+    } finally {
+      Deno.open = open;
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

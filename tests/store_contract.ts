@@ -60,6 +60,8 @@ export function storeContract(
     assert.equal(general.slug, "general");
     assert.equal(general.name, "general");
     assert.equal(await store.getRoom("nope"), null);
+    assert.deepEqual(await store.getRoomById(general.id), general);
+    assert.equal(await store.getRoomById(general.id + 1000), null);
   });
 
   test("keeps the first value of a setting", async (store) => {
