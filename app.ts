@@ -72,6 +72,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     shutdown: stopping.signal,
     rooms: { perHour: config.roomsPerHour, guests: config.guestRooms },
     maxPollsPerAddress: config.server.maxPollsPerAddress,
+    files: config.files,
   });
   const accounts = createAccounts({
     store,
@@ -89,10 +90,11 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     await next();
   };
   // Pages, scripts and styles are worth compressing; API answers are mostly tiny, and a poll
-  // answer would be compressed once per waiting reader.
+  // answer would be compressed once per waiting reader. Uploaded files are served as stored
+  // (byte ranges must count the stored bytes).
   const compression = compress();
   const compressPages: MiddlewareHandler = (c, next) =>
-    isApi(c.req.path) ? next() : compression(c, next);
+    isApi(c.req.path) || c.req.path.startsWith("/files/") ? next() : compression(c, next);
   const documentHeaders = secureHeaders({
     contentSecurityPolicy: undefined,
     crossOriginEmbedderPolicy: false,
@@ -134,6 +136,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     store,
     sessionIdleMs: config.sessionIdleMs,
     guestRetentionMs: config.guestRetentionMs,
+    uploadRetentionMs: config.files.retentionMs,
   });
   return {
     app,

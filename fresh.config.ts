@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { type ChatLimits, DEFAULT_LIMITS } from "./chat/limits.ts";
 import type { AccountPolicy } from "./chat/accounts.ts";
+import { DEFAULT_FILE_LIMITS, type FileLimits } from "./chat/files.ts";
 
 /** Everything Parley can be configured with. */
 export interface ParleyConfig {
@@ -50,6 +51,16 @@ export interface ParleyConfig {
   guestRetentionMs: number;
   /** Connection limits and timeouts of the HTTP server. */
   server: ServerLimits;
+  /** Uploads: limits, where SQLite keeps the bytes, how long unattached ones are kept. */
+  files: FileSettings;
+}
+
+/** Upload settings (see the README's configuration table). */
+export interface FileSettings extends FileLimits {
+  /** Where SQLite keeps uploaded files, content-addressed (`PARLEY_FILES_DIR`). */
+  dir: string;
+  /** Uploads never attached to a message are removed after this, in ms. */
+  retentionMs: number;
 }
 
 /** Limits that keep clients from exhausting the server's connections (see the README). */
@@ -72,6 +83,7 @@ export interface ServerLimits {
 }
 
 const DAY_MS = 24 * 3600 * 1000;
+const MB = 1024 * 1024;
 const positive = z.coerce.number().int().positive();
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
@@ -107,6 +119,9 @@ const envSchema = z.object({
   PARLEY_IDLE_SECONDS: positive.default(30),
   PARLEY_BODY_SECONDS: positive.default(10),
   PARLEY_SHUTDOWN_SECONDS: positive.default(10),
+  PARLEY_MAX_UPLOAD_MB: positive.default(DEFAULT_FILE_LIMITS.maxUploadBytes / MB),
+  PARLEY_UPLOAD_MB_PER_DAY: positive.default(DEFAULT_FILE_LIMITS.uploadBytesPerDay / MB),
+  PARLEY_FILES_DIR: z.string().min(1).default("data/files"),
   PARLEY_POLL_WAIT: positive.max(DEFAULT_LIMITS.maxWaitSeconds).default(
     DEFAULT_LIMITS.pollWaitSeconds,
   ),
@@ -170,6 +185,13 @@ export function loadConfig(
       idleTimeoutMs: e.PARLEY_IDLE_SECONDS * 1000,
       bodyTimeoutMs: e.PARLEY_BODY_SECONDS * 1000,
       shutdownTimeoutMs: e.PARLEY_SHUTDOWN_SECONDS * 1000,
+    },
+    files: {
+      ...DEFAULT_FILE_LIMITS,
+      maxUploadBytes: e.PARLEY_MAX_UPLOAD_MB * MB,
+      uploadBytesPerDay: e.PARLEY_UPLOAD_MB_PER_DAY * MB,
+      dir: e.PARLEY_FILES_DIR,
+      retentionMs: DAY_MS,
     },
   };
 }

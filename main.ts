@@ -62,7 +62,7 @@ function loadConfigOrExit() {
 async function openStoreWhenReachable() {
   for (let attempt = 1;; attempt++) {
     try {
-      return await openStore(config);
+      return await openStore({ ...config, filesDir: config.files.dir });
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) {
         console.error(`Parley cannot start: ${error instanceof Error ? error.message : error}`);

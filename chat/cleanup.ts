@@ -1,4 +1,4 @@
-// Periodic cleanup: idle sessions, expired invitations and forgotten guests are removed (Store.pruneStale).
+// Periodic cleanup: idle sessions, expired invitations, forgotten guests and unsent uploads are removed (Store.pruneStale).
 import type { PruneCounts, Store } from "../db/store.ts";
 
 /** How often the cleanup runs by default. */
@@ -11,6 +11,8 @@ export interface CleanupOptions {
   sessionIdleMs: number;
   /** Guests with no message and no live session are removed after this (`PARLEY_GUEST_RETENTION_DAYS`). */
   guestRetentionMs: number;
+  /** Uploads never attached to a message are removed after this (default a day). */
+  uploadRetentionMs?: number;
   /** Time between runs; default one hour. */
   intervalMs?: number;
   /** The clock (tests pass a fake one). */
@@ -29,9 +31,11 @@ export interface Cleanup {
 
 /** The summary line of a run, or null when it removed nothing. */
 export function describeCleanup(counts: PruneCounts | null): string | null {
-  if (!counts || counts.sessions + counts.invites + counts.guests === 0) return null;
-  return `Cleanup removed ${counts.sessions} idle sessions, ${counts.invites} expired invitations ` +
-    `and ${counts.guests} guests who never wrote`;
+  if (!counts || counts.sessions + counts.invites + counts.guests + counts.files === 0) {
+    return null;
+  }
+  return `Cleanup removed ${counts.sessions} idle sessions, ${counts.invites} expired invitations, ` +
+    `${counts.guests} guests who never wrote and ${counts.files} uploads never sent`;
 }
 
 /**
@@ -49,6 +53,7 @@ export function startCleanup(options: CleanupOptions): Cleanup {
       now: now(),
       sessionIdleMs: options.sessionIdleMs,
       guestRetentionMs: options.guestRetentionMs,
+      uploadRetentionMs: options.uploadRetentionMs,
     }).then((counts) => {
       const line = describeCleanup(counts);
       if (line) log(line);

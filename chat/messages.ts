@@ -1,16 +1,18 @@
 // Messages and the room's change feed: reading (pages, long polls by change number), sending,
 // editing, deleting and reacting, with every rule and limit enforced.
-import type {
-  HistoryQuery,
-  Member,
-  Message,
-  MessageChange,
-  MessagePage,
-  Room,
-  Store,
+import {
+  AttachmentError,
+  type HistoryQuery,
+  type Member,
+  type Message,
+  type MessageChange,
+  type MessagePage,
+  type Room,
+  type Store,
 } from "../db/store.ts";
 import { ChatError } from "./chat_error.ts";
 import { normalizeEmoji } from "./emoji.ts";
+import { MAX_ATTACHMENTS } from "./files.ts";
 import type { ChatLimits } from "./limits.ts";
 import { checkBody } from "./message_text.ts";
 import { type Author, createMentions, parseMentions } from "./mentions.ts";
@@ -34,6 +36,15 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** The reader's address, for the cap on waiting long polls per address. */
   address?: string;
+}
+
+/** What a sender gives: the text, and optionally its client id, the message it answers and files. */
+export interface SendInput {
+  body: string;
+  clientId?: string;
+  replyTo?: number;
+  /** Ids of uploads to carry, in order (at most 10). */
+  attachments?: string[];
 }
 
 /** Who is changing a message: the member, and whether their account is an admin. */
@@ -192,16 +203,28 @@ export function createMessages(options: MessagesOptions) {
   }
 
   /**
-   * Sends a message (possibly a reply); a repeated `clientId` gives the stored one back.
-   * `isAccount` says whether the author has an account (`@room` is for accounts only).
+   * Sends a message (possibly a reply, possibly carrying files); a repeated `clientId` gives
+   * the stored one back. `isAccount` says whether the author has an account (`@room` is for
+   * accounts only). With attachments (at most 10 files the author uploaded to this room and
+   * has not attached yet; else 400 `invalid_attachment`) the text may be empty.
    */
   async function send(
     member: Member,
     room: Room,
-    input: { body: string; clientId?: string; replyTo?: number },
+    input: SendInput,
     isAccount = false,
   ): Promise<{ message: Message; created: boolean }> {
-    const body = checkBody(input.body, limits.maxMessageChars);
+    const attachments = input.attachments ?? [];
+    if (attachments.length > MAX_ATTACHMENTS) {
+      throw new ChatError(
+        400,
+        "too_many_attachments",
+        `A message can carry at most ${MAX_ATTACHMENTS} files.`,
+      );
+    }
+    const body = attachments.length > 0 && input.body.trim() === ""
+      ? ""
+      : checkBody(input.body, limits.maxMessageChars);
     try {
       return await storeMessage(member, room, { ...input, body }, isAccount);
     } catch (error) {
@@ -219,7 +242,7 @@ export function createMessages(options: MessagesOptions) {
   async function storeMessage(
     member: Member,
     room: Room,
-    input: { body: string; clientId?: string; replyTo?: number },
+    input: SendInput,
     isAccount: boolean,
   ): Promise<{ message: Message; created: boolean }> {
     const { body } = input;
@@ -236,14 +259,26 @@ export function createMessages(options: MessagesOptions) {
     // Speaking in a public room joins it (it shows in the sidebar with unread counts).
     if (room.kind === "public") await store.addRoomMember(room.id, member.id);
     const mentioned = await mentions.resolve(author(member, isAccount), room, body);
-    const result = await store.addMessage({
-      room,
-      authorId: member.id,
-      body,
-      clientId,
-      replyTo: input.replyTo ?? null,
-      mentions: mentioned.ids,
-    });
+    let result: { message: Message; created: boolean };
+    try {
+      result = await store.addMessage({
+        room,
+        authorId: member.id,
+        body,
+        clientId,
+        replyTo: input.replyTo ?? null,
+        mentions: mentioned.ids,
+        attachments: input.attachments ?? [],
+      });
+    } catch (error) {
+      mentioned.refund();
+      if (!(error instanceof AttachmentError)) throw error;
+      throw new ChatError(
+        400,
+        "invalid_attachment",
+        "Only files you uploaded to this room and have not sent yet can be attached.",
+      );
+    }
     if (!result.created) mentioned.refund();
     return { message: sameRoom(result.message, room), created: result.created };
   }

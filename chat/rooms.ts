@@ -109,6 +109,12 @@ function roomsCursor(rooms: MyRoom[]): string {
 /** The room operations; one instance per app. */
 export type Rooms = ReturnType<typeof createRooms>;
 
+/** Whether `viewer` may see `room`: anyone a public one, only its members a private or direct one. */
+export async function canSeeRoom(store: Store, room: Room, viewer?: Member): Promise<boolean> {
+  return room.kind === "public" ||
+    Boolean(viewer && await store.isRoomMember(room.id, viewer.id));
+}
+
 /** Creates the room operations over a store. */
 export function createRooms(
   options: { store: Store; policy?: RoomPolicy; polls?: PollGate; shutdown?: AbortSignal },
@@ -119,10 +125,8 @@ export function createRooms(
   const creations = new RateLimiter({ limit: policy.perHour, windowMs: HOUR_MS });
   const topicChanges = new RateLimiter({ limit: TOPIC_CHANGES_PER_HOUR, windowMs: HOUR_MS });
 
-  /** Whether `viewer` may see `room` (public, or a member of it). */
-  async function canSee(room: Room, viewer?: Member): Promise<boolean> {
-    return room.kind === "public" ||
-      Boolean(viewer && await store.isRoomMember(room.id, viewer.id));
+  function canSee(room: Room, viewer?: Member): Promise<boolean> {
+    return canSeeRoom(store, room, viewer);
   }
 
   /**

@@ -26,7 +26,7 @@ Deno.test("cleanup: removes what is due on its clock and logs one line when it r
     assert.equal(await store.getMember(guest.id), null);
     assert.deepEqual(await cleanup.run(), { sessions: 0, invites: 0, guests: 0, files: 0 });
     assert.deepEqual(lines, [
-      "Cleanup removed 1 idle sessions, 0 expired invitations and 1 guests who never wrote",
+      "Cleanup removed 1 idle sessions, 0 expired invitations, 1 guests who never wrote and 0 uploads never sent",
     ]);
   } finally {
     await cleanup.stop();
@@ -65,7 +65,7 @@ Deno.test("cleanup: Parley runs it at start; guests who wrote stay", async () =>
       assert.ok(await second.store.getMember(writer.member.id));
       assert.equal(await second.store.isRoomMember(1, lurker.member.id), false);
       assert.deepEqual(lines, [
-        "Cleanup removed 2 idle sessions, 0 expired invitations and 1 guests who never wrote",
+        "Cleanup removed 2 idle sessions, 0 expired invitations, 1 guests who never wrote and 0 uploads never sent",
       ]);
     } finally {
       await second.close();

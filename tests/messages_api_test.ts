@@ -438,7 +438,12 @@ apiTest("the OpenAPI document describes the API; the docs page serves Swagger UI
   const params = messages.get.parameters.map((p: { name: string }) => p.name).sort();
   assert.deepEqual(params, ["after", "around", "before", "limit", "room", "since", "wait"]);
   const body = messages.post.requestBody.content["application/json"].schema;
-  assert.deepEqual(Object.keys(body.properties).sort(), ["body", "clientId", "replyTo"]);
+  assert.deepEqual(Object.keys(body.properties).sort(), [
+    "attachments",
+    "body",
+    "clientId",
+    "replyTo",
+  ]);
   assert.deepEqual(body.required, ["body"]);
   assert.ok(messages.post.responses["201"] && messages.post.responses["429"]);
   const docs = await app.request("/api/docs");

@@ -1,4 +1,4 @@
-// Guards every API request: same origin, JSON bodies within the size limit, no caching.
+// Guards every API request: same origin, JSON bodies within the size limit (uploads stream on their own), no caching.
 import type { MiddlewareHandler } from "hono";
 import { getState } from "../../runtime/mod.ts";
 import type { AppState } from "../../http/app_state.ts";
@@ -22,10 +22,23 @@ function guardsFor(config: AppState["config"]): MiddlewareHandler[] {
   return built;
 }
 
+/**
+ * The upload endpoints: their multipart bodies are streamed to storage by the route itself
+ * (http/multipart_upload.ts, with its own size and time limits), not read here.
+ */
+const UPLOAD = /^\/api\/rooms\/[^/]+\/files(\/[^/]+\/preview)?$/;
+
+function isUpload(method: string, path: string): boolean {
+  return (method === "POST" || method === "PUT") && UPLOAD.test(path);
+}
+
 /** Refuses cross-site and non-JSON requests, and marks API answers uncacheable. */
 export const handler: MiddlewareHandler[] = [
   (c, next) => guardsFor(getState<AppState>(c).config)[0](c, next),
-  (c, next) => guardsFor(getState<AppState>(c).config)[1](c, next),
+  (c, next) =>
+    isUpload(c.req.method, c.req.path)
+      ? next()
+      : guardsFor(getState<AppState>(c).config)[1](c, next),
   async (c, next) => {
     await next();
     if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
