@@ -19,20 +19,24 @@ import * as $route14_api_invites from "./routes/api/invites.ts";
 import * as $route15_api_me from "./routes/api/me.ts";
 import * as $route16_api_members from "./routes/api/members.ts";
 import * as $route17_api_openapi_json from "./routes/api/openapi.json.ts";
-import * as $route18_api_rooms_room_invite from "./routes/api/rooms/[room]/invite.ts";
-import * as $route19_api_rooms_room_join from "./routes/api/rooms/[room]/join.ts";
-import * as $route20_api_rooms_room_leave from "./routes/api/rooms/[room]/leave.ts";
-import * as $route21_api_rooms_room_members from "./routes/api/rooms/[room]/members.ts";
-import * as $route22_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
-import * as $route23_api_rooms_room_messages_id from "./routes/api/rooms/[room]/messages/[id].ts";
-import * as $route24_api_rooms_room_messages_id_reactions_emoji from "./routes/api/rooms/[room]/messages/[id]/reactions/[emoji].ts";
-import * as $route25_api_rooms_room_read from "./routes/api/rooms/[room]/read.ts";
-import * as $route26_api_rooms_room_topic from "./routes/api/rooms/[room]/topic.ts";
-import * as $route27_api_rooms_room_typing from "./routes/api/rooms/[room]/typing.ts";
-import * as $route28_api_rooms_index from "./routes/api/rooms/index.ts";
-import * as $route29_index from "./routes/index.tsx";
-import * as $route30_login from "./routes/login.tsx";
-import * as $route31_rooms_room from "./routes/rooms/[room].tsx";
+import * as $route18_api_rooms_room_files from "./routes/api/rooms/[room]/files.ts";
+import * as $route19_api_rooms_room_files_id_preview from "./routes/api/rooms/[room]/files/[id]/preview.ts";
+import * as $route20_api_rooms_room_invite from "./routes/api/rooms/[room]/invite.ts";
+import * as $route21_api_rooms_room_join from "./routes/api/rooms/[room]/join.ts";
+import * as $route22_api_rooms_room_leave from "./routes/api/rooms/[room]/leave.ts";
+import * as $route23_api_rooms_room_members from "./routes/api/rooms/[room]/members.ts";
+import * as $route24_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
+import * as $route25_api_rooms_room_messages_id from "./routes/api/rooms/[room]/messages/[id].ts";
+import * as $route26_api_rooms_room_messages_id_reactions_emoji from "./routes/api/rooms/[room]/messages/[id]/reactions/[emoji].ts";
+import * as $route27_api_rooms_room_read from "./routes/api/rooms/[room]/read.ts";
+import * as $route28_api_rooms_room_topic from "./routes/api/rooms/[room]/topic.ts";
+import * as $route29_api_rooms_room_typing from "./routes/api/rooms/[room]/typing.ts";
+import * as $route30_api_rooms_index from "./routes/api/rooms/index.ts";
+import * as $route31_api_search from "./routes/api/search.ts";
+import * as $route32_files_id_name from "./routes/files/[id]/[name].ts";
+import * as $route33_index from "./routes/index.tsx";
+import * as $route34_login from "./routes/login.tsx";
+import * as $route35_rooms_room from "./routes/rooms/[room].tsx";
 import * as $island0_account_forms from "./islands/account_forms.tsx";
 import * as $island1_account_settings from "./islands/account_settings.tsx";
 import * as $island2_chat_room from "./islands/chat_room.tsx";
@@ -59,20 +63,24 @@ const manifest: Manifest = {
     "./routes/api/me.ts": $route15_api_me,
     "./routes/api/members.ts": $route16_api_members,
     "./routes/api/openapi.json.ts": $route17_api_openapi_json,
-    "./routes/api/rooms/[room]/invite.ts": $route18_api_rooms_room_invite,
-    "./routes/api/rooms/[room]/join.ts": $route19_api_rooms_room_join,
-    "./routes/api/rooms/[room]/leave.ts": $route20_api_rooms_room_leave,
-    "./routes/api/rooms/[room]/members.ts": $route21_api_rooms_room_members,
-    "./routes/api/rooms/[room]/messages.ts": $route22_api_rooms_room_messages,
-    "./routes/api/rooms/[room]/messages/[id].ts": $route23_api_rooms_room_messages_id,
-    "./routes/api/rooms/[room]/messages/[id]/reactions/[emoji].ts": $route24_api_rooms_room_messages_id_reactions_emoji,
-    "./routes/api/rooms/[room]/read.ts": $route25_api_rooms_room_read,
-    "./routes/api/rooms/[room]/topic.ts": $route26_api_rooms_room_topic,
-    "./routes/api/rooms/[room]/typing.ts": $route27_api_rooms_room_typing,
-    "./routes/api/rooms/index.ts": $route28_api_rooms_index,
-    "./routes/index.tsx": $route29_index,
-    "./routes/login.tsx": $route30_login,
-    "./routes/rooms/[room].tsx": $route31_rooms_room,
+    "./routes/api/rooms/[room]/files.ts": $route18_api_rooms_room_files,
+    "./routes/api/rooms/[room]/files/[id]/preview.ts": $route19_api_rooms_room_files_id_preview,
+    "./routes/api/rooms/[room]/invite.ts": $route20_api_rooms_room_invite,
+    "./routes/api/rooms/[room]/join.ts": $route21_api_rooms_room_join,
+    "./routes/api/rooms/[room]/leave.ts": $route22_api_rooms_room_leave,
+    "./routes/api/rooms/[room]/members.ts": $route23_api_rooms_room_members,
+    "./routes/api/rooms/[room]/messages.ts": $route24_api_rooms_room_messages,
+    "./routes/api/rooms/[room]/messages/[id].ts": $route25_api_rooms_room_messages_id,
+    "./routes/api/rooms/[room]/messages/[id]/reactions/[emoji].ts": $route26_api_rooms_room_messages_id_reactions_emoji,
+    "./routes/api/rooms/[room]/read.ts": $route27_api_rooms_room_read,
+    "./routes/api/rooms/[room]/topic.ts": $route28_api_rooms_room_topic,
+    "./routes/api/rooms/[room]/typing.ts": $route29_api_rooms_room_typing,
+    "./routes/api/rooms/index.ts": $route30_api_rooms_index,
+    "./routes/api/search.ts": $route31_api_search,
+    "./routes/files/[id]/[name].ts": $route32_files_id_name,
+    "./routes/index.tsx": $route33_index,
+    "./routes/login.tsx": $route34_login,
+    "./routes/rooms/[room].tsx": $route35_rooms_room,
   },
   islands: {
     "./islands/account_forms.tsx": $island0_account_forms,

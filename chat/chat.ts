@@ -1,11 +1,13 @@
 // The chat domain: rooms, messages and their change feed, members' names, with every rule enforced.
 import type { Member, Room, Store } from "../db/store.ts";
 import { ChatError } from "./chat_error.ts";
+import { createFiles, type FileLimits } from "./files.ts";
 import type { ChatLimits } from "./limits.ts";
 import { normalizeName } from "./member_names.ts";
 import { createMessages } from "./messages.ts";
 import { PollGate } from "./poll_gate.ts";
 import { createRooms, type RoomPolicy } from "./rooms.ts";
+import { createSearch } from "./search.ts";
 import { createTyping } from "./typing.ts";
 
 /** Options for {@link createChat}. */
@@ -18,6 +20,8 @@ export interface ChatOptions {
   rooms?: RoomPolicy;
   /** Long polls one client address may hold open at once (default: unlimited). */
   maxPollsPerAddress?: number;
+  /** Upload limits (default: 25 MB a file, 500 MB a day, 30 a minute). */
+  files?: FileLimits;
 }
 
 /**
@@ -44,6 +48,8 @@ export function createChat(options: ChatOptions) {
   }
 
   const messages = createMessages({ store, limits, polls, shutdown: options.shutdown });
+  const files = createFiles({ store, limits: options.files });
+  const search = createSearch({ store, rooms });
   const typing = createTyping({
     store,
     polls,
@@ -92,5 +98,7 @@ export function createChat(options: ChatOptions) {
     remove: messages.remove,
     react: messages.react,
     mayDelete: messages.mayDelete,
+    files,
+    search: search.search,
   };
 }

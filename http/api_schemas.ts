@@ -40,7 +40,7 @@ export const historyQuery = z.object({
 /** Body of `POST /api/rooms/{room}/messages`. */
 export const newMessageBody = z.object({
   body: z.string().describe(
-    `The text: not blank, at most ${DEFAULT_LIMITS.maxMessageChars} characters.`,
+    `The text: not blank (empty is fine with attachments), at most ${DEFAULT_LIMITS.maxMessageChars} characters.`,
   ),
   clientId: z.string().min(1).max(64).regex(
     /^[A-Za-z0-9._:-]+$/,
@@ -50,6 +50,12 @@ export const newMessageBody = z.object({
   ),
   replyTo: z.number().int().positive().optional().describe(
     "The id of the message this one answers (in the same room).",
+  ),
+  attachments: z.array(z.string().min(1).max(64)).max(
+    10,
+    "a message can carry at most 10 files",
+  ).optional().describe(
+    "Ids of files you uploaded to this room (POST /api/rooms/{room}/files) and have not sent yet, in the order to show them; at most 10.",
   ),
 });
 
@@ -222,6 +228,26 @@ export const authorSchema = memberSchema.extend({
   username: z.string().nullable().describe("The author's username; null for a guest."),
 });
 
+/** A file as the API shows it: an upload, or one a message carries. */
+export const attachmentSchema = z.object({
+  id: z.string().describe("Unguessable; the id to attach it with."),
+  name: z.string().describe("The file name as uploaded (no folders, no control characters)."),
+  size: z.number().int().describe("Bytes."),
+  type: z.string().describe(
+    "The media type decided from the bytes (application/octet-stream when unknown), never from the name or the client's header.",
+  ),
+  url: z.string().describe("Where it is served: /files/{id}/{name}."),
+  width: z.number().int().nullable().describe("Pixels, for images (as shown); else null."),
+  height: z.number().int().nullable().describe("Pixels, for images (as shown); else null."),
+  preview: z.object({
+    url: z.string().describe("/files/{id}/{name}?preview"),
+    type: z.string(),
+    size: z.number().int(),
+    width: z.number().int(),
+    height: z.number().int(),
+  }).nullable().describe("A smaller image to show inline in place of a large one, or null."),
+});
+
 /** A message as the API shows it: the same JSON for every reader. */
 export const messageSchema = z.object({
   id: z.number().int().describe("Increases with every message; orders the history."),
@@ -249,6 +275,9 @@ export const messageSchema = z.object({
   mentions: z.array(z.number().int()).describe(
     "The members it mentions (`@username`, or everyone in the room with `@room`), ascending; never its author.",
   ),
+  attachments: z.array(attachmentSchema).describe(
+    "The files it carries, in order; none once deleted.",
+  ),
 });
 
 /** A page of messages with the change number to go on from. */
@@ -259,6 +288,31 @@ export const messageListSchema = z.object({
   ),
   hasOlder: z.boolean().optional().describe("Latest, before and around: older messages exist."),
   hasNewer: z.boolean().optional().describe("Around: newer messages exist."),
+});
+
+/** Query of `GET /api/search`. */
+export const searchQuery = z.object({
+  q: z.string().max(500, "q can have at most 500 characters").describe(
+    'The search box\'s text: words (each found as a word or the start of one, any case, accents ignored; in Chinese, Japanese, Thai… anywhere in the text), "quoted phrases", and the filters from:username and in:room-slug.',
+  ),
+  room: z.string().max(80).optional().describe("Only in this room (its slug), like in:."),
+  from: z.string().max(80).optional().describe("Only by this username, like from:."),
+  before: whole("before", 1, Number.MAX_SAFE_INTEGER).optional()
+    .describe("Only messages older than this id: the `next` of the previous page."),
+  limit: whole("limit", 1, 50).optional().describe("How many results at most (default 20)."),
+});
+
+/** `GET /api/search`: messages found, newest first, with where they match. */
+export const searchResultsSchema = z.object({
+  results: z.array(z.object({
+    message: messageSchema,
+    highlights: z.array(z.tuple([z.number().int(), z.number().int()])).describe(
+      "Where the text matches: sorted, non-overlapping [start, end) offsets into body, in UTF-16 code units (JavaScript string indices).",
+    ),
+  })),
+  next: z.number().int().nullable().describe(
+    "Pass as before for the next page; null when there are no more results.",
+  ),
 });
 
 /** Every API error. */

@@ -1,6 +1,7 @@
 // The OpenAPI document, generated from the same zod schemas that validate requests.
 import { z } from "zod";
 import {
+  attachmentSchema,
   editMessageBody,
   errorSchema,
   historyQuery,
@@ -23,6 +24,8 @@ import {
   roomListSchema,
   roomMemberQuery,
   roomSchema,
+  searchQuery,
+  searchResultsSchema,
   topicBody,
   typingQuery,
   typingSchema,
@@ -82,6 +85,21 @@ const emojiParam = {
 
 function body(s: z.ZodType) {
   return { required: true, content: { "application/json": { schema: schema(s, "input") } } };
+}
+
+/** The query parameters of a query schema, documented from it. */
+function queryParameters(s: z.ZodObject) {
+  const json = z.toJSONSchema(s, { io: "input", unrepresentable: "any" }) as {
+    properties: Record<string, { description?: string }>;
+    required?: string[];
+  };
+  return Object.entries(json.properties).map(([name, property]) => ({
+    name,
+    in: "query",
+    required: json.required?.includes(name) ?? false,
+    description: property.description,
+    schema: property,
+  }));
 }
 
 /** Builds the OpenAPI 3.1 document of the API. */
@@ -410,6 +428,119 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             200: json("Up to 10 members", memberSearchSchema),
             ...errors(400, 401, 404),
+          },
+        },
+      },
+      "/api/search": {
+        get: {
+          summary: "Search messages",
+          description:
+            'Messages you may read (public rooms and your rooms; never deleted ones) containing every word and phrase of `q`, newest first. A word matches the start of a word (`deplo` finds "deploy"), ignoring case and accents; words in scripts without spaces (Chinese, Japanese, Thai…) match anywhere in the text; `"a phrase"` matches its words in order. `from:username` and `in:room-slug` typed in `q` filter like `from` and `room`. 400 `invalid_query` when there is no word or phrase; 404 for a room you may not see; an unknown `from` finds nothing. At most 60 searches a minute (429).',
+          security: [{ session: [] }],
+          parameters: queryParameters(searchQuery),
+          responses: {
+            200: json("Messages found, newest first, with their highlights", searchResultsSchema),
+            ...errors(400, 401, 404, 429),
+          },
+        },
+      },
+      "/api/rooms/{room}/files": {
+        post: {
+          summary: "Upload a file",
+          description:
+            "One file per request, as `multipart/form-data` in a part named `file`; streamed to storage and cut off at `PARLEY_MAX_UPLOAD_MB` (413 `file_too_large`, nothing kept). Its type and, for images, its size in pixels are decided from its bytes, not from its name or headers. Whoever may post in the room may upload there (uploading to a public room joins it). The upload is seen only by you until a message carries it (`attachments` of `POST /api/rooms/{room}/messages`); unsent uploads are removed after a day. Limits per member: `PARLEY_UPLOAD_MB_PER_DAY` in 24 hours (429 `upload_quota`) and 30 uploads a minute (429 `rate_limited`). An empty file is 400 `empty_file`; no `file` part 400 `missing_file`; a second file 400 `too_many_files`; a malformed form 400 `invalid_multipart`; a body that stops coming for `PARLEY_BODY_SECONDS` 408.",
+          security: [{ session: [] }],
+          parameters: [roomParam],
+          requestBody: {
+            required: true,
+            content: {
+              "multipart/form-data": {
+                schema: {
+                  type: "object",
+                  required: ["file"],
+                  properties: { file: { type: "string", format: "binary" } },
+                },
+              },
+            },
+          },
+          responses: {
+            201: json("The stored upload", attachmentSchema),
+            ...errors(400, 401, 403, 404, 413, 415, 429),
+          },
+        },
+      },
+      "/api/rooms/{room}/files/{id}/preview": {
+        put: {
+          summary: "Give an image upload its preview",
+          description:
+            "A smaller image shown inline in place of a large one (made in the browser: longest side about 1,280 px, EXIF orientation applied, no metadata). `multipart/form-data` with a part `file`: a PNG, JPEG or WebP (decided from its bytes; else 400 `invalid_preview`), longest side at most 1,600 px, at most 512 KiB (413). Only for your own image upload in this room (else 404 `file_not_found`; 400 `not_an_image`), and only before it is sent (409 `file_attached`). Replaces any earlier preview.",
+          security: [{ session: [] }],
+          parameters: [roomParam, {
+            name: "id",
+            in: "path",
+            required: true,
+            schema: { type: "string" },
+            description: "The upload's id",
+          }],
+          requestBody: {
+            required: true,
+            content: {
+              "multipart/form-data": {
+                schema: {
+                  type: "object",
+                  required: ["file"],
+                  properties: { file: { type: "string", format: "binary" } },
+                },
+              },
+            },
+          },
+          responses: {
+            200: json("The upload with its preview", attachmentSchema),
+            ...errors(400, 401, 403, 404, 409, 413, 415, 429),
+          },
+        },
+      },
+      "/files/{id}/{name}": {
+        get: {
+          summary: "Download or show a file",
+          description:
+            "For whoever may read the file's room (private and direct rooms: 404 for everyone else, as for the room); an unsent upload only for its uploader. `?preview` serves its preview image (404 when it has none). The id decides; the name is for people. Served with `X-Content-Type-Options: nosniff`, `Content-Security-Policy: sandbox; default-src 'none'`, `Content-Disposition: inline` only for PNG, JPEG, GIF, WebP and AVIF images and common audio and video (everything else, HTML, SVG, XML and PDF included, is a download: `attachment` with the name as `filename*`), `Cache-Control: private, max-age=31536000, immutable`, the SHA-256 of the bytes as `ETag` (304 on `If-None-Match`), and byte ranges (`Range: bytes=a-b`, `a-`, `-n`: 206 with `Content-Range`; 416 past the end). HEAD gives the headers only.",
+          parameters: [
+            {
+              name: "id",
+              in: "path",
+              required: true,
+              schema: { type: "string" },
+              description: "The file's id",
+            },
+            {
+              name: "name",
+              in: "path",
+              required: true,
+              schema: { type: "string" },
+              description: "The file's name (any name serves the file)",
+            },
+            {
+              name: "preview",
+              in: "query",
+              required: false,
+              schema: { type: "string" },
+              description: "Present: the preview image instead of the file",
+            },
+            {
+              name: "Range",
+              in: "header",
+              required: false,
+              schema: { type: "string" },
+              description: "One byte range, e.g. bytes=0-1023 or bytes=-500",
+            },
+          ],
+          responses: {
+            200: { description: "The file", content: { "*/*": {} } },
+            206: { description: "The range asked for", content: { "*/*": {} } },
+            304: { description: "Not modified (If-None-Match)" },
+            404: { description: "No such file, or one you may not read" },
+            416: { description: "The range starts past the end (Content-Range: bytes */size)" },
           },
         },
       },

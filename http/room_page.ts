@@ -1,5 +1,5 @@
 // Loads what the room page shows: the room, the reader (a new guest on a first visit) and history.
-import type { Account, Member, Message, Room } from "../db/store.ts";
+import type { Account, Member, Message, Room, Store } from "../db/store.ts";
 import type { RouteContext } from "../runtime/mod.ts";
 import type { AppState } from "./app_state.ts";
 import { ChatError } from "../chat/chat_error.ts";
@@ -22,6 +22,13 @@ export interface RoomPageData {
   canCreateRooms: boolean;
   messages: Message[];
   hasOlder: boolean;
+  /** Whether newer messages exist than `messages` (when opened `at` an older message). */
+  hasNewer: boolean;
+  /**
+   * The message the page was opened at (`?at={id}`, e.g. a search hit): `messages` are the
+   * history around it, to scroll to and highlight. Absent for the latest page.
+   */
+  at?: number;
   /**
    * The room's change number when `messages` were read: the island polls `since` it, so
    * nothing that changes between the render and its first poll is missed.
@@ -31,6 +38,8 @@ export interface RoomPageData {
   pageSize: number;
   maxChars: number;
   maxNameChars: number;
+  /** Largest file one may upload, in bytes (the composer refuses bigger ones at once). */
+  maxUploadBytes: number;
   /**
    * The reader's locale and time zone, and the time of the render: the island formats times
    * and day separators with exactly these, so hydration changes no text.
@@ -41,7 +50,21 @@ export interface RoomPageData {
 /** What the chat island gets: the page data without the room list (the sidebar's). */
 export type ChatRoomProps = Omit<RoomPageData, "roomList" | "canCreateRooms">;
 
-/** Renders the room `slug`, or the 404 page when there is none. */
+/**
+ * The message `?at={id}` asks to open the room at, when it is a message of this room;
+ * anything else (no such message, one of another room, not a number) opens the latest page.
+ */
+async function messageToOpen(url: URL, room: Room, store: Store): Promise<number | undefined> {
+  const at = url.searchParams.get("at");
+  if (!at || !/^[1-9]\d{0,15}$/.test(at)) return undefined;
+  const message = await store.getMessage(room, Number(at));
+  return message ? message.id : undefined;
+}
+
+/**
+ * Renders the room `slug` (around the message `?at={id}` when given), or the 404 page when
+ * there is none.
+ */
 export async function renderRoomPage(
   ctx: RouteContext<RoomPageData, AppState & { title?: string }>,
   slug: string,
@@ -50,7 +73,8 @@ export async function renderRoomPage(
   // Members only: everyone else goes to the login page before any room is looked up, so that
   // public, private and missing rooms all answer the same.
   if (!config.accounts.guests && !ctx.state.session?.account) {
-    return ctx.hono.redirect(`/login?next=${encodeURIComponent(ctx.url.pathname)}`, 303);
+    const next = ctx.url.pathname + ctx.url.search; // `?at=` too: back to that message
+    return ctx.hono.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
   }
   let room: Room;
   try {
@@ -78,7 +102,8 @@ export async function renderRoomPage(
     room = { ...room, name: roomList.rooms.find((r) => r.id === room.id)?.name ?? room.name };
   }
   const pageSize = config.limits.pageSize;
-  const latest = await chat.read(room, { limit: pageSize });
+  const at = await messageToOpen(ctx.url, room, chat.store);
+  const page = await chat.read(room, { limit: pageSize, around: at });
   ctx.state.title = `${roomSigil(room)}${room.name}`;
   return ctx.render({
     room,
@@ -86,13 +111,16 @@ export async function renderRoomPage(
     account: ctx.state.session?.account ?? null,
     roomList,
     canCreateRooms: config.guestRooms || Boolean(ctx.state.session?.account),
-    messages: latest.messages,
-    hasOlder: latest.hasOlder ?? false,
-    cursor: latest.cursor,
+    messages: page.messages,
+    hasOlder: page.hasOlder ?? false,
+    hasNewer: page.hasNewer ?? false,
+    ...(at === undefined ? {} : { at }),
+    cursor: page.cursor,
     pollWait: config.limits.pollWaitSeconds,
     pageSize,
     maxChars: config.limits.maxMessageChars,
     maxNameChars: config.limits.maxNameChars,
+    maxUploadBytes: config.files.maxUploadBytes,
     time: {
       ...requestTime(ctx.hono),
       now: Date.now(),

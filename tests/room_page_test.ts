@@ -9,7 +9,9 @@ const pageTest = appTest("page");
 
 /** The `<li class="message …">` elements of a page, with their classes and text. */
 function messagesIn(html: string) {
-  const conversation = html.match(/<div class="conversation"[^>]*>([\s\S]*?)<\/ol><\/div>/);
+  const conversation = html.match(
+    /<div class="conversation"[^>]*>([\s\S]*?)<\/ol>(?:<p class="history-edge">[\s\S]*?<\/p>)?<\/div>/,
+  );
   assert.ok(conversation, "the page has a .conversation");
   return [...conversation[1].matchAll(/<li class="([^"]+)" data-id="(\d+)"[^>]*>([\s\S]*?)<\/li>/g)]
     .map(([, classes, id, inner]) => ({ classes: classes.split(" "), id: Number(id), inner }));
@@ -362,3 +364,92 @@ pageTest(
     assert.ok(firstHtml.includes(">Heute</time>"));
   },
 );
+
+pageTest(
+  "?at={id} renders the history around that message, says which, and that newer ones exist",
+  async (app) => {
+    const ada = await newGuest(app);
+    const room = await app.chat.room("general");
+    const ids: number[] = [];
+    for (let i = 0; i < 120; i++) {
+      const { message } = await app.store.addMessage({
+        room,
+        authorId: ada.member.id,
+        body: `message ${i}`,
+        clientId: `c${i}`,
+      });
+      ids.push(message.id);
+    }
+    const html = await (await app.request(`/rooms/general?at=${ids[30]}`, {
+      headers: { cookie: ada.cookie },
+    })).text();
+    const items = messagesIn(html);
+    const { props } = islandProps(html);
+    assert.equal(props.at, ids[30]);
+    assert.equal(props.hasOlder, true);
+    assert.equal(props.hasNewer, true);
+    assert.equal(items.length, 50);
+    assert.deepEqual(items.map((m) => m.id), props.messages.map((m: { id: number }) => m.id));
+    const at = items.findIndex((m) => m.id === ids[30]);
+    assert.ok(at > 0 && at < 49, `the message is inside the page, not at an end (${at})`);
+    assert.deepEqual(items.map((m) => m.id), ids.slice(30 - at, 30 - at + 50), "consecutive");
+    assert.match(items[at].inner, /message 30</);
+    // Near the end: nothing newer to load; the latest page (no `at`) says neither.
+    const late = islandProps(
+      await (await app.request(`/rooms/general?at=${ids[115]}`, {
+        headers: { cookie: ada.cookie },
+      })).text(),
+    ).props;
+    assert.equal(late.at, ids[115]);
+    assert.equal(late.hasNewer, false);
+    assert.equal(late.messages.at(-1).id, ids[119]);
+    const latest = islandProps(
+      await (await app.request("/rooms/general", { headers: { cookie: ada.cookie } })).text(),
+    ).props;
+    assert.equal(latest.at, undefined);
+    assert.equal(latest.hasNewer, false);
+    assert.equal(latest.messages.at(-1).id, ids[119]);
+  },
+);
+
+pageTest("?at= anything but a message of this room opens the latest page", async (app) => {
+  const ada = await newGuest(app);
+  const general = await app.chat.room("general");
+  const other = await app.store.createRoom({
+    slug: "other",
+    name: "other",
+    topic: "",
+    kind: "public",
+    createdBy: ada.member.id,
+  });
+  assert.ok(other);
+  const ids: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const room = i === 0 ? other : general;
+    const { message } = await app.store.addMessage({
+      room,
+      authorId: ada.member.id,
+      body: `message ${i}`,
+      clientId: `c${i}`,
+    });
+    ids.push(message.id);
+  }
+  for (const at of [String(ids[0]), "999999", "abc", "0", "-3", "1e3", String(2 ** 60)]) {
+    const response = await app.request(`/rooms/general?at=${encodeURIComponent(at)}`, {
+      headers: { cookie: ada.cookie },
+    });
+    assert.equal(response.status, 200, at);
+    const { props } = islandProps(await response.text());
+    assert.equal(props.at, undefined, at);
+    assert.equal(props.hasNewer, false, at);
+    assert.equal(props.messages.length, 50, at);
+    assert.equal(props.messages.at(-1).id, ids[59], at);
+  }
+});
+
+pageTest("members only: logging in from a link to a message comes back to it", async (app) => {
+  const response = await app.request("/rooms/general?at=42");
+  assert.equal(response.status, 303);
+  assert.equal(response.headers.get("location"), "/login?next=%2Frooms%2Fgeneral%3Fat%3D42");
+  await response.body?.cancel();
+}, { PARLEY_GUESTS: "off" });
