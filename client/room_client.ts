@@ -1,7 +1,7 @@
 // The browser side of a room: the change-feed poll, the outbox of unsent messages, the loaded
 // window of history (older, newer and "around" pages), and edits, deletions and reactions.
 import { batch, signal } from "@preact/signals";
-import type { Member, Message, Room } from "../db/store.ts";
+import type { Attachment, Member, Message, Room } from "../db/store.ts";
 import { excerptOf } from "../chat/excerpt.ts";
 import { sleep } from "./sleep.ts";
 
@@ -12,6 +12,8 @@ export interface OutboxItem {
   createdAt: string;
   /** The message it answers, with what the composer showed of it. */
   replyTo?: { id: number; authorName: string; excerpt?: string; deleted?: true };
+  /** The files it carries (uploaded already; sent by id, kept for retries and for showing). */
+  attachments?: Attachment[];
   /** `sending` (or waiting to retry after a network failure), or `failed` (refused). */
   state: "sending" | "failed";
   /** Why it was refused, or why the last attempt failed. */
@@ -35,6 +37,8 @@ export interface RoomClientOptions {
   me: Member;
   messages: Message[];
   hasOlder: boolean;
+  /** Whether newer messages exist than `messages` (a page opened at an older message). */
+  hasNewer?: boolean;
   /** The room's change number when `messages` were read: polling goes on from it. */
   cursor: number;
   pollWait: number;
@@ -154,7 +158,7 @@ export function createRoomClient(options: RoomClientOptions) {
   const messages = signal(options.messages);
   const hasOlder = signal(options.hasOlder);
   /** Whether newer messages exist than the window shows (after jumping to an old message). */
-  const hasNewer = signal(false);
+  const hasNewer = signal(options.hasNewer ?? false);
   const loadingOlder = signal(false);
   const loadingNewer = signal(false);
   const status = signal<ConnectionStatus>("live");
@@ -362,6 +366,7 @@ export function createRoomClient(options: RoomClientOptions) {
           body: item.body,
           clientId: item.clientId,
           ...(item.replyTo ? { replyTo: item.replyTo.id } : {}),
+          ...(item.attachments?.length ? { attachments: item.attachments.map((a) => a.id) } : {}),
         }),
         signal: stop.signal,
       });
@@ -388,14 +393,15 @@ export function createRoomClient(options: RoomClientOptions) {
     return null;
   }
 
-  /** Queues a message (optionally a reply) and starts sending it. */
-  function send(body: string, replyTo?: Message) {
+  /** Queues a message (optionally a reply, optionally with uploaded files) and starts sending it. */
+  function send(body: string, replyTo?: Message, attachments?: Attachment[]) {
     const item: OutboxItem = {
       clientId: newClientId(),
       body,
       createdAt: new Date().toISOString(),
       state: "sending",
     };
+    if (attachments?.length) item.attachments = attachments;
     if (replyTo) {
       item.replyTo = replyTo.deleted
         ? { id: replyTo.id, authorName: replyTo.author.name, deleted: true }

@@ -1,7 +1,8 @@
-// One message in the conversation: author, time and text; mine look different from others'.
+// One message in the conversation: author, time, text and files; mine look different from others'.
 import type { ComponentChildren } from "preact";
-import type { Message } from "../db/store.ts";
+import type { Attachment, Message } from "../db/store.ts";
 import { MessageBody } from "./message_body.tsx";
+import { Attachments } from "./attachments.tsx";
 import type { TimeFormatter } from "./timeline.ts";
 
 /** What a reply shows of the message it answers. */
@@ -12,7 +13,7 @@ export interface MessageItemProps {
   message:
     & Pick<Message, "id" | "body" | "author" | "createdAt">
     & Partial<Pick<Message, "editedAt" | "deleted">>
-    & { replyTo?: Quote | null };
+    & { replyTo?: Quote | null; attachments?: Attachment[] };
   mine: boolean;
   /** Formats times for the reader (the same on the server and in the island). */
   time: TimeFormatter;
@@ -135,9 +136,13 @@ export function MessageItem(
       {message.replyTo && !message.deleted && (
         <QuoteLine quote={message.replyTo} onQuote={onQuote} />
       )}
-      {message.deleted
-        ? <p class="body tombstone">message deleted</p>
-        : editor ?? <MessageBody body={message.body} />}
+      {message.deleted ? <p class="body tombstone">message deleted</p> : editor ??
+        (message.body === "" && message.attachments?.length
+          ? null
+          : <MessageBody body={message.body} />)}
+      {!message.deleted && message.attachments?.length
+        ? <Attachments files={message.attachments} />
+        : null}
       {children}
       {toolbar}
     </li>

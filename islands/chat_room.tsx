@@ -2,7 +2,7 @@
 // edit, delete), composer, name and connection status.
 import { useComputed, useSignal } from "@preact/signals";
 import { useEffect, useLayoutEffect, useMemo, useRef } from "preact/hooks";
-import type { Message } from "../db/store.ts";
+import type { Attachment, Message } from "../db/store.ts";
 import type { ChatRoomProps } from "../http/room_page.ts";
 import { roomLabel, roomSigil } from "../chat/room_sigil.ts";
 import {
@@ -28,14 +28,18 @@ import {
   ReactionChips,
   ReactionPicker,
 } from "../components/message_actions.tsx";
-import { useMentionPicker } from "../components/mention_picker.tsx";
+import { Composer, useFileDrop } from "../components/composer.tsx";
+import { createUploadQueue } from "../client/uploads.ts";
 import { TopicEditor } from "../components/topic_editor.tsx";
 import { InlineFormFields, useInlineForm } from "../components/inline_form.tsx";
+import { SearchBox } from "../components/search_box.tsx";
 
 // How close to the bottom (px) still counts as "at the bottom", and to the top as "load more".
 const BOTTOM_SLACK = 48;
 const TOP_SLACK = 200;
 const HIGHLIGHT_MS = 2000;
+/** How long a message opened from a search (or a link to it) keeps its outline. */
+const TARGET_MS = 8000;
 
 /**
  * Where a message's text starts: what stays in place when the list changes (a message that
@@ -49,7 +53,7 @@ function anchorTop(li: HTMLElement): number {
 type PendingScroll =
   | "bottom"
   | { anchor: string; y: number }
-  | { reveal: number };
+  | { reveal: number; target?: boolean };
 
 /** The whole chat for one room. */
 export function ChatRoom(props: ChatRoomProps) {
@@ -64,6 +68,8 @@ export function ChatRoom(props: ChatRoomProps) {
   const confirming = useSignal<number | null>(null);
   const actionsOpen = useSignal<number | null>(null);
   const highlight = useSignal<number | null>(null);
+  /** The message the reader came to find (a search hit, `?at=`): outlined for a while. */
+  const target = useSignal<number | null>(null);
   // The clock of "Today" and "Yesterday": the server's render time until the island ticks it.
   const now = useSignal(props.time.now);
   const time = timeFormatter(props.time);
@@ -111,7 +117,12 @@ export function ChatRoom(props: ChatRoomProps) {
       onNewMessages(fresh: Message[]) {
         const others = fresh.filter((m) => m.author.id !== client.me.value.id);
         const last = others.at(-1);
-        if (last) announcement.value = `${last.author.name}: ${last.body.slice(0, 200)}`;
+        if (last) {
+          const files = last.attachments?.map((a) => a.name).join(", ");
+          announcement.value = `${last.author.name}: ${last.body.slice(0, 200)}${
+            files ? ` (${files})` : ""
+          }`;
+        }
         now.value = Date.now();
         if (atBottom.value && !client.hasNewer.value) pendingScroll.current = "bottom";
         else unseen.value += others.length;
@@ -120,10 +131,25 @@ export function ChatRoom(props: ChatRoomProps) {
 
   useEffect(() => {
     hydrated.value = true;
-    pendingScroll.current = "bottom";
+    // Opened at a message (`?at=`, a search hit in another room): show it, else the latest.
+    const at = props.at;
+    const opened = at !== undefined && client.messages.value.some((m) => m.id === at);
+    pendingScroll.current = opened ? { reveal: at, target: true } : "bottom";
     scrollAfterRender();
+    // Where that left the reader (not at the bottom, unless the room is short) counts now.
+    if (opened) onScroll();
     return client.start();
   }, []);
+
+  // Files attached in the composer: by its button, by paste, or dropped onto the conversation.
+  const uploads = useMemo(
+    () => createUploadQueue({ roomSlug: props.room.slug, maxBytes: props.maxUploadBytes }),
+    [],
+  );
+  const drop = useFileDrop((files) => {
+    uploads.add(files);
+    composer.current?.focus();
+  });
 
   const typing = useMemo(
     () => createTypingClient({ room: props.room, meId: props.me.id, pollWait: props.pollWait }),
@@ -163,7 +189,7 @@ export function ChatRoom(props: ChatRoomProps) {
       const y = anchorTop(li) - el.getBoundingClientRect().top;
       el.scrollTop += y - pending.y;
     } else {
-      showMessage(pending.reveal);
+      showMessage(pending.reveal, { target: pending.target });
     }
   }
 
@@ -243,8 +269,11 @@ export function ChatRoom(props: ChatRoomProps) {
     if (el) el.scrollTop = el.scrollHeight;
   }
 
-  /** Scrolls a loaded message into view, highlights it briefly and moves focus to it. */
-  function showMessage(id: number) {
+  /**
+   * Scrolls a loaded message into view, highlights it briefly and moves focus to it; a
+   * `target` (what the reader searched for) keeps an outline a while longer.
+   */
+  function showMessage(id: number, options: { target?: boolean } = {}) {
     const li = conversation.current?.querySelector<HTMLElement>(`.message[data-id="${id}"]`);
     if (!li) return;
     li.scrollIntoView({ block: "center" });
@@ -253,26 +282,36 @@ export function ChatRoom(props: ChatRoomProps) {
     setTimeout(() => {
       if (highlight.value === id) highlight.value = null;
     }, HIGHLIGHT_MS);
+    if (options.target) {
+      target.value = id;
+      setTimeout(() => {
+        if (target.value === id) target.value = null;
+      }, TARGET_MS);
+    }
   }
 
-  /** Goes to the message a reply answers, loading the history around it when needed. */
-  async function jumpTo(id: number) {
-    if (client.messages.value.some((m) => m.id === id)) return showMessage(id);
-    announcement.value = "Loading the original message…";
-    pendingScroll.current = { reveal: id };
+  /**
+   * Goes to a message of this room (the original of a reply, a search hit), loading the
+   * history around it when needed.
+   */
+  async function jumpTo(id: number, options: { target?: boolean } = {}) {
+    if (client.messages.value.some((m) => m.id === id)) return showMessage(id, options);
+    const what = options.target ? "message" : "original message";
+    announcement.value = `Loading the ${what}…`;
+    pendingScroll.current = { reveal: id, target: options.target };
     if (!await client.reveal(id)) {
       pendingScroll.current = null;
-      alert.value = "The original message could not be loaded.";
+      alert.value = `The ${what} could not be loaded.`;
     } else {
       announcement.value = "";
     }
   }
 
-  function send(body: string) {
+  function send(body: string, attachments: Attachment[] = []) {
     pendingScroll.current = "bottom";
     atBottom.value = true;
     unseen.value = 0;
-    client.send(body, replyTo.value ?? undefined);
+    client.send(body, replyTo.value ?? undefined, attachments);
     replyTo.value = null;
   }
 
@@ -367,7 +406,12 @@ export function ChatRoom(props: ChatRoomProps) {
   ];
   const rows = timelineRows(entries, { ...props.time, now: now.value });
   return (
-    <main class="chat" data-hydrated={hydrated.value ? "" : undefined}>
+    <main class="chat" data-hydrated={hydrated.value ? "" : undefined} {...drop.handlers}>
+      {drop.active.value && (
+        <div class="drop-zone" aria-hidden="true">
+          <p>Drop files to attach them</p>
+        </div>
+      )}
       <header
         class="room-header"
         onKeyDown={(e) => {
@@ -385,6 +429,12 @@ export function ChatRoom(props: ChatRoomProps) {
           </h1>
           {topic.value && <p class="topic">{topic.value}</p>}
         </div>
+        <SearchBox
+          room={props.room}
+          time={time}
+          now={now.value}
+          onOpenHere={(id) => jumpTo(id, { target: true })}
+        />
         {/* On phones the room's and the account's actions fold into this menu. */}
         <button
           type="button"
@@ -470,6 +520,7 @@ export function ChatRoom(props: ChatRoomProps) {
                 grouped={row.grouped}
                 status={[
                   highlight.value === message.id && "highlight",
+                  target.value === message.id && "target",
                   !mine && !message.deleted && message.mentions?.includes(me.id) && "mentions-me",
                 ].filter(Boolean).join(" ") || undefined}
                 onAuthor={props.room.kind === "direct" ? undefined : messageAuthor}
@@ -550,9 +601,9 @@ export function ChatRoom(props: ChatRoomProps) {
       <Composer
         roomName={roomLabel(props.room)}
         maxChars={props.maxChars}
-        onSend={(body) => {
+        onSend={(body, attachments) => {
           typing.sent();
-          send(body);
+          send(body, attachments);
         }}
         onTyped={typing.typed}
         typing={typingText(typing.typists.value.map((t) => t.name))}
@@ -563,6 +614,7 @@ export function ChatRoom(props: ChatRoomProps) {
         roomSlug={props.room.slug}
         meId={me.id}
         allowRoom={props.account !== null}
+        uploads={uploads}
       />
       {deleting && (
         <ConfirmDelete
@@ -622,6 +674,7 @@ function PendingMessage(
         author,
         createdAt: item.createdAt,
         replyTo: item.replyTo ?? null,
+        attachments: item.attachments,
       }}
       mine
       time={time}
@@ -643,138 +696,6 @@ function PendingMessage(
         )}
       </p>
     </MessageItem>
-  );
-}
-
-function Composer(
-  {
-    roomName,
-    maxChars,
-    onSend,
-    onTyped,
-    typing,
-    onEditLast,
-    replyTo,
-    onCancelReply,
-    area,
-    roomSlug,
-    meId,
-    allowRoom,
-  }: {
-    roomSlug: string;
-    meId: number;
-    /** Whether `@room` is offered (accounts only). */
-    allowRoom: boolean;
-    roomName: string;
-    maxChars: number;
-    onSend: (body: string) => void;
-    /** The text changed (for reporting that I am typing). */
-    onTyped: (text: string) => void;
-    /** Who else is typing, as a sentence ("" when nobody is). */
-    typing: string;
-    onEditLast: () => boolean;
-    replyTo: Message | null;
-    onCancelReply: () => void;
-    area: { current: HTMLTextAreaElement | null };
-  },
-) {
-  const text = useSignal("");
-  const length = useComputed(() => bodyLength(text.value));
-  const tooLong = useComputed(() => length.value > maxChars);
-  const mentions = useMentionPicker({
-    roomSlug,
-    meId,
-    allowRoom,
-    area,
-    setText: (value) => text.value = value,
-  });
-  // Browsers without CSS `field-sizing`: the box follows its wrapped text (up to its CSS max).
-  useLayoutEffect(() => {
-    const el = area.current;
-    if (!el || CSS.supports?.("field-sizing", "content")) return;
-    el.style.height = "auto";
-    el.style.height = `${el.scrollHeight + el.offsetHeight - el.clientHeight}px`;
-  }, [text.value]);
-
-  function submit(event?: Event) {
-    event?.preventDefault();
-    if (text.value.trim() === "" || tooLong.value) return;
-    onSend(text.value);
-    text.value = "";
-  }
-
-  function onKeyDown(event: KeyboardEvent) {
-    if (mentions.onKeyDown(event)) return;
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submit(event);
-    else if (
-      event.key === "ArrowUp" && text.value === "" && !event.shiftKey && !event.altKey &&
-      !event.ctrlKey && !event.metaKey && onEditLast()
-    ) {
-      event.preventDefault();
-    } else if (event.key === "Escape" && replyTo) {
-      event.preventDefault();
-      onCancelReply();
-    }
-  }
-
-  const rows = Math.min(8, text.value.split("\n").length);
-  return (
-    <form class="composer" aria-label="Send a message" onSubmit={submit}>
-      <p class="typing-indicator" aria-live="polite">{typing}</p>
-      {replyTo && (
-        <div class="replying" id="replying-to">
-          <span class="replying-text">
-            Replying to <strong>{replyTo.author.name}</strong>
-            <span class="replying-excerpt">
-              {replyTo.deleted ? "message deleted" : excerptOf(replyTo.body)}
-            </span>
-          </span>
-          <button
-            type="button"
-            class="link"
-            aria-label={`Cancel reply to ${replyTo.author.name}`}
-            onClick={() => {
-              onCancelReply();
-              area.current?.focus();
-            }}
-          >
-            Cancel
-          </button>
-        </div>
-      )}
-      {mentions.list}
-      <textarea
-        ref={area}
-        id="composer-input"
-        name="body"
-        rows={rows}
-        placeholder={replyTo ? `Reply to ${replyTo.author.name}` : `Message ${roomName}`}
-        aria-label={`Message ${roomName}`}
-        aria-describedby={replyTo ? "replying-to composer-hint" : "composer-hint"}
-        value={text.value}
-        onInput={(e) => {
-          text.value = (e.currentTarget as HTMLTextAreaElement).value;
-          onTyped(text.value);
-          mentions.update();
-        }}
-        onKeyDown={onKeyDown}
-        onKeyUp={(e) => {
-          if (["ArrowLeft", "ArrowRight", "Home", "End"].includes(e.key)) {
-            mentions.update();
-          }
-        }}
-        onClick={mentions.update}
-        onBlur={mentions.close}
-        {...mentions.inputProps}
-        aria-invalid={tooLong.value}
-      />
-      <button type="submit" disabled={tooLong.value}>Send</button>
-      <p id="composer-hint" class={`composer-hint${tooLong.value ? " error" : ""}`}>
-        {length.value > maxChars - 200
-          ? `${length.value.toLocaleString("en")} / ${maxChars.toLocaleString("en")} characters`
-          : "Enter to send, Shift+Enter for a new line, ↑ to edit your last message"}
-      </p>
-    </form>
   );
 }
 
