@@ -20,3 +20,14 @@ export class ChatError extends Error {
     this.retryAfter = options.retryAfter;
   }
 }
+
+/** The 429 for a rate limit: "You are {what} too fast", with the wait (ms) as Retry-After. */
+export function tooFast(wait: number, what: string): ChatError {
+  const seconds = Math.ceil(wait / 1000);
+  return new ChatError(
+    429,
+    "rate_limited",
+    `You are ${what} too fast; try again in ${seconds} s.`,
+    { retryAfter: seconds },
+  );
+}

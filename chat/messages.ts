@@ -10,7 +10,7 @@ import {
   type Room,
   type Store,
 } from "../db/store.ts";
-import { ChatError } from "./chat_error.ts";
+import { ChatError, tooFast } from "./chat_error.ts";
 import { normalizeEmoji } from "./emoji.ts";
 import { MAX_ATTACHMENTS } from "./files.ts";
 import type { ChatLimits } from "./limits.ts";
@@ -69,16 +69,6 @@ export interface MessagesOptions {
 
 /** The message operations; one instance per app. */
 export type Messages = ReturnType<typeof createMessages>;
-
-function tooFast(wait: number, what: string): ChatError {
-  const seconds = Math.ceil(wait / 1000);
-  return new ChatError(
-    429,
-    "rate_limited",
-    `You are ${what} too fast; try again in ${seconds} s.`,
-    { retryAfter: seconds },
-  );
-}
 
 function author(member: Member, isAccount: boolean): Author {
   return { id: member.id, isAccount };

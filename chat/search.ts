@@ -1,7 +1,7 @@
 // Search: the box's text as words, phrases and from:/in: filters, the search, and its highlights.
 import { hasSpacelessChar } from "../db/search_terms.ts";
 import type { Member, Message, Store } from "../db/store.ts";
-import { ChatError } from "./chat_error.ts";
+import { ChatError, tooFast } from "./chat_error.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import type { Rooms } from "./rooms.ts";
 
@@ -312,15 +312,7 @@ export function createSearch(options: SearchOptions) {
       );
     }
     const wait = limiter.take(String(member.id));
-    if (wait > 0) {
-      const seconds = Math.ceil(wait / 1000);
-      throw new ChatError(
-        429,
-        "rate_limited",
-        `You are searching too fast; try again in ${seconds} s.`,
-        { retryAfter: seconds },
-      );
-    }
+    if (wait > 0) throw tooFast(wait, "searching");
     const limit = Math.max(1, Math.min(request.limit ?? SEARCH_PAGE_SIZE, MAX_SEARCH_PAGE_SIZE));
     const roomId = await roomFilter(
       member,

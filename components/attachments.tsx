@@ -3,6 +3,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useId, useRef } from "preact/hooks";
 import type { Attachment } from "../db/store.ts";
 import { formatSize } from "../client/uploads.ts";
+import { LineIcon } from "./line_icon.tsx";
 
 /** Image types shown inline (the server serves exactly these inline). */
 const INLINE_IMAGES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"]);
@@ -78,22 +79,7 @@ export function fileKind(type: string): keyof typeof FILE_ICONS {
 
 /** A line icon (decorative). */
 export function FileIcon({ kind, size = 24 }: { kind: string; size?: number }) {
-  return (
-    <svg
-      class="file-icon"
-      viewBox="0 0 24 24"
-      width={size}
-      height={size}
-      aria-hidden="true"
-      fill="none"
-      stroke="currentColor"
-      stroke-width="2"
-      stroke-linecap="round"
-      stroke-linejoin="round"
-    >
-      <path d={FILE_ICONS[kind] ?? FILE_ICONS.file} />
-    </svg>
-  );
+  return <LineIcon class="file-icon" d={FILE_ICONS[kind] ?? FILE_ICONS.file} size={size} />;
 }
 
 /** A file as a card: icon, name and size, the whole card a download link. */

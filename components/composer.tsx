@@ -7,6 +7,7 @@ import { bodyLength } from "../chat/message_text.ts";
 import { formatSize, type Upload, type UploadQueue } from "../client/uploads.ts";
 import { useMentionPicker } from "./mention_picker.tsx";
 import { FileIcon, fileKind } from "./attachments.tsx";
+import { LineIcon } from "./line_icon.tsx";
 
 /** Props of {@link Composer}. */
 export interface ComposerProps {
@@ -34,25 +35,6 @@ export interface ComposerProps {
 const PAPERCLIP =
   "M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48";
 const CROSS = "M18 6 6 18M6 6l12 12";
-
-function LineIcon({ d, size = 20 }: { d: string; size?: number }) {
-  return (
-    <svg
-      class="icon"
-      viewBox="0 0 24 24"
-      width={size}
-      height={size}
-      aria-hidden="true"
-      fill="none"
-      stroke="currentColor"
-      stroke-width="2"
-      stroke-linecap="round"
-      stroke-linejoin="round"
-    >
-      <path d={d} />
-    </svg>
-  );
-}
 
 /** Whether a drag carries files (not text or a link dragged from the page). */
 function carriesFiles(event: DragEvent): boolean {

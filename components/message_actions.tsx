@@ -5,6 +5,7 @@ import { useSignal } from "@preact/signals";
 import type { Reaction } from "../db/store.ts";
 import { normalizeEmoji } from "../chat/emoji.ts";
 import { ConfirmDialog } from "./confirm_dialog.tsx";
+import { LineIcon } from "./line_icon.tsx";
 
 /** Emoji offered first in the picker. */
 export const FREQUENT_EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢", "👀", "✅"];
@@ -19,22 +20,7 @@ const ICONS = {
 };
 
 function Icon({ name }: { name: keyof typeof ICONS }) {
-  return (
-    <svg
-      class="icon"
-      viewBox="0 0 24 24"
-      width="18"
-      height="18"
-      aria-hidden="true"
-      fill="none"
-      stroke="currentColor"
-      stroke-width={name === "more" ? 3 : 2}
-      stroke-linecap="round"
-      stroke-linejoin="round"
-    >
-      <path d={ICONS[name]} />
-    </svg>
-  );
+  return <LineIcon d={ICONS[name]} size={18} strokeWidth={name === "more" ? 3 : 2} />;
 }
 
 /** The actions of one message: buttons shown on hover and keyboard focus (a toggle on touch). */

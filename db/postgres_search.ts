@@ -1,6 +1,6 @@
 // Message search on PostgreSQL: tsquery and trigram conditions built from a SearchQuery.
 import type postgres from "postgres";
-import { MESSAGE_COLUMNS, MESSAGE_JOINS, type Row } from "./rows.ts";
+import { inRowOrder, MESSAGE_COLUMNS, MESSAGE_JOINS, type Row, rowsByRoom } from "./rows.ts";
 import {
   postgresSpaceless,
   type SearchTerm,
@@ -95,22 +95,7 @@ export async function searchPostgres(
     params,
     { prepare: false },
   );
-  return await messagesByRoom([...rows], toMessages);
-}
-
-/** Rows of several rooms made into messages room by room, kept in the rows' order. */
-async function messagesByRoom(
-  rows: Row[],
-  toMessages: (rows: Row[], roomSlug: string) => Promise<Message[]>,
-): Promise<Message[]> {
-  const byRoom = new Map<string, Row[]>();
-  for (const row of rows) {
-    const slug = String(row.room_slug);
-    byRoom.set(slug, [...byRoom.get(slug) ?? [], row]);
-  }
-  const byId = new Map<number, Message>();
-  for (const [slug, roomRows] of byRoom) {
-    for (const message of await toMessages(roomRows, slug)) byId.set(message.id, message);
-  }
-  return rows.map((row) => byId.get(Number(row.id))!);
+  const messages: Message[] = [];
+  for (const [slug, group] of rowsByRoom(rows)) messages.push(...await toMessages(group, slug));
+  return inRowOrder(rows, messages);
 }

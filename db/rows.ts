@@ -214,3 +214,21 @@ export function groupAttachments(rows: Row[]): Map<number, Attachment[]> {
 export function isContentKey(key: string): boolean {
   return /^[0-9a-f]{64}$/.test(key);
 }
+
+/** Rows of several rooms (read with `room_slug`) grouped by room, each group in the rows' order. */
+export function rowsByRoom(rows: Row[]): Map<string, Row[]> {
+  const byRoom = new Map<string, Row[]>();
+  for (const row of rows) {
+    const slug = String(row.room_slug);
+    const group = byRoom.get(slug);
+    if (group) group.push(row);
+    else byRoom.set(slug, [row]);
+  }
+  return byRoom;
+}
+
+/** Messages made from `rows` (in any order), put back in the rows' order. */
+export function inRowOrder(rows: Row[], messages: Message[]): Message[] {
+  const byId = new Map(messages.map((message) => [message.id, message]));
+  return rows.map((row) => byId.get(Number(row.id))!);
+}

@@ -1,6 +1,6 @@
 // Message search on SQLite: FTS5 queries built from a SearchQuery (SqliteStore delegates here).
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
-import { MESSAGE_COLUMNS, MESSAGE_JOINS, type Row } from "./rows.ts";
+import { inRowOrder, MESSAGE_COLUMNS, MESSAGE_JOINS, type Row, rowsByRoom } from "./rows.ts";
 import {
   type SearchTerm,
   searchTerms,
@@ -151,22 +151,7 @@ export function searchSqlite(
      JOIN rooms r ON r.id = m.room_id
      WHERE m.id IN (SELECT value FROM json_each(?)) ORDER BY m.id DESC`,
   ).all(JSON.stringify(ids));
-  return messagesByRoom(rows, toMessages);
-}
-
-/** Rows of several rooms made into messages room by room, kept in the rows' order. */
-function messagesByRoom(
-  rows: Row[],
-  toMessages: (rows: Row[], roomSlug: string) => Message[],
-): Message[] {
-  const byRoom = new Map<string, Row[]>();
-  for (const row of rows) {
-    const slug = String(row.room_slug);
-    byRoom.set(slug, [...byRoom.get(slug) ?? [], row]);
-  }
-  const byId = new Map<number, Message>();
-  for (const [slug, roomRows] of byRoom) {
-    for (const message of toMessages(roomRows, slug)) byId.set(message.id, message);
-  }
-  return rows.map((row) => byId.get(Number(row.id))!);
+  const messages: Message[] = [];
+  for (const [slug, group] of rowsByRoom(rows)) messages.push(...toMessages(group, slug));
+  return inRowOrder(rows, messages);
 }

@@ -59,6 +59,20 @@ function errors(...statuses: number[]) {
   return Object.fromEntries(all.map((s) => [s, json(texts[s], errorSchema)]));
 }
 
+/** A `multipart/form-data` body carrying one file in a part named `file`. */
+const oneFileBody = {
+  required: true,
+  content: {
+    "multipart/form-data": {
+      schema: {
+        type: "object",
+        required: ["file"],
+        properties: { file: { type: "string", format: "binary" } },
+      },
+    },
+  },
+};
+
 const roomParam = {
   name: "room",
   in: "path",
@@ -451,18 +465,7 @@ export function openApiDocument(): Record<string, unknown> {
             "One file per request, as `multipart/form-data` in a part named `file`; streamed to storage and cut off at `PARLEY_MAX_UPLOAD_MB` (413 `file_too_large`, nothing kept). Its type and, for images, its size in pixels are decided from its bytes, not from its name or headers. Whoever may post in the room may upload there (uploading to a public room joins it). The upload is seen only by you until a message carries it (`attachments` of `POST /api/rooms/{room}/messages`); unsent uploads are removed after a day. Limits per member: `PARLEY_UPLOAD_MB_PER_DAY` in 24 hours (429 `upload_quota`) and 30 uploads a minute (429 `rate_limited`). An empty file is 400 `empty_file`; no `file` part 400 `missing_file`; a second file 400 `too_many_files`; a malformed form 400 `invalid_multipart`; a body that stops coming for `PARLEY_BODY_SECONDS` 408.",
           security: [{ session: [] }],
           parameters: [roomParam],
-          requestBody: {
-            required: true,
-            content: {
-              "multipart/form-data": {
-                schema: {
-                  type: "object",
-                  required: ["file"],
-                  properties: { file: { type: "string", format: "binary" } },
-                },
-              },
-            },
-          },
+          requestBody: oneFileBody,
           responses: {
             201: json("The stored upload", attachmentSchema),
             ...errors(400, 401, 403, 404, 413, 415, 429),
@@ -482,18 +485,7 @@ export function openApiDocument(): Record<string, unknown> {
             schema: { type: "string" },
             description: "The upload's id",
           }],
-          requestBody: {
-            required: true,
-            content: {
-              "multipart/form-data": {
-                schema: {
-                  type: "object",
-                  required: ["file"],
-                  properties: { file: { type: "string", format: "binary" } },
-                },
-              },
-            },
-          },
+          requestBody: oneFileBody,
           responses: {
             200: json("The upload with its preview", attachmentSchema),
             ...errors(400, 401, 403, 404, 409, 413, 415, 429),
