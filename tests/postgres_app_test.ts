@@ -80,6 +80,67 @@ function post(base: string, cookie: string, body: string, clientId: string) {
   });
 }
 
+twoInstances(
+  "a file uploaded on A is served by B (bytes in the database, no shared disk), and found by search",
+  async (a, b) => {
+    const cookie = await guestCookie(a.url);
+    // 600 KiB: more than two of PostgreSQL's 256 KiB chunks.
+    const bytes = new Uint8Array(600 * 1024).map((_, i) => (i * 7 + (i >> 10)) & 0xff);
+    const form = new FormData();
+    form.append("file", new Blob([bytes]), "notes from the offsite.bin");
+    const uploaded = await fetch(`${a.url}/api/rooms/general/files`, {
+      method: "POST",
+      headers: { cookie },
+      body: form,
+    });
+    assert.equal(uploaded.status, 201);
+    const file = await uploaded.json();
+    assert.equal(file.size, bytes.length);
+    const sent = await fetch(`${a.url}/api/rooms/general/messages`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: JSON.stringify({
+        body: "offsite notes attached",
+        clientId: "f1",
+        attachments: [file.id],
+      }),
+    });
+    assert.equal(sent.status, 201);
+    const message = await sent.json();
+    assert.deepEqual(message.attachments.map((x: { id: string }) => x.id), [file.id]);
+
+    const whole = await fetch(`${b.url}${file.url}`, { headers: { cookie } });
+    assert.equal(whole.status, 200);
+    assert.deepEqual(new Uint8Array(await whole.arrayBuffer()), bytes);
+    const start = 256 * 1024 - 10;
+    const part = await fetch(`${b.url}${file.url}`, {
+      headers: { cookie, range: `bytes=${start}-${start + 19}` },
+    });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get("content-range"), `bytes ${start}-${start + 19}/${bytes.length}`);
+    assert.deepEqual(new Uint8Array(await part.arrayBuffer()), bytes.slice(start, start + 20));
+
+    const found = await (await fetch(`${b.url}/api/search?q=offsite`, { headers: { cookie } }))
+      .json();
+    assert.deepEqual(found.results.map((r: { message: { id: number } }) => r.message.id), [
+      message.id,
+    ]);
+
+    const deleted = await fetch(`${a.url}/api/rooms/general/messages/${message.id}`, {
+      method: "DELETE",
+      headers: { cookie },
+    });
+    assert.equal(deleted.status, 200);
+    await deleted.body?.cancel();
+    const gone = await fetch(`${b.url}${file.url}`, { headers: { cookie } });
+    assert.equal(gone.status, 404);
+    await gone.body?.cancel();
+    const after = await (await fetch(`${b.url}/api/search?q=offsite`, { headers: { cookie } }))
+      .json();
+    assert.deepEqual(after.results, []);
+  },
+);
+
 async function pgCtl(...args: string[]) {
   const command = new Deno.Command("runuser", {
     args: ["-u", "postgres", "--", "pg_ctl", "-D", pgData!, "-w", ...args],
