@@ -9,7 +9,7 @@ import {
   type Store,
   type StoredFile,
 } from "../db/store.ts";
-import { ChatError } from "./chat_error.ts";
+import { ChatError, tooFast } from "./chat_error.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { canSeeRoom } from "./rooms.ts";
 
@@ -171,15 +171,19 @@ export async function sniff(head: Uint8Array): Promise<Sniffed> {
 
 /**
  * Reads the first `size` bytes of `content` (or all of it, when shorter), and gives back the
- * whole content as chunks again: those bytes, then the rest as it comes.
+ * whole content as chunks again: those bytes, then the rest as it comes. The bytes read are
+ * copied as they come (a chunk may be a view of a buffer that the sender fills again once the
+ * next chunk is asked for); the rest is passed on as given.
  */
 async function peek(
   content: AsyncIterable<Uint8Array>,
   size: number,
 ): Promise<{ head: Uint8Array; content: AsyncIterable<Uint8Array> }> {
   const iterator = content[Symbol.asyncIterator]();
-  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(size);
   let length = 0;
+  /** What the last chunk read had past the first `size` bytes. */
+  let over: Uint8Array | undefined;
   let ended = false;
   while (length < size) {
     const step = await iterator.next();
@@ -187,17 +191,16 @@ async function peek(
       ended = true;
       break;
     }
-    chunks.push(step.value);
-    length += step.value.byteLength;
+    const chunk = step.value;
+    const taken = Math.min(chunk.byteLength, size - length);
+    buffer.set(taken < chunk.byteLength ? chunk.subarray(0, taken) : chunk, length);
+    length += taken;
+    if (taken < chunk.byteLength) over = chunk.subarray(taken);
   }
-  const head = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    head.set(chunk, at);
-    at += chunk.byteLength;
-  }
+  const head = buffer.subarray(0, length);
   async function* all(): AsyncGenerator<Uint8Array> {
     if (head.byteLength > 0) yield head;
+    if (over) yield over;
     if (ended) return;
     try {
       for (;;) {
@@ -241,15 +244,7 @@ export function createFiles(options: FilesOptions) {
 
   function takeUpload(member: Member): void {
     const wait = uploads.take(String(member.id), now());
-    if (wait > 0) {
-      const seconds = Math.ceil(wait / 1000);
-      throw new ChatError(
-        429,
-        "rate_limited",
-        `You are uploading too fast; try again in ${seconds} s.`,
-        { retryAfter: seconds },
-      );
-    }
+    if (wait > 0) throw tooFast(wait, "uploading");
   }
 
   function quotaReached(): ChatError {
