@@ -7,10 +7,15 @@ import type { ParleyConfig } from "./fresh.config.ts";
 import type { Store } from "./db/store.ts";
 import { type Chat, createChat } from "./chat/chat.ts";
 import { createAccounts } from "./chat/accounts.ts";
+import { createModeration } from "./chat/moderation.ts";
 import { type Cleanup, startCleanup } from "./chat/cleanup.ts";
 import { errorHeaders, errorResponse, errorStatus } from "./http/api_errors.ts";
 import type { AppState } from "./http/app_state.ts";
 import { allowedOrigins, hostCheck } from "./http/request_guards.ts";
+import { createMetrics, instrumentChat, type ParleyMetrics } from "./http/metrics.ts";
+import { operations } from "./http/operations.ts";
+import { type LogSink, routePatterns, stdoutSink } from "./http/request_log.ts";
+import { BUNDLE_PREFIX } from "./runtime/bundle.ts";
 import { buildBundle, type Bundle, createApp, getState, readBundle } from "./runtime/mod.ts";
 
 /** Options for {@link createParley}. */
@@ -19,6 +24,8 @@ export interface ParleyOptions {
   store: Store;
   /** A browser bundle to use instead of building or reading one (tests share one). */
   bundle?: Bundle;
+  /** Where access log lines go (default: stdout, in batches). */
+  logSink?: LogSink;
 }
 
 /** A running Parley app. */
@@ -27,6 +34,8 @@ export interface Parley {
   chat: Chat;
   /** The hourly cleanup of idle sessions, expired invitations and forgotten guests. */
   cleanup: Cleanup;
+  /** The Prometheus metrics, when `PARLEY_METRICS_TOKEN` turns them on. */
+  metrics?: ParleyMetrics;
   /** Ends long polls at once and stops the cleanup's timer, so that the server can stop. */
   shutdown(): void;
 }
@@ -66,7 +75,8 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
   const secret = config.secret ??
     await store.initSetting("cookie_secret", crypto.randomUUID() + crypto.randomUUID());
   const stopping = new AbortController();
-  const chat = createChat({
+  const metrics = config.metricsToken ? createMetrics() : undefined;
+  const plainChat = createChat({
     store,
     limits: config.limits,
     shutdown: stopping.signal,
@@ -74,17 +84,20 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     maxPollsPerAddress: config.server.maxPollsPerAddress,
     files: config.files,
   });
+  const chat = metrics ? instrumentChat(plainChat, metrics) : plainChat;
   const accounts = createAccounts({
     store,
     secret,
     policy: config.accounts,
     registrationsPerHour: config.registrationsPerHour,
   });
+  const moderation = createModeration({ store, config });
 
   const provide: MiddlewareHandler = async (c, next) => {
     const state = getState<AppState>(c);
     state.chat = chat;
     state.accounts = accounts;
+    state.moderation = moderation;
     state.config = config;
     state.secret = secret;
     await next();
@@ -122,6 +135,15 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     bundle: options.bundle ?? await loadBundle(config),
     staticDir: new URL("./static", import.meta.url).pathname,
     middleware: [
+      operations({
+        store,
+        routes: routePatterns(manifest, [`${BUNDLE_PREFIX}:file`]),
+        log: config.log,
+        sink: options.logSink ?? stdoutSink(),
+        metrics,
+        metricsToken: config.metricsToken,
+        stopping: stopping.signal,
+      }),
       securityHeaders,
       hostCheck({ origins: allowedOrigins(config) }),
       compressPages,
@@ -142,6 +164,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     app,
     chat,
     cleanup,
+    metrics,
     shutdown: () => {
       stopping.abort();
       void cleanup.stop();

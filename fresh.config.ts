@@ -53,6 +53,10 @@ export interface ParleyConfig {
   server: ServerLimits;
   /** Uploads: limits, where SQLite keeps the bytes, how long unattached ones are kept. */
   files: FileSettings;
+  /** Access log lines: one per request as text, as JSON, or none (`PARLEY_LOG`). */
+  log: "text" | "json" | "off";
+  /** The bearer token of `GET /metrics`; without it the endpoint does not exist (`PARLEY_METRICS_TOKEN`). */
+  metricsToken?: string;
 }
 
 /** Upload settings (see the README's configuration table). */
@@ -122,6 +126,9 @@ const envSchema = z.object({
   PARLEY_MAX_UPLOAD_MB: positive.default(DEFAULT_FILE_LIMITS.maxUploadBytes / MB),
   PARLEY_UPLOAD_MB_PER_DAY: positive.default(DEFAULT_FILE_LIMITS.uploadBytesPerDay / MB),
   PARLEY_FILES_DIR: z.string().min(1).default("data/files"),
+  PARLEY_LOG: z.enum(["text", "json", "off"]).default("text"),
+  PARLEY_METRICS_TOKEN: z.string().min(16, "PARLEY_METRICS_TOKEN must have at least 16 characters")
+    .optional(),
   PARLEY_POLL_WAIT: positive.max(DEFAULT_LIMITS.maxWaitSeconds).default(
     DEFAULT_LIMITS.pollWaitSeconds,
   ),
@@ -186,6 +193,8 @@ export function loadConfig(
       bodyTimeoutMs: e.PARLEY_BODY_SECONDS * 1000,
       shutdownTimeoutMs: e.PARLEY_SHUTDOWN_SECONDS * 1000,
     },
+    log: e.PARLEY_LOG,
+    metricsToken: e.PARLEY_METRICS_TOKEN,
     files: {
       ...DEFAULT_FILE_LIMITS,
       maxUploadBytes: e.PARLEY_MAX_UPLOAD_MB * MB,

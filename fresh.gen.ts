@@ -6,41 +6,53 @@ import * as $route1__500 from "./routes/_500.tsx";
 import * as $route2__app from "./routes/_app.tsx";
 import * as $route3__middleware from "./routes/_middleware.ts";
 import * as $route4_account from "./routes/account.tsx";
-import * as $route5_api_middleware from "./routes/api/_middleware.ts";
-import * as $route6_api_auth_login from "./routes/api/auth/login.ts";
-import * as $route7_api_auth_logout from "./routes/api/auth/logout.ts";
-import * as $route8_api_auth_password from "./routes/api/auth/password.ts";
-import * as $route9_api_auth_register from "./routes/api/auth/register.ts";
-import * as $route10_api_auth_sessions from "./routes/api/auth/sessions.ts";
-import * as $route11_api_direct from "./routes/api/direct.ts";
-import * as $route12_api_docs_file from "./routes/api/docs/[file].ts";
-import * as $route13_api_docs_index from "./routes/api/docs/index.ts";
-import * as $route14_api_invites from "./routes/api/invites.ts";
-import * as $route15_api_me from "./routes/api/me.ts";
-import * as $route16_api_members from "./routes/api/members.ts";
-import * as $route17_api_openapi_json from "./routes/api/openapi.json.ts";
-import * as $route18_api_rooms_room_files from "./routes/api/rooms/[room]/files.ts";
-import * as $route19_api_rooms_room_files_id_preview from "./routes/api/rooms/[room]/files/[id]/preview.ts";
-import * as $route20_api_rooms_room_invite from "./routes/api/rooms/[room]/invite.ts";
-import * as $route21_api_rooms_room_join from "./routes/api/rooms/[room]/join.ts";
-import * as $route22_api_rooms_room_leave from "./routes/api/rooms/[room]/leave.ts";
-import * as $route23_api_rooms_room_members from "./routes/api/rooms/[room]/members.ts";
-import * as $route24_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
-import * as $route25_api_rooms_room_messages_id from "./routes/api/rooms/[room]/messages/[id].ts";
-import * as $route26_api_rooms_room_messages_id_reactions_emoji from "./routes/api/rooms/[room]/messages/[id]/reactions/[emoji].ts";
-import * as $route27_api_rooms_room_read from "./routes/api/rooms/[room]/read.ts";
-import * as $route28_api_rooms_room_topic from "./routes/api/rooms/[room]/topic.ts";
-import * as $route29_api_rooms_room_typing from "./routes/api/rooms/[room]/typing.ts";
-import * as $route30_api_rooms_index from "./routes/api/rooms/index.ts";
-import * as $route31_api_search from "./routes/api/search.ts";
-import * as $route32_files_id_name from "./routes/files/[id]/[name].ts";
-import * as $route33_index from "./routes/index.tsx";
-import * as $route34_login from "./routes/login.tsx";
-import * as $route35_rooms_room from "./routes/rooms/[room].tsx";
+import * as $route5_admin from "./routes/admin.tsx";
+import * as $route6_api_middleware from "./routes/api/_middleware.ts";
+import * as $route7_api_admin_audit from "./routes/api/admin/audit.ts";
+import * as $route8_api_admin_invites from "./routes/api/admin/invites.ts";
+import * as $route9_api_admin_members from "./routes/api/admin/members.ts";
+import * as $route10_api_admin_members_id_admin from "./routes/api/admin/members/[id]/admin.ts";
+import * as $route11_api_admin_members_id_ban from "./routes/api/admin/members/[id]/ban.ts";
+import * as $route12_api_admin_members_id_messages from "./routes/api/admin/members/[id]/messages.ts";
+import * as $route13_api_admin_rooms from "./routes/api/admin/rooms.ts";
+import * as $route14_api_admin_rooms_room from "./routes/api/admin/rooms/[room].ts";
+import * as $route15_api_admin_rooms_room_archive from "./routes/api/admin/rooms/[room]/archive.ts";
+import * as $route16_api_admin_settings from "./routes/api/admin/settings.ts";
+import * as $route17_api_auth_login from "./routes/api/auth/login.ts";
+import * as $route18_api_auth_logout from "./routes/api/auth/logout.ts";
+import * as $route19_api_auth_password from "./routes/api/auth/password.ts";
+import * as $route20_api_auth_register from "./routes/api/auth/register.ts";
+import * as $route21_api_auth_sessions from "./routes/api/auth/sessions.ts";
+import * as $route22_api_direct from "./routes/api/direct.ts";
+import * as $route23_api_docs_file from "./routes/api/docs/[file].ts";
+import * as $route24_api_docs_index from "./routes/api/docs/index.ts";
+import * as $route25_api_invites from "./routes/api/invites.ts";
+import * as $route26_api_me from "./routes/api/me.ts";
+import * as $route27_api_members from "./routes/api/members.ts";
+import * as $route28_api_openapi_json from "./routes/api/openapi.json.ts";
+import * as $route29_api_rooms_room_files from "./routes/api/rooms/[room]/files.ts";
+import * as $route30_api_rooms_room_files_id_preview from "./routes/api/rooms/[room]/files/[id]/preview.ts";
+import * as $route31_api_rooms_room_invite from "./routes/api/rooms/[room]/invite.ts";
+import * as $route32_api_rooms_room_join from "./routes/api/rooms/[room]/join.ts";
+import * as $route33_api_rooms_room_leave from "./routes/api/rooms/[room]/leave.ts";
+import * as $route34_api_rooms_room_members from "./routes/api/rooms/[room]/members.ts";
+import * as $route35_api_rooms_room_messages from "./routes/api/rooms/[room]/messages.ts";
+import * as $route36_api_rooms_room_messages_id from "./routes/api/rooms/[room]/messages/[id].ts";
+import * as $route37_api_rooms_room_messages_id_reactions_emoji from "./routes/api/rooms/[room]/messages/[id]/reactions/[emoji].ts";
+import * as $route38_api_rooms_room_read from "./routes/api/rooms/[room]/read.ts";
+import * as $route39_api_rooms_room_topic from "./routes/api/rooms/[room]/topic.ts";
+import * as $route40_api_rooms_room_typing from "./routes/api/rooms/[room]/typing.ts";
+import * as $route41_api_rooms_index from "./routes/api/rooms/index.ts";
+import * as $route42_api_search from "./routes/api/search.ts";
+import * as $route43_files_id_name from "./routes/files/[id]/[name].ts";
+import * as $route44_index from "./routes/index.tsx";
+import * as $route45_login from "./routes/login.tsx";
+import * as $route46_rooms_room from "./routes/rooms/[room].tsx";
 import * as $island0_account_forms from "./islands/account_forms.tsx";
 import * as $island1_account_settings from "./islands/account_settings.tsx";
-import * as $island2_chat_room from "./islands/chat_room.tsx";
-import * as $island3_room_sidebar from "./islands/room_sidebar.tsx";
+import * as $island2_admin_panel from "./islands/admin_panel.tsx";
+import * as $island3_chat_room from "./islands/chat_room.tsx";
+import * as $island4_room_sidebar from "./islands/room_sidebar.tsx";
 import type { Manifest } from "./runtime/types.ts";
 
 const manifest: Manifest = {
@@ -50,43 +62,55 @@ const manifest: Manifest = {
     "./routes/_app.tsx": $route2__app,
     "./routes/_middleware.ts": $route3__middleware,
     "./routes/account.tsx": $route4_account,
-    "./routes/api/_middleware.ts": $route5_api_middleware,
-    "./routes/api/auth/login.ts": $route6_api_auth_login,
-    "./routes/api/auth/logout.ts": $route7_api_auth_logout,
-    "./routes/api/auth/password.ts": $route8_api_auth_password,
-    "./routes/api/auth/register.ts": $route9_api_auth_register,
-    "./routes/api/auth/sessions.ts": $route10_api_auth_sessions,
-    "./routes/api/direct.ts": $route11_api_direct,
-    "./routes/api/docs/[file].ts": $route12_api_docs_file,
-    "./routes/api/docs/index.ts": $route13_api_docs_index,
-    "./routes/api/invites.ts": $route14_api_invites,
-    "./routes/api/me.ts": $route15_api_me,
-    "./routes/api/members.ts": $route16_api_members,
-    "./routes/api/openapi.json.ts": $route17_api_openapi_json,
-    "./routes/api/rooms/[room]/files.ts": $route18_api_rooms_room_files,
-    "./routes/api/rooms/[room]/files/[id]/preview.ts": $route19_api_rooms_room_files_id_preview,
-    "./routes/api/rooms/[room]/invite.ts": $route20_api_rooms_room_invite,
-    "./routes/api/rooms/[room]/join.ts": $route21_api_rooms_room_join,
-    "./routes/api/rooms/[room]/leave.ts": $route22_api_rooms_room_leave,
-    "./routes/api/rooms/[room]/members.ts": $route23_api_rooms_room_members,
-    "./routes/api/rooms/[room]/messages.ts": $route24_api_rooms_room_messages,
-    "./routes/api/rooms/[room]/messages/[id].ts": $route25_api_rooms_room_messages_id,
-    "./routes/api/rooms/[room]/messages/[id]/reactions/[emoji].ts": $route26_api_rooms_room_messages_id_reactions_emoji,
-    "./routes/api/rooms/[room]/read.ts": $route27_api_rooms_room_read,
-    "./routes/api/rooms/[room]/topic.ts": $route28_api_rooms_room_topic,
-    "./routes/api/rooms/[room]/typing.ts": $route29_api_rooms_room_typing,
-    "./routes/api/rooms/index.ts": $route30_api_rooms_index,
-    "./routes/api/search.ts": $route31_api_search,
-    "./routes/files/[id]/[name].ts": $route32_files_id_name,
-    "./routes/index.tsx": $route33_index,
-    "./routes/login.tsx": $route34_login,
-    "./routes/rooms/[room].tsx": $route35_rooms_room,
+    "./routes/admin.tsx": $route5_admin,
+    "./routes/api/_middleware.ts": $route6_api_middleware,
+    "./routes/api/admin/audit.ts": $route7_api_admin_audit,
+    "./routes/api/admin/invites.ts": $route8_api_admin_invites,
+    "./routes/api/admin/members.ts": $route9_api_admin_members,
+    "./routes/api/admin/members/[id]/admin.ts": $route10_api_admin_members_id_admin,
+    "./routes/api/admin/members/[id]/ban.ts": $route11_api_admin_members_id_ban,
+    "./routes/api/admin/members/[id]/messages.ts": $route12_api_admin_members_id_messages,
+    "./routes/api/admin/rooms.ts": $route13_api_admin_rooms,
+    "./routes/api/admin/rooms/[room].ts": $route14_api_admin_rooms_room,
+    "./routes/api/admin/rooms/[room]/archive.ts": $route15_api_admin_rooms_room_archive,
+    "./routes/api/admin/settings.ts": $route16_api_admin_settings,
+    "./routes/api/auth/login.ts": $route17_api_auth_login,
+    "./routes/api/auth/logout.ts": $route18_api_auth_logout,
+    "./routes/api/auth/password.ts": $route19_api_auth_password,
+    "./routes/api/auth/register.ts": $route20_api_auth_register,
+    "./routes/api/auth/sessions.ts": $route21_api_auth_sessions,
+    "./routes/api/direct.ts": $route22_api_direct,
+    "./routes/api/docs/[file].ts": $route23_api_docs_file,
+    "./routes/api/docs/index.ts": $route24_api_docs_index,
+    "./routes/api/invites.ts": $route25_api_invites,
+    "./routes/api/me.ts": $route26_api_me,
+    "./routes/api/members.ts": $route27_api_members,
+    "./routes/api/openapi.json.ts": $route28_api_openapi_json,
+    "./routes/api/rooms/[room]/files.ts": $route29_api_rooms_room_files,
+    "./routes/api/rooms/[room]/files/[id]/preview.ts": $route30_api_rooms_room_files_id_preview,
+    "./routes/api/rooms/[room]/invite.ts": $route31_api_rooms_room_invite,
+    "./routes/api/rooms/[room]/join.ts": $route32_api_rooms_room_join,
+    "./routes/api/rooms/[room]/leave.ts": $route33_api_rooms_room_leave,
+    "./routes/api/rooms/[room]/members.ts": $route34_api_rooms_room_members,
+    "./routes/api/rooms/[room]/messages.ts": $route35_api_rooms_room_messages,
+    "./routes/api/rooms/[room]/messages/[id].ts": $route36_api_rooms_room_messages_id,
+    "./routes/api/rooms/[room]/messages/[id]/reactions/[emoji].ts": $route37_api_rooms_room_messages_id_reactions_emoji,
+    "./routes/api/rooms/[room]/read.ts": $route38_api_rooms_room_read,
+    "./routes/api/rooms/[room]/topic.ts": $route39_api_rooms_room_topic,
+    "./routes/api/rooms/[room]/typing.ts": $route40_api_rooms_room_typing,
+    "./routes/api/rooms/index.ts": $route41_api_rooms_index,
+    "./routes/api/search.ts": $route42_api_search,
+    "./routes/files/[id]/[name].ts": $route43_files_id_name,
+    "./routes/index.tsx": $route44_index,
+    "./routes/login.tsx": $route45_login,
+    "./routes/rooms/[room].tsx": $route46_rooms_room,
   },
   islands: {
     "./islands/account_forms.tsx": $island0_account_forms,
     "./islands/account_settings.tsx": $island1_account_settings,
-    "./islands/chat_room.tsx": $island2_chat_room,
-    "./islands/room_sidebar.tsx": $island3_room_sidebar,
+    "./islands/admin_panel.tsx": $island2_admin_panel,
+    "./islands/chat_room.tsx": $island3_chat_room,
+    "./islands/room_sidebar.tsx": $island4_room_sidebar,
   },
   baseUrl: import.meta.url,
 };

@@ -4,6 +4,7 @@ import { DatabaseSync } from "node:sqlite";
 import postgres from "postgres";
 import { SQLITE_MIGRATIONS } from "../db/migrations/sqlite.ts";
 import { POSTGRES_MIGRATIONS } from "../db/migrations/postgres.ts";
+import { SQLITE_SEARCH_MIGRATION } from "../db/migrations/search.ts";
 import { SqliteStore } from "../db/sqlite_store.ts";
 import type { Store } from "../db/store.ts";
 import { formatTable } from "./report.ts";
@@ -253,7 +254,7 @@ async function measure(store: Store, options: Options): Promise<KindResult[]> {
 
 /** Calls `add(room, author, body)` for every generated message, in batches of {@link BATCH}. */
 async function generate(
-  options: Options,
+  options: Pick<Options, "messages" | "seed">,
   batch: (rooms: number[], authors: number[], bodies: string[]) => Promise<void> | void,
 ): Promise<void> {
   const corpus = new Corpus(options.seed);
@@ -272,6 +273,60 @@ async function generate(
       console.error(`  ${int(done + n)} messages`);
     }
   }
+}
+
+/**
+ * Makes the SQLite database `path` with the schema before search (migrations 1–6), the
+ * generated members, rooms and memberships, and `messages` generated messages inserted
+ * directly in batches (fast: no search index yet; opening it with SqliteStore applies
+ * migration 7, which indexes them). Returns the open database.
+ */
+export async function fillSqlite(
+  path: string,
+  options: Pick<Options, "messages" | "seed">,
+): Promise<DatabaseSync> {
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA foreign_keys = ON");
+  const before = SQLITE_MIGRATIONS.indexOf(SQLITE_SEARCH_MIGRATION);
+  db.exec("BEGIN");
+  for (const migration of SQLITE_MIGRATIONS.slice(0, before)) db.exec(migration);
+  db.exec(`PRAGMA user_version = ${before}`);
+  const now = Date.now();
+  for (let i = 1; i <= AUTHORS; i++) {
+    db.prepare("INSERT INTO members (id, name, created_at) VALUES (?, ?, ?)")
+      .run(i, `Member ${i}`, now);
+  }
+  for (let r = 1; r < ROOMS; r++) {
+    const kind = r >= ROOMS - PRIVATE_ROOMS ? "private" : "public";
+    db.prepare(
+      "INSERT INTO rooms (slug, name, kind, created_by, created_at) VALUES (?, ?, ?, 1, ?)",
+    ).run(`room-${r}`, `room ${r}`, kind, now);
+  }
+  // The reader is in two private rooms of four; the messages' authors are in all of them.
+  const rooms = db.prepare("SELECT id, kind FROM rooms ORDER BY id").all()
+    .map((row) => Number(row.id));
+  for (const room of rooms.slice(-PRIVATE_ROOMS)) {
+    for (let m = 1; m <= AUTHORS; m++) {
+      if (m === READER && room > rooms[rooms.length - 3]) continue;
+      db.prepare("INSERT INTO room_members (room_id, member_id, joined_at) VALUES (?, ?, ?)")
+        .run(room, m, now);
+    }
+  }
+  db.exec("COMMIT");
+  const insert = db.prepare(
+    `INSERT INTO messages (room_id, author_id, body, client_id, created_at, seq)
+     VALUES (?, ?, ?, ?, ?, 0)`,
+  );
+  let n = 0;
+  await generate(options, (roomIndexes, authors, bodies) => {
+    db.exec("BEGIN");
+    for (let i = 0; i < bodies.length; i++) {
+      n++;
+      insert.run(rooms[roomIndexes[i]], authors[i] + 1, bodies[i], `b${n}`, now);
+    }
+    db.exec("COMMIT");
+  });
+  return db;
 }
 
 /** SQLite bytes in use (pages minus free pages), after a checkpoint. */
@@ -293,47 +348,7 @@ async function benchSqlite(options: Options): Promise<StoreResult> {
   try {
     console.error(`sqlite: filling ${path}`);
     const started = performance.now();
-    const db = new DatabaseSync(path);
-    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA foreign_keys = ON");
-    const before = SQLITE_MIGRATIONS.length - 1;
-    db.exec("BEGIN");
-    for (const migration of SQLITE_MIGRATIONS.slice(0, before)) db.exec(migration);
-    db.exec(`PRAGMA user_version = ${before}`);
-    const now = Date.now();
-    for (let i = 1; i <= AUTHORS; i++) {
-      db.prepare("INSERT INTO members (id, name, created_at) VALUES (?, ?, ?)")
-        .run(i, `Member ${i}`, now);
-    }
-    for (let r = 1; r < ROOMS; r++) {
-      const kind = r >= ROOMS - PRIVATE_ROOMS ? "private" : "public";
-      db.prepare(
-        "INSERT INTO rooms (slug, name, kind, created_by, created_at) VALUES (?, ?, ?, 1, ?)",
-      ).run(`room-${r}`, `room ${r}`, kind, now);
-    }
-    // The reader is in two private rooms of four; the messages' authors are in all of them.
-    const rooms = db.prepare("SELECT id, kind FROM rooms ORDER BY id").all()
-      .map((row) => Number(row.id));
-    for (const room of rooms.slice(-PRIVATE_ROOMS)) {
-      for (let m = 1; m <= AUTHORS; m++) {
-        if (m === READER && room > rooms[rooms.length - 3]) continue;
-        db.prepare("INSERT INTO room_members (room_id, member_id, joined_at) VALUES (?, ?, ?)")
-          .run(room, m, now);
-      }
-    }
-    db.exec("COMMIT");
-    const insert = db.prepare(
-      `INSERT INTO messages (room_id, author_id, body, client_id, created_at, seq)
-       VALUES (?, ?, ?, ?, ?, 0)`,
-    );
-    let n = 0;
-    await generate(options, (roomIndexes, authors, bodies) => {
-      db.exec("BEGIN");
-      for (let i = 0; i < bodies.length; i++) {
-        n++;
-        insert.run(rooms[roomIndexes[i]], authors[i] + 1, bodies[i], `b${n}`, now);
-      }
-      db.exec("COMMIT");
-    });
+    const db = await fillSqlite(path, options);
     const fillSeconds = (performance.now() - started) / 1000;
     const bytesWithout = sqliteBytes(db);
     db.close();

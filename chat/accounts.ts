@@ -54,6 +54,15 @@ function refusal(reason: Exclude<Registration, { ok: true }>["reason"]): ChatErr
   }
 }
 
+/** 403 `banned`: an admin banned this member; they can no longer log in or post. */
+export function bannedError(): ChatError {
+  return new ChatError(
+    403,
+    "banned",
+    "This account has been banned by an admin of this Parley; it can no longer log in or post.",
+  );
+}
+
 function checkPassword(password: string): void {
   const length = [...password].length;
   if (length < MIN_PASSWORD) {
@@ -226,6 +235,8 @@ export function createAccounts(
     }
     if (!found || !matches) throw new ChatError(401, "login_failed", GENERIC_LOGIN_ERROR);
     forgive();
+    // Only once the password matched: a ban is nobody else's business.
+    if (await store.isBanned(found.member.id)) throw bannedError();
     return await rotate(c, found.member.id, current);
   }
 

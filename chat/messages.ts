@@ -53,6 +53,17 @@ export interface Actor {
   isAdmin: boolean;
 }
 
+/** 403 `room_archived` for a room an admin archived: it can be read, not written to. */
+function refuseArchived(room: Room): void {
+  if (room.archived) {
+    throw new ChatError(
+      403,
+      "room_archived",
+      "This room is archived: it can be read, but nobody can post, edit or react in it.",
+    );
+  }
+}
+
 /** Different emoji one message may carry. */
 export const MAX_EMOJI_PER_MESSAGE = 20;
 /** Edits, deletions and reactions one member may make per burst window (their own budget). */
@@ -204,6 +215,7 @@ export function createMessages(options: MessagesOptions) {
     input: SendInput,
     isAccount = false,
   ): Promise<{ message: Message; created: boolean }> {
+    refuseArchived(room);
     const attachments = input.attachments ?? [];
     if (attachments.length > MAX_ATTACHMENTS) {
       throw new ChatError(
@@ -299,6 +311,7 @@ export function createMessages(options: MessagesOptions) {
     input: { body: string },
     isAccount = false,
   ) {
+    refuseArchived(room);
     const message = await find(room, id);
     if (message.author.id !== member.id) {
       throw new ChatError(403, "not_author", "Only the author of a message can edit it.");
@@ -341,6 +354,7 @@ export function createMessages(options: MessagesOptions) {
     id: number,
     input: { emoji: string; add: boolean },
   ): Promise<Message> {
+    refuseArchived(room);
     const emoji = normalizeEmoji(input.emoji);
     if (emoji === null) {
       throw new ChatError(400, "invalid_emoji", "A reaction is one emoji.");

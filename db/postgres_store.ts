@@ -3,6 +3,9 @@ import postgres from "postgres";
 import { POSTGRES_MIGRATIONS } from "./migrations/postgres.ts";
 import { RoomEvents } from "./room_events.ts";
 import {
+  ADMIN_MEMBER_COLUMNS,
+  ADMIN_ROOM_COLUMNS,
+  AUDIT_COLUMNS,
   containsPattern,
   FILE_COLUMNS,
   groupAttachments,
@@ -14,8 +17,12 @@ import {
   ROOM_COLUMNS,
   type Row,
   sortedIds,
+  toAdminMember,
+  toAdminRoom,
+  toAuditEntry,
   toMember,
   toMessage,
+  toOpenInvite,
   toRoom,
   toSession,
   toStoredFile,
@@ -32,7 +39,10 @@ import {
   releaseContents,
 } from "./postgres_files.ts";
 import {
+  type AdminMember,
+  type AdminRoom,
   AttachmentError,
+  type AuditEntry,
   type ByteRange,
   type Credentials,
   type HistoryQuery,
@@ -44,10 +54,12 @@ import {
   type MessageWaiter,
   type MyRoom,
   type NewAccount,
+  type NewAuditEntry,
   type NewFile,
   type NewMessage,
   type NewPreview,
   type NewRoom,
+  type OpenInvite,
   type PruneCounts,
   type PruneOptions,
   type PublicRoomQuery,
@@ -469,7 +481,7 @@ export class PostgresStore implements Store {
       const [row] = await this.sql`
         SELECT s.id, s.last_seen_at, m.id AS member_id, m.name, m.username, m.is_admin
         FROM sessions s JOIN members m ON m.id = s.member_id
-        WHERE s.token_hash = ${tokenHash}`;
+        WHERE s.token_hash = ${tokenHash} AND m.banned_at IS NULL`;
       return row ? toSession(row) : null;
     });
   }
@@ -1040,6 +1052,147 @@ export class PostgresStore implements Store {
     return this.#run(() =>
       searchPostgres(this.sql, query, (rows, slug) => this.#withReactions(this.sql, rows, slug))
     );
+  }
+
+  banMember(memberId: number, now: number): Promise<number | null> {
+    return this.#run(() =>
+      this.sql.begin(async (tx) => {
+        const banned = await tx`UPDATE members SET banned_at = coalesce(banned_at, ${now})
+          WHERE id = ${memberId}`;
+        if (banned.count === 0) return null;
+        return (await tx`DELETE FROM sessions WHERE member_id = ${memberId}`).count;
+      })
+    );
+  }
+
+  unbanMember(memberId: number): Promise<boolean> {
+    return this.#run(async () =>
+      (await this.sql`UPDATE members SET banned_at = NULL
+        WHERE id = ${memberId} AND banned_at IS NOT NULL`).count > 0
+    );
+  }
+
+  isBanned(memberId: number): Promise<boolean> {
+    return this.#run(async () =>
+      (await this.sql`SELECT 1 FROM members WHERE id = ${memberId} AND banned_at IS NOT NULL`)
+        .length > 0
+    );
+  }
+
+  listAdminMembers(options: { query?: string; limit: number }): Promise<AdminMember[]> {
+    return this.#run(async () => {
+      const pattern = containsPattern(options.query ?? "");
+      const rows = await this.sql`SELECT ${this.sql.unsafe(ADMIN_MEMBER_COLUMNS)} FROM members m
+        WHERE lower(m.name) LIKE ${pattern} OR coalesce(m.username_key, '') LIKE ${pattern}
+        ORDER BY m.id DESC LIMIT ${options.limit}`;
+      return rows.map(toAdminMember);
+    });
+  }
+
+  setAdmin(memberId: number, admin: boolean): Promise<boolean> {
+    return this.#run(async () =>
+      (await this.sql`UPDATE members SET is_admin = ${admin}
+        WHERE id = ${memberId} AND username_key IS NOT NULL`).count > 0
+    );
+  }
+
+  countAdmins(): Promise<number> {
+    return this.#run(async () => {
+      const [row] = await this.sql`SELECT count(*) AS n FROM members WHERE is_admin`;
+      return Number(row.n);
+    });
+  }
+
+  async deleteMessagesBy(memberId: number, now: number): Promise<number> {
+    // One message at a time, exactly as single deletes (each its own change number and
+    // transaction, so that writers never wait long), oldest first.
+    const rows = await this.#run(() =>
+      this.sql`SELECT id, room_id FROM messages
+        WHERE author_id = ${memberId} AND deleted_at IS NULL ORDER BY id`
+    );
+    let deleted = 0;
+    for (const row of rows) {
+      const room = await this.getRoomById(Number(row.room_id));
+      if (!room) continue;
+      const result = await this.deleteMessage({ room, id: Number(row.id), now });
+      if (result.ok && result.changed) deleted++;
+    }
+    return deleted;
+  }
+
+  listAdminRooms(limit: number): Promise<AdminRoom[]> {
+    return this.#run(async () => {
+      const rows = await this.sql`SELECT ${this.sql.unsafe(ADMIN_ROOM_COLUMNS)} FROM rooms r
+        WHERE r.kind != 'direct' ORDER BY r.name, r.id LIMIT ${limit}`;
+      return rows.map(toAdminRoom);
+    });
+  }
+
+  archiveRoom(roomId: number, now: number): Promise<boolean> {
+    return this.#run(async () =>
+      (await this.sql`UPDATE rooms SET archived_at = coalesce(archived_at, ${now})
+        WHERE id = ${roomId}`).count > 0
+    );
+  }
+
+  deleteRoom(roomId: number): Promise<boolean> {
+    return this.#run(() =>
+      this.sql.begin(async (tx) => {
+        // The room's row lock first: messages and changes in it wait, then fail.
+        const [room] = await tx`SELECT id FROM rooms WHERE id = ${roomId} FOR UPDATE`;
+        if (!room) return false;
+        const files = await tx`DELETE FROM files WHERE room_id = ${roomId}
+          RETURNING sha256, preview_sha256`;
+        await tx`DELETE FROM reactions
+          WHERE message_id IN (SELECT id FROM messages WHERE room_id = ${roomId})`;
+        await tx`DELETE FROM messages WHERE room_id = ${roomId}`;
+        await tx`DELETE FROM rooms WHERE id = ${roomId}`;
+        await releaseContents(tx, files.flatMap((f) => [f.sha256, f.preview_sha256]));
+        return true;
+      })
+    );
+  }
+
+  listOpenInvites(now: number): Promise<OpenInvite[]> {
+    return this.#run(async () => {
+      const rows = await this.sql`SELECT i.id, i.created_at, i.expires_at, i.created_by, m.name
+        FROM invites i JOIN members m ON m.id = i.created_by
+        WHERE i.used_by IS NULL AND i.expires_at > ${now} ORDER BY i.id DESC`;
+      return rows.map(toOpenInvite);
+    });
+  }
+
+  recordAudit(entry: NewAuditEntry): Promise<void> {
+    return this.#run(async () => {
+      await this.sql`INSERT INTO audit_log (at, actor_id, action, target_kind, target_id, detail)
+        VALUES (${entry.at}, ${entry.actorId}, ${entry.action}, ${entry.targetKind},
+                ${entry.targetId}, ${JSON.stringify(entry.detail)})`;
+    });
+  }
+
+  listAuditLog(options: { before?: number; limit: number }): Promise<AuditEntry[]> {
+    return this.#run(async () => {
+      const rows = await this.sql`SELECT ${this.sql.unsafe(AUDIT_COLUMNS)}
+        FROM audit_log l LEFT JOIN members a ON a.id = l.actor_id
+        WHERE l.id < ${options.before ?? Number.MAX_SAFE_INTEGER}
+        ORDER BY l.id DESC LIMIT ${options.limit}`;
+      return rows.map(toAuditEntry);
+    });
+  }
+
+  async checkReady(): Promise<void> {
+    let version: number;
+    try {
+      const [row] = await this.sql`SELECT version FROM parley_schema`;
+      version = row ? Number(row.version) : 0;
+    } catch (error) {
+      throw new StoreUnavailableError("PostgreSQL is not ready", { cause: error });
+    }
+    if (version !== POSTGRES_MIGRATIONS.length) {
+      throw new StoreUnavailableError(
+        `PostgreSQL is at schema version ${version}, this Parley needs ${POSTGRES_MIGRATIONS.length}`,
+      );
+    }
   }
 
   async close(): Promise<void> {

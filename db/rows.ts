@@ -1,9 +1,13 @@
 // Turning database rows into the store's shapes (the same for SQLite and PostgreSQL).
 import type {
+  AdminMember,
+  AdminRoom,
   Attachment,
+  AuditEntry,
   Member,
   MemberSummary,
   Message,
+  OpenInvite,
   Reaction,
   ReplyTo,
   Room,
@@ -17,9 +21,9 @@ import { excerptOf } from "../chat/excerpt.ts";
 export type Row = Record<string, unknown>;
 
 /** The columns {@link toRoom} reads. */
-export const ROOM_COLUMNS = "id, slug, name, topic, kind, created_by";
+export const ROOM_COLUMNS = "id, slug, name, topic, kind, created_by, archived_at";
 
-/** A `rooms` row (id, slug, name, topic, kind, created_by). */
+/** A `rooms` row (id, slug, name, topic, kind, created_by, archived_at). */
 export function toRoom(row: Row): Room {
   const kind = String(row.kind) as RoomKind;
   return {
@@ -29,6 +33,7 @@ export function toRoom(row: Row): Room {
     topic: String(row.topic),
     kind,
     ownerId: kind === "direct" || row.created_by == null ? null : Number(row.created_by),
+    ...(row.archived_at == null ? {} : { archived: true as const }),
   };
 }
 
@@ -231,4 +236,70 @@ export function rowsByRoom(rows: Row[]): Map<string, Row[]> {
 export function inRowOrder(rows: Row[], messages: Message[]): Message[] {
   const byId = new Map(messages.map((message) => [message.id, message]));
   return rows.map((row) => byId.get(Number(row.id))!);
+}
+
+/** The columns {@link toAdminMember} reads, from `members m`. */
+export const ADMIN_MEMBER_COLUMNS = `m.id, m.name, m.username, m.is_admin, m.banned_at,
+  m.created_at,
+  (SELECT max(s.last_seen_at) FROM sessions s WHERE s.member_id = m.id) AS last_seen_at,
+  (SELECT count(*) FROM messages x WHERE x.author_id = m.id AND x.deleted_at IS NULL)
+    AS message_count`;
+
+/** A member row with {@link ADMIN_MEMBER_COLUMNS}. */
+export function toAdminMember(row: Row): AdminMember {
+  return {
+    id: Number(row.id),
+    name: String(row.name),
+    username: row.username == null ? null : String(row.username),
+    isAdmin: Boolean(row.is_admin),
+    bannedAt: row.banned_at == null ? null : Number(row.banned_at),
+    createdAt: Number(row.created_at),
+    lastSeenAt: row.last_seen_at == null ? null : Number(row.last_seen_at),
+    messageCount: Number(row.message_count),
+  };
+}
+
+/** The columns {@link toAuditEntry} reads, from `audit_log l` left joined with `members a`. */
+export const AUDIT_COLUMNS =
+  `l.id, l.at, l.actor_id, a.name AS actor_name, l.action, l.target_kind, l.target_id, l.detail`;
+
+/** An `audit_log` row with {@link AUDIT_COLUMNS}. */
+export function toAuditEntry(row: Row): AuditEntry {
+  return {
+    id: Number(row.id),
+    at: Number(row.at),
+    actor: row.actor_name == null
+      ? null
+      : { id: Number(row.actor_id), name: String(row.actor_name) },
+    action: String(row.action),
+    targetKind: String(row.target_kind),
+    targetId: String(row.target_id),
+    detail: JSON.parse(String(row.detail)),
+  };
+}
+
+/** An `invites` row with `id, created_at, expires_at, created_by` and the creator's `name`. */
+export function toOpenInvite(row: Row): OpenInvite {
+  return {
+    id: Number(row.id),
+    createdBy: { id: Number(row.created_by), name: String(row.name) },
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+  };
+}
+
+/** The columns {@link toAdminRoom} reads, from `rooms r`. */
+export const ADMIN_ROOM_COLUMNS =
+  `r.id, r.slug, r.name, r.topic, r.kind, r.created_by, r.archived_at,
+  (SELECT count(*) FROM room_members rm WHERE rm.room_id = r.id) AS member_count,
+  (SELECT count(*) FROM messages x WHERE x.room_id = r.id AND x.deleted_at IS NULL)
+    AS message_count`;
+
+/** A room row with {@link ADMIN_ROOM_COLUMNS}. */
+export function toAdminRoom(row: Row): AdminRoom {
+  return {
+    ...toRoom(row),
+    members: Number(row.member_count),
+    messages: Number(row.message_count),
+  };
 }

@@ -4,6 +4,9 @@ import { dirname, join } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations/sqlite.ts";
 import { RoomEvents } from "./room_events.ts";
 import {
+  ADMIN_MEMBER_COLUMNS,
+  ADMIN_ROOM_COLUMNS,
+  AUDIT_COLUMNS,
   containsPattern,
   FILE_COLUMNS,
   groupAttachments,
@@ -15,7 +18,11 @@ import {
   ROOM_COLUMNS,
   type Row,
   sortedIds,
+  toAdminMember,
+  toAdminRoom,
+  toAuditEntry,
   toMessage,
+  toOpenInvite,
   toRoom,
   toSession,
   toStoredFile,
@@ -24,8 +31,11 @@ import {
 import { ContentFolder, type ReceivedContent } from "./sqlite_files.ts";
 import { sqliteError } from "./sqlite_errors.ts";
 import { searchSqlite } from "./sqlite_search.ts";
-import { AttachmentError, StoreOpenError } from "./store.ts";
+import { AttachmentError, StoreOpenError, StoreUnavailableError } from "./store.ts";
 import type {
+  AdminMember,
+  AdminRoom,
+  AuditEntry,
   ByteRange,
   Credentials,
   HistoryQuery,
@@ -37,10 +47,12 @@ import type {
   MessageWaiter,
   MyRoom,
   NewAccount,
+  NewAuditEntry,
   NewFile,
   NewMessage,
   NewPreview,
   NewRoom,
+  OpenInvite,
   PruneCounts,
   PruneOptions,
   PublicRoomQuery,
@@ -427,7 +439,8 @@ export class SqliteStore implements Store {
     return this.#run(() => {
       const row = this.#sql(
         `SELECT s.id, s.last_seen_at, m.id AS member_id, m.name, m.username, m.is_admin
-         FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = ?`,
+         FROM sessions s JOIN members m ON m.id = s.member_id
+         WHERE s.token_hash = ? AND m.banned_at IS NULL`,
       ).get(tokenHash);
       return row ? toSession(row) : null;
     });
@@ -1073,6 +1086,183 @@ export class SqliteStore implements Store {
     return this.#run(() =>
       searchSqlite(this.db, query, (rows, slug) => this.#withReactions(rows, slug))
     );
+  }
+
+  banMember(memberId: number, now: number): Promise<number | null> {
+    return this.#transaction(() => {
+      const banned = this.#sql(
+        "UPDATE members SET banned_at = coalesce(banned_at, ?) WHERE id = ?",
+      ).run(now, memberId);
+      if (Number(banned.changes) === 0) return null;
+      return Number(this.#sql("DELETE FROM sessions WHERE member_id = ?").run(memberId).changes);
+    });
+  }
+
+  unbanMember(memberId: number): Promise<boolean> {
+    return this.#run(() =>
+      Number(
+        this.#sql("UPDATE members SET banned_at = NULL WHERE id = ? AND banned_at IS NOT NULL")
+          .run(memberId).changes,
+      ) > 0
+    );
+  }
+
+  isBanned(memberId: number): Promise<boolean> {
+    return this.#run(() =>
+      this.#sql("SELECT 1 AS yes FROM members WHERE id = ? AND banned_at IS NOT NULL")
+        .get(memberId) !== undefined
+    );
+  }
+
+  listAdminMembers(options: { query?: string; limit: number }): Promise<AdminMember[]> {
+    return this.#run(() => {
+      const pattern = `%${(options.query ?? "").replace(/[\\%_]/g, "\\$&")}%`;
+      return this.#sql(
+        `SELECT ${ADMIN_MEMBER_COLUMNS} FROM members m
+         WHERE m.name LIKE ?1 ESCAPE '\\' OR coalesce(m.username, '') LIKE ?1 ESCAPE '\\'
+         ORDER BY m.id DESC LIMIT ?2`,
+      ).all(pattern, options.limit).map(toAdminMember);
+    });
+  }
+
+  setAdmin(memberId: number, admin: boolean): Promise<boolean> {
+    return this.#run(() =>
+      Number(
+        this.#sql("UPDATE members SET is_admin = ? WHERE id = ? AND username_key IS NOT NULL")
+          .run(admin ? 1 : 0, memberId).changes,
+      ) > 0
+    );
+  }
+
+  countAdmins(): Promise<number> {
+    return this.#run(() =>
+      Number(this.#sql("SELECT count(*) AS n FROM members WHERE is_admin = 1").get()?.n ?? 0)
+    );
+  }
+
+  async deleteMessagesBy(memberId: number, now: number): Promise<number> {
+    // One message at a time, exactly as single deletes (each its own change number and
+    // transaction, so that writers never wait long), oldest first.
+    const rows = await this.#run(() =>
+      this.#sql(
+        `SELECT id, room_id FROM messages WHERE author_id = ? AND deleted_at IS NULL ORDER BY id`,
+      ).all(memberId)
+    );
+    let deleted = 0;
+    for (const row of rows) {
+      const room = await this.getRoomById(Number(row.room_id));
+      if (!room) continue;
+      const result = await this.deleteMessage({ room, id: Number(row.id), now });
+      if (result.ok && result.changed) deleted++;
+    }
+    return deleted;
+  }
+
+  listAdminRooms(limit: number): Promise<AdminRoom[]> {
+    return this.#run(() =>
+      this.#sql(
+        `SELECT ${ADMIN_ROOM_COLUMNS} FROM rooms r WHERE r.kind != 'direct'
+         ORDER BY r.name, r.id LIMIT ?`,
+      ).all(limit).map(toAdminRoom)
+    );
+  }
+
+  archiveRoom(roomId: number, now: number): Promise<boolean> {
+    return this.#run(() =>
+      Number(
+        this.#sql("UPDATE rooms SET archived_at = coalesce(archived_at, ?) WHERE id = ?")
+          .run(now, roomId).changes,
+      ) > 0
+    );
+  }
+
+  async deleteRoom(roomId: number): Promise<boolean> {
+    const unlink: string[] = [];
+    // The messages first, newest first (a reply is newer than what it answers), in batches
+    // of short transactions: taking each out of the search index costs some 0.2 ms, and
+    // writers should wait for one batch at most. Then the room and whatever is left, at once.
+    for (;;) {
+      const removed = await this.#transaction(() => {
+        const ids = this.#sql(
+          "SELECT id FROM messages WHERE room_id = ? ORDER BY id DESC LIMIT ?",
+        ).all(roomId, PRUNE_BATCH).map((row) => Number(row.id));
+        if (ids.length === 0) return 0;
+        const list = JSON.stringify(ids);
+        const files = this.#sql(
+          `DELETE FROM files WHERE message_id IN (SELECT value FROM json_each(?))
+           RETURNING sha256, preview_sha256`,
+        ).all(list);
+        this.#sql("DELETE FROM reactions WHERE message_id IN (SELECT value FROM json_each(?))")
+          .run(list);
+        this.#sql("DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?))").run(list);
+        unlink.push(...this.#releaseContents(files));
+        return ids.length;
+      });
+      if (removed < PRUNE_BATCH) break;
+    }
+    const deleted = await this.#transaction(() => {
+      const files = this.#sql(
+        "DELETE FROM files WHERE room_id = ? RETURNING sha256, preview_sha256",
+      ).all(roomId);
+      this.#sql(
+        "DELETE FROM reactions WHERE message_id IN (SELECT id FROM messages WHERE room_id = ?)",
+      ).run(roomId);
+      this.#sql("DELETE FROM messages WHERE room_id = ?").run(roomId);
+      const removed = Number(this.#sql("DELETE FROM rooms WHERE id = ?").run(roomId).changes);
+      unlink.push(...this.#releaseContents(files));
+      return removed > 0;
+    });
+    await this.#unlinkUnstored(unlink);
+    return deleted;
+  }
+
+  listOpenInvites(now: number): Promise<OpenInvite[]> {
+    return this.#run(() =>
+      this.#sql(
+        `SELECT i.id, i.created_at, i.expires_at, i.created_by, m.name
+         FROM invites i JOIN members m ON m.id = i.created_by
+         WHERE i.used_by IS NULL AND i.expires_at > ? ORDER BY i.id DESC`,
+      ).all(now).map(toOpenInvite)
+    );
+  }
+
+  recordAudit(entry: NewAuditEntry): Promise<void> {
+    return this.#run(() => {
+      this.#sql(
+        `INSERT INTO audit_log (at, actor_id, action, target_kind, target_id, detail)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(
+        entry.at,
+        entry.actorId,
+        entry.action,
+        entry.targetKind,
+        entry.targetId,
+        JSON.stringify(entry.detail),
+      );
+    });
+  }
+
+  listAuditLog(options: { before?: number; limit: number }): Promise<AuditEntry[]> {
+    return this.#run(() =>
+      this.#sql(
+        `SELECT ${AUDIT_COLUMNS} FROM audit_log l LEFT JOIN members a ON a.id = l.actor_id
+         WHERE l.id < ? ORDER BY l.id DESC LIMIT ?`,
+      ).all(options.before ?? Number.MAX_SAFE_INTEGER, options.limit).map(toAuditEntry)
+    );
+  }
+
+  checkReady(): Promise<void> {
+    try {
+      const { user_version: version } = this.#sql("PRAGMA user_version").get() as {
+        user_version: number;
+      };
+      if (version !== SQLITE_MIGRATIONS.length) {
+        throw new Error(`schema version ${version}, this Parley needs ${SQLITE_MIGRATIONS.length}`);
+      }
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(new StoreUnavailableError("SQLite is not ready", { cause: error }));
+    }
   }
 
   close(): Promise<void> {

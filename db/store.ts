@@ -31,6 +31,8 @@ export interface Room {
   kind: RoomKind;
   /** Who created it and may delete any message in it; null for direct rooms and `general`. */
   ownerId: number | null;
+  /** Present (true) once an admin archived it: it is read-only. */
+  archived?: true;
 }
 
 /** A room in a member's list: with how many messages they have not read. */
@@ -376,6 +378,53 @@ export interface TypingSignal {
   typing: boolean;
 }
 
+/** A member as the admin page lists it. */
+export interface AdminMember extends MemberSummary {
+  isAdmin: boolean;
+  /** When an admin banned them (ms since the epoch), or null. */
+  bannedAt: number | null;
+  createdAt: number;
+  /** The latest use of any of their sessions, or null when they have none. */
+  lastSeenAt: number | null;
+  /** Messages they wrote that are not deleted. */
+  messageCount: number;
+}
+
+/** One entry of the audit log: who did what, when, to what. */
+export interface AuditEntry {
+  id: number;
+  /** ms since the epoch. */
+  at: number;
+  /** The admin who acted (their name now), or null when they are gone. */
+  actor: Member | null;
+  /** What was done, e.g. `member.ban`, `room.delete`. */
+  action: string;
+  /** What it was done to: `member`, `room`… */
+  targetKind: string;
+  /** Which one: a member id or a room slug. */
+  targetId: string;
+  /** More about it (names, counts). */
+  detail: Record<string, unknown>;
+}
+
+/** Input for {@link Store.recordAudit}. */
+export type NewAuditEntry = Omit<AuditEntry, "id" | "actor"> & { actorId: number };
+
+/** A room as the admin page lists it. */
+export interface AdminRoom extends Room {
+  members: number;
+  /** Messages in it that are not deleted. */
+  messages: number;
+}
+
+/** An invitation not used yet and not expired. */
+export interface OpenInvite {
+  id: number;
+  createdBy: Member;
+  createdAt: number;
+  expiresAt: number;
+}
+
 /** Storage for rooms, members, sessions and messages. Both SQLite and PostgreSQL implement it. */
 export interface Store {
   /** Which database this is, for logs and the benchmark (`sqlite`, `postgres`). */
@@ -569,6 +618,50 @@ export interface Store {
    * never deleted ones), newest first, at most `limit`.
    */
   searchMessages(query: SearchQuery): Promise<Message[]>;
+  /**
+   * Bans a member at `now` and ends every session of theirs, in one transaction; returns how
+   * many sessions ended, or null when there is no such member. Sessions of a banned member are
+   * never found ({@link getSession}).
+   */
+  banMember(memberId: number, now: number): Promise<number | null>;
+  /** Lifts a member's ban; returns whether they were banned. */
+  unbanMember(memberId: number): Promise<boolean>;
+  /** Whether a member is banned. */
+  isBanned(memberId: number): Promise<boolean>;
+  /**
+   * Members (accounts and guests) whose name or username contains `query` (any case), newest
+   * first, at most `limit`, with what the admin page shows of them.
+   */
+  listAdminMembers(options: { query?: string; limit: number }): Promise<AdminMember[]>;
+  /** Makes an account an admin or not; returns false when the member has no account. */
+  setAdmin(memberId: number, admin: boolean): Promise<boolean>;
+  /** How many admins there are. */
+  countAdmins(): Promise<number>;
+  /**
+   * Deletes every message of a member as {@link deleteMessage} does (erased; each takes its
+   * room's next change number, so readers see the deletions live); returns how many.
+   */
+  deleteMessagesBy(memberId: number, now: number): Promise<number>;
+  /** Every public and private room (not direct ones), by name, at most `limit`. */
+  listAdminRooms(limit: number): Promise<AdminRoom[]>;
+  /** Archives a room (read-only from then on); returns false when there is no such room. */
+  archiveRoom(roomId: number, now: number): Promise<boolean>;
+  /**
+   * Deletes a room with its messages, reactions, memberships and files (their bytes too when
+   * no other file has them); returns false when there is no such room.
+   */
+  deleteRoom(roomId: number): Promise<boolean>;
+  /** Invitations not used and not expired at `now`, newest first. */
+  listOpenInvites(now: number): Promise<OpenInvite[]>;
+  /** Records an admin action. */
+  recordAudit(entry: NewAuditEntry): Promise<void>;
+  /** The audit log, newest first, at most `limit`, with ids below `before` when given. */
+  listAuditLog(options: { before?: number; limit: number }): Promise<AuditEntry[]>;
+  /**
+   * Resolves when the database answers and has every migration of this Parley; throws
+   * {@link StoreUnavailableError} otherwise (for `GET /readyz`).
+   */
+  checkReady(): Promise<void>;
   /** Closes the database. */
   close(): Promise<void>;
 }

@@ -143,6 +143,9 @@ export const roomSchema = z.object({
   ownerId: z.number().int().nullable().describe(
     "Who created the room and may delete any message in it; null for direct rooms.",
   ),
+  archived: z.literal(true).optional().describe(
+    "Present (true) once an admin archived the room: it can be read, not written to.",
+  ),
 });
 
 /** `GET /api/rooms`: my rooms with unread counts, and public rooms to join. */

@@ -30,6 +30,7 @@ import {
   typingQuery,
   typingSchema,
 } from "./api_schemas.ts";
+import { adminPaths } from "./admin_openapi.ts";
 
 function schema(s: z.ZodType, io: "input" | "output" = "output") {
   const { $schema: _, ...json } = z.toJSONSchema(s, { io, unrepresentable: "any" });
@@ -543,6 +544,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 201: json("The invitation", inviteSchema), ...errors(401, 403) },
         },
       },
+      ...adminPaths({ json, errors, body, queryParameters, errorSchema }),
     },
   };
 }

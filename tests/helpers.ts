@@ -13,11 +13,12 @@ export function testBundle(): Promise<Bundle> {
   return sharedBundle;
 }
 
-/** A configuration for tests: defaults, a fixed secret, and any overrides. */
+/** A configuration for tests: defaults, a fixed secret, no access log, and any overrides. */
 export function testConfig(env: Record<string, string> = {}): ParleyConfig {
   return loadConfig({
     PARLEY_SECRET: "test-secret-0123456789abcdef",
     PARLEY_BUILD_DIR: "_no_prebuilt_bundle_",
+    PARLEY_LOG: "off",
     ...env,
   });
 }

@@ -6,6 +6,7 @@ import { POSTGRES_MIGRATIONS } from "../db/migrations/postgres.ts";
 import type { Message } from "../db/store.ts";
 import { storeContract } from "./store_contract.ts";
 import { searchContract } from "./search_contract.ts";
+import { adminContract } from "./admin_contract.ts";
 import { checkErasure } from "./erasure.ts";
 import { fileContract } from "./file_contract.ts";
 
@@ -48,6 +49,7 @@ fileContract("postgres", openIsolated, async (store) => {
   return { files: row.files, blobs: row.blobs, contents: row.contents };
 }, { ignore: !url });
 searchContract("postgres", openIsolated, { ignore: !url });
+adminContract("postgres", openIsolated, { ignore: !url });
 
 function pgTest(name: string, fn: (schema: string) => Promise<void>) {
   Deno.test({

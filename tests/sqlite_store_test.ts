@@ -6,11 +6,13 @@ import { SQLITE_MIGRATIONS } from "../db/migrations/sqlite.ts";
 import { StoreUnavailableError } from "../db/store.ts";
 import { storeContract } from "./store_contract.ts";
 import { searchContract } from "./search_contract.ts";
+import { adminContract } from "./admin_contract.ts";
 import { checkErasure } from "./erasure.ts";
 import { fileContract } from "./file_contract.ts";
 
 storeContract("sqlite", () => Promise.resolve(new SqliteStore(":memory:")));
 searchContract("sqlite", () => Promise.resolve(new SqliteStore(":memory:")));
+adminContract("sqlite", () => Promise.resolve(new SqliteStore(":memory:")));
 fileContract(
   "sqlite",
   () => Promise.resolve(new SqliteStore(":memory:")),

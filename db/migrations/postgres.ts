@@ -123,4 +123,22 @@ export const POSTGRES_MIGRATIONS: string[] = [
   `,
   POSTGRES_FILES_MIGRATION,
   POSTGRES_SEARCH_MIGRATION,
+  // Moderation: a member's ban (null: not banned), a room's archiving (read-only), and the
+  // audit log of admin actions (the actor is kept by id, without a reference: entries outlive
+  // members; the target is a member id or a room slug, as text).
+  `
+  ALTER TABLE members ADD COLUMN banned_at BIGINT;
+  ALTER TABLE rooms ADD COLUMN archived_at BIGINT;
+  CREATE TABLE audit_log (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at BIGINT NOT NULL,
+    actor_id BIGINT NOT NULL,
+    action TEXT NOT NULL,
+    target_kind TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'
+  );
+  -- Deleting a room deletes its messages: each deleted row's replies are looked up.
+  CREATE INDEX messages_reply_to ON messages(reply_to) WHERE reply_to IS NOT NULL;
+  `,
 ];

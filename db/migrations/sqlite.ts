@@ -120,4 +120,22 @@ export const SQLITE_MIGRATIONS: string[] = [
   `,
   SQLITE_FILES_MIGRATION,
   SQLITE_SEARCH_MIGRATION,
+  // Moderation: a member's ban (null: not banned), a room's archiving (read-only), and the
+  // audit log of admin actions (the actor is kept by id, without a reference: entries outlive
+  // members; the target is a member id or a room slug, as text).
+  `
+  ALTER TABLE members ADD COLUMN banned_at INTEGER;
+  ALTER TABLE rooms ADD COLUMN archived_at INTEGER;
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor_id INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    target_kind TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'
+  ) STRICT;
+  -- Deleting a room deletes its messages: each deleted row's replies are looked up.
+  CREATE INDEX messages_reply_to ON messages(reply_to) WHERE reply_to IS NOT NULL;
+  `,
 ];
