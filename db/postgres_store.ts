@@ -1,4 +1,5 @@
 // The PostgreSQL store on npm:postgres: shared by several instances, woken across them by LISTEN/NOTIFY.
+import { deleteEach } from "./delete_each.ts";
 import postgres from "postgres";
 import { POSTGRES_MIGRATIONS } from "./migrations/postgres.ts";
 import { RoomEvents } from "./room_events.ts";
@@ -1104,20 +1105,12 @@ export class PostgresStore implements Store {
   }
 
   async deleteMessagesBy(memberId: number, now: number): Promise<number> {
-    // One message at a time, exactly as single deletes (each its own change number and
-    // transaction, so that writers never wait long), oldest first.
+    // Oldest first, one at a time (see deleteEach).
     const rows = await this.#run(() =>
       this.sql`SELECT id, room_id FROM messages
         WHERE author_id = ${memberId} AND deleted_at IS NULL ORDER BY id`
     );
-    let deleted = 0;
-    for (const row of rows) {
-      const room = await this.getRoomById(Number(row.room_id));
-      if (!room) continue;
-      const result = await this.deleteMessage({ room, id: Number(row.id), now });
-      if (result.ok && result.changed) deleted++;
-    }
-    return deleted;
+    return await deleteEach(this, [...rows], now);
   }
 
   listAdminRooms(limit: number): Promise<AdminRoom[]> {

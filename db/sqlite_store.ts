@@ -1,4 +1,5 @@
 // The SQLite store on Deno's built-in node:sqlite: WAL, versioned migrations, prepared statements.
+import { deleteEach } from "./delete_each.ts";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname, join } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations/sqlite.ts";
@@ -1141,21 +1142,13 @@ export class SqliteStore implements Store {
   }
 
   async deleteMessagesBy(memberId: number, now: number): Promise<number> {
-    // One message at a time, exactly as single deletes (each its own change number and
-    // transaction, so that writers never wait long), oldest first.
+    // Oldest first, one at a time (see deleteEach).
     const rows = await this.#run(() =>
       this.#sql(
         `SELECT id, room_id FROM messages WHERE author_id = ? AND deleted_at IS NULL ORDER BY id`,
       ).all(memberId)
     );
-    let deleted = 0;
-    for (const row of rows) {
-      const room = await this.getRoomById(Number(row.room_id));
-      if (!room) continue;
-      const result = await this.deleteMessage({ room, id: Number(row.id), now });
-      if (result.ok && result.changed) deleted++;
-    }
-    return deleted;
+    return await deleteEach(this, rows, now);
   }
 
   listAdminRooms(limit: number): Promise<AdminRoom[]> {

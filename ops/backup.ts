@@ -2,7 +2,7 @@
 import { backup, DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { loadConfig } from "../fresh.config.ts";
+import { loadConfig, type ParleyConfig } from "../fresh.config.ts";
 
 const USAGE = `Usage: deno task backup [path] [--quick]
 
@@ -84,7 +84,8 @@ export function describeDatabase(db: DatabaseSync): { schemaVersion: number; mes
   return { schemaVersion, messages };
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether anything (file, folder, link) is at `path`. */
+export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.lstat(path);
     return true;
@@ -245,6 +246,25 @@ export function describeBackup(report: BackupReport, sqlitePath: string): string
   ].join("\n");
 }
 
+/**
+ * The configuration, for a command that works on SQLite only: null (the reason printed) when it
+ * is invalid or names PostgreSQL (then `postgresHint` is printed).
+ */
+export function sqliteConfig(postgresHint: string): ParleyConfig | null {
+  let config: ParleyConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    return null;
+  }
+  if (config.databaseUrl) {
+    console.error(postgresHint);
+    return null;
+  }
+  return config;
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: Deno.args,
@@ -255,20 +275,11 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 1;
   }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    return 1;
-  }
-  if (config.databaseUrl) {
-    console.error(
-      "DATABASE_URL is set: Parley's data (files included) is in PostgreSQL, which this command " +
-        'does not back up. Use pg_dump -Fc; see the README, "Operations: backups".',
-    );
-    return 1;
-  }
+  const config = sqliteConfig(
+    "DATABASE_URL is set: Parley's data (files included) is in PostgreSQL, which this command " +
+      'does not back up. Use pg_dump -Fc; see the README, "Operations: backups".',
+  );
+  if (!config) return 1;
   const target = positionals[0] ?? defaultBackupPath();
   try {
     const report = await backupSqlite({

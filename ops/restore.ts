@@ -3,16 +3,17 @@ import { DatabaseSync } from "node:sqlite";
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
-import { loadConfig } from "../fresh.config.ts";
 import { SQLITE_MIGRATIONS } from "../db/migrations/sqlite.ts";
 import {
   contentPath,
   countFiles,
   describeDatabase,
+  exists,
   formatBytes,
   formatCount,
   hasTable,
   integrityCheck,
+  sqliteConfig,
 } from "./backup.ts";
 
 const USAGE = `Usage: deno task restore <backup-dir> [--force]
@@ -49,16 +50,6 @@ export interface RestoreReport {
 
 /** A restore that changed nothing, and why. */
 export class RestoreRefusedError extends Error {}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
 
 /**
  * Whether another connection (a running Parley) has the SQLite database at `path` open: such a
@@ -256,20 +247,11 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 1;
   }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    return 1;
-  }
-  if (config.databaseUrl) {
-    console.error(
-      "DATABASE_URL is set: this command restores SQLite backups. For PostgreSQL use " +
-        'pg_restore; see the README, "Operations: backups".',
-    );
-    return 1;
-  }
+  const config = sqliteConfig(
+    "DATABASE_URL is set: this command restores SQLite backups. For PostgreSQL use " +
+      'pg_restore; see the README, "Operations: backups".',
+  );
+  if (!config) return 1;
   const from = positionals[0].replace(/\/+$/, "") || "/";
   try {
     const report = await restoreSqlite({
