@@ -1,5 +1,6 @@
 // Log in and create an account: two small forms that call the auth API and go on to the chat.
 import { useSignal } from "@preact/signals";
+import { useEffect } from "preact/hooks";
 
 /** Props of {@link AccountForms}. */
 export interface AccountFormsProps {
@@ -71,6 +72,11 @@ export function AccountForms(props: AccountFormsProps) {
   const login = { username: useSignal(""), password: useSignal(""), error: useSignal("") };
   const join = { username: useSignal(""), password: useSignal(""), error: useSignal("") };
   const busy = useSignal(false);
+  // Until the forms are live, a submit would post the page itself: tests wait for this mark.
+  const hydrated = useSignal(false);
+  useEffect(() => {
+    hydrated.value = true;
+  }, []);
   const canRegister = props.registration === "open" || props.invite !== "";
 
   async function run(event: Event, path: string, form: typeof login, extra = {}) {
@@ -88,7 +94,7 @@ export function AccountForms(props: AccountFormsProps) {
   }
 
   return (
-    <main class="account-page">
+    <main class="account-page" data-hydrated={hydrated.value ? "" : undefined}>
       <h1>Parley</h1>
       <div class="account-forms">
         <form

@@ -118,7 +118,7 @@ export async function idsAreUnique(page: Page) {
 /** Registers `username` on the login page at `url`. */
 export async function registerIn(page: Page, url: string, username: string) {
   await page.goto(`${url}/login`);
-  await page.waitForSelector("island-root .account-page");
+  await page.waitForSelector("island-root .account-page[data-hydrated]");
   await page.fill("input[name=new-username]", username);
   await page.fill("input[name=new-password]", "a long enough password");
   await page.getByRole("button", { name: "Create account" }).click();

@@ -350,7 +350,7 @@ browserTest("register from the page, log out to a fresh guest, log back in", asy
   assert.equal(await page.locator(".message.sent").count(), 0);
 
   await page.goto(`${w.server.url}/login`);
-  await page.waitForSelector("island-root .account-page");
+  await page.waitForSelector("island-root .account-page[data-hydrated]");
   await page.fill("input[name=username]", "grace");
   await page.fill("input[name=password]", "not the password");
   await page.getByRole("button", { name: "Log in", exact: true }).click();
@@ -441,14 +441,14 @@ browserTest("account page: invitation links, password change ends other sessions
   const otherDevice = await w.browser.newContext();
   const second = await otherDevice.newPage();
   await second.goto(`${w.server.url}/login`);
-  await second.waitForSelector("island-root .account-page");
+  await second.waitForSelector("island-root .account-page[data-hydrated]");
   await second.fill("input[name=username]", "boss");
   await second.fill("input[name=password]", "a long enough password");
   await second.getByRole("button", { name: "Log in", exact: true }).click();
   await second.locator(".account-links .username", { hasText: "@boss" }).waitFor();
 
   await admin.getByRole("link", { name: "Account" }).click();
-  await admin.waitForSelector("island-root .account-page");
+  await admin.waitForSelector("island-root .account-page[data-hydrated]");
   await admin.getByRole("button", { name: "Create an invitation link" }).click();
   const link = await admin.locator(".invite-link").inputValue();
   assert.match(link, /\/login\?invite=/);
@@ -467,7 +467,7 @@ browserTest("account page: invitation links, password change ends other sessions
 
   const friend = await (await w.browser.newContext()).newPage();
   await friend.goto(link);
-  await friend.waitForSelector("island-root .account-page");
+  await friend.waitForSelector("island-root .account-page[data-hydrated]");
   await friend.fill("input[name=new-username]", "friend");
   await friend.fill("input[name=new-password]", "another long password");
   await friend.getByRole("button", { name: "Create account" }).click();
@@ -488,14 +488,14 @@ browserTest(
     await registerIn(laptop, w.server.url, "ada");
     const phone = await (await w.browser.newContext()).newPage();
     await phone.goto(`${w.server.url}/login`);
-    await phone.waitForSelector("island-root .account-page");
+    await phone.waitForSelector("island-root .account-page[data-hydrated]");
     await phone.fill("input[name=username]", "ada");
     await phone.fill("input[name=password]", "a long enough password");
     await phone.getByRole("button", { name: "Log in", exact: true }).click();
     await phone.locator(".account-links .username", { hasText: "@ada" }).waitFor();
 
     await laptop.getByRole("link", { name: "Account" }).click();
-    await laptop.waitForSelector("island-root .account-page");
+    await laptop.waitForSelector("island-root .account-page[data-hydrated]");
     // It asks first; Cancel changes nothing.
     await laptop.getByRole("button", { name: "Log out everywhere" }).click();
     const dialog = laptop.getByRole("dialog", { name: "Log out everywhere?" });
@@ -807,6 +807,8 @@ browserTest("Up arrow in an empty composer edits my last message", async (w) => 
   assert.equal(await page.locator(".message .edited").count(), 0, "cancel changes nothing");
 
   await composer.press("ArrowUp");
+  // The editor takes focus (and puts the caret at the end) once mounted: select after that.
+  await page.waitForFunction(() => document.activeElement?.matches(".editor textarea"));
   await editor.press("ControlOrMeta+a");
   await editor.pressSequentially("two, edited");
   await editor.press("Shift+Enter");
@@ -974,7 +976,7 @@ browserTest("axe-core: no violations on room, login, account and 404 pages", asy
       await page.waitForSelector(".chat[data-hydrated]");
       found.push(...await axeViolations(page, `room (guest) ${size}`));
       await page.goto(`${w.server.url}/login`);
-      await page.waitForSelector("island-root .account-page");
+      await page.waitForSelector("island-root .account-page[data-hydrated]");
       found.push(...await axeViolations(page, `login ${size}`));
       await page.screenshot({ path: `${shots}/login-${size}.png` });
       await page.goto(`${w.server.url}/no-such-page`);
@@ -988,7 +990,7 @@ browserTest("axe-core: no violations on room, login, account and 404 pages", asy
         await page.screenshot({ path: `${shots}/menu-${size}.png` });
       }
       await page.goto(`${w.server.url}/account`);
-      await page.waitForSelector("island-root .account-page");
+      await page.waitForSelector("island-root .account-page[data-hydrated]");
       found.push(...await axeViolations(page, `account ${size}`));
       await page.screenshot({ path: `${shots}/account-${size}.png` });
       await context.close();
@@ -1711,7 +1713,7 @@ browserTest("room topic: set from the header, and from the menu on a phone", asy
   const phone = await w.browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await phone.newPage();
   await page.goto(`${w.server.url}/login`);
-  await page.waitForSelector("island-root .account-page");
+  await page.waitForSelector("island-root .account-page[data-hydrated]");
   await page.fill("input[name=username]", "ada");
   await page.fill("input[name=password]", "a long enough password");
   await page.getByRole("button", { name: "Log in", exact: true }).click();
