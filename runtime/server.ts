@@ -236,7 +236,10 @@ export function serveGuarded(options: GuardedServeOptions): GuardedServer {
   }, Math.max(100, Math.min(1000, options.idleTimeoutMs / 4)));
 
   const accepting = (async () => {
+    // At the edge of the limit, descriptors come and go; one warning a minute says enough.
     let refused = 0;
+    let warnedAt = -Infinity;
+    let warned = false;
     while (!stopping) {
       let conn: Deno.Conn;
       try {
@@ -244,7 +247,9 @@ export function serveGuarded(options: GuardedServeOptions): GuardedServer {
       } catch (error) {
         if (stopping || error instanceof Deno.errors.BadResource) break;
         if (isTooManyFiles(error)) {
-          if (refused++ === 0) {
+          if (refused++ === 0 && Date.now() - warnedAt >= 60_000) {
+            warnedAt = Date.now();
+            warned = true;
             warn(
               `Out of file descriptors with ${open.size} connections open: new connections wait ` +
                 `(raise the open-files limit or lower PARLEY_MAX_CONNECTIONS).`,
@@ -258,8 +263,11 @@ export function serveGuarded(options: GuardedServeOptions): GuardedServer {
         continue;
       }
       if (refused > 0) {
-        warn(`Accepting connections again (${refused} attempts waited for a file descriptor).`);
+        if (warned) {
+          warn(`Accepting connections again (${refused} attempts waited for a file descriptor).`);
+        }
         refused = 0;
+        warned = false;
       }
       serve(conn);
     }

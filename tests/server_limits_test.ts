@@ -255,7 +255,7 @@ serverTest(
 );
 
 serverTest(
-  "out of file descriptors, the server waits instead of exiting, says so once, and recovers",
+  "out of file descriptors, the server waits instead of exiting, warns at most once a minute, and recovers",
   async () => {
     // Caps above the open-files limit: accepting itself runs out of descriptors.
     const server = await startServer({
