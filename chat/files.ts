@@ -11,7 +11,7 @@ import {
 } from "../db/store.ts";
 import { ChatError, tooFast } from "./chat_error.ts";
 import { RateLimiter } from "./rate_limiter.ts";
-import { canSeeRoom } from "./rooms.ts";
+import { canSeeRoom, refuseArchived } from "./rooms.ts";
 
 /** Limits on uploads (see the README's configuration table). */
 export interface FileLimits {
@@ -266,6 +266,7 @@ export function createFiles(options: FilesOptions) {
    * daily quota (429 `upload_quota`) or too many uploads a minute (429).
    */
   async function upload(member: Member, room: Room, file: IncomingFile): Promise<Attachment> {
+    refuseArchived(room);
     takeUpload(member);
     const at = now();
     const used = await store.uploadedBytes(member.id, at - DAY_MS);
@@ -312,6 +313,7 @@ export function createFiles(options: FilesOptions) {
     fileId: string,
     preview: AsyncIterable<Uint8Array>,
   ): Promise<Attachment> {
+    refuseArchived(room);
     const file = await store.getFile(fileId);
     if (!file || file.roomId !== room.id || file.uploaderId !== member.id) throw fileNotFound();
     if (file.messageId !== null) {

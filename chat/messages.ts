@@ -18,6 +18,7 @@ import { checkBody } from "./message_text.ts";
 import { type Author, createMentions, parseMentions } from "./mentions.ts";
 import type { PollGate } from "./poll_gate.ts";
 import { RateLimiter } from "./rate_limiter.ts";
+import { refuseArchived, roomNotFound } from "./rooms.ts";
 
 /** Which messages a reader asks for: at most one of after, before, since and around. */
 export interface ReadOptions {
@@ -51,17 +52,6 @@ export interface SendInput {
 export interface Actor {
   member: Member;
   isAdmin: boolean;
-}
-
-/** 403 `room_archived` for a room an admin archived: it can be read, not written to. */
-function refuseArchived(room: Room): void {
-  if (room.archived) {
-    throw new ChatError(
-      403,
-      "room_archived",
-      "This room is archived: it can be read, but nobody can post, edit or react in it.",
-    );
-  }
 }
 
 /** Different emoji one message may carry. */
@@ -188,6 +178,8 @@ export function createMessages(options: MessagesOptions) {
         if (!arrived) break;
         const page = await sharedRead(room, query);
         if (page.messages.length > 0) return page;
+        // Woken with nothing to read: the room may have been deleted meanwhile.
+        if (!await store.getRoomById(room.id)) throw roomNotFound(room.slug);
         cursor = page.cursor;
       }
       return await store.listMessages(room, query);

@@ -51,8 +51,20 @@ export function slugify(name: string): string {
     .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40).replace(/-+$/, "");
 }
 
-function notFound(slug: string): ChatError {
+/** 404 `room_not_found`: what anyone who may not see a room, or asks for none, is told. */
+export function roomNotFound(slug: string): ChatError {
   return new ChatError(404, "room_not_found", `There is no room "${slug}".`);
+}
+
+/** 403 `room_archived` for a room an admin archived: it can be read, not written to. */
+export function refuseArchived(room: Room): void {
+  if (room.archived) {
+    throw new ChatError(
+      403,
+      "room_archived",
+      "This room is archived: it can be read, but nobody can post, edit or react in it.",
+    );
+  }
 }
 
 /** Topic changes one member may make per hour. */
@@ -135,8 +147,8 @@ export function createRooms(
    */
   async function open(slug: string, viewer?: Member): Promise<Room> {
     const room = await store.getRoom(slug);
-    if (!room) throw notFound(slug);
-    if (!await canSee(room, viewer)) throw notFound(slug);
+    if (!room) throw roomNotFound(slug);
+    if (!await canSee(room, viewer)) throw roomNotFound(slug);
     return room;
   }
 
@@ -244,6 +256,7 @@ export function createRooms(
     if (room.kind === "direct") {
       throw new ChatError(400, "cannot_invite", "A direct conversation is for two people.");
     }
+    refuseArchived(room);
     if (!await store.isRoomMember(room.id, member.id)) {
       throw new ChatError(403, "not_a_member", "Join the room before inviting others.");
     }
@@ -347,6 +360,7 @@ export function createRooms(
     if (!input.isAccount) {
       throw new ChatError(403, "account_required", "Register to set a room's topic.");
     }
+    refuseArchived(room);
     if (!await store.isRoomMember(room.id, member.id)) {
       throw new ChatError(403, "not_a_member", "Join the room before setting its topic.");
     }
@@ -361,7 +375,7 @@ export function createRooms(
       );
     }
     const changed = await store.setRoomTopic(room.id, topic);
-    if (!changed) throw new ChatError(404, "room_not_found", `There is no room "${slug}".`);
+    if (!changed) throw roomNotFound(slug);
     return changed;
   }
 

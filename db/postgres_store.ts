@@ -1,5 +1,4 @@
 // The PostgreSQL store on npm:postgres: shared by several instances, woken across them by LISTEN/NOTIFY.
-import { deleteEach } from "./delete_each.ts";
 import postgres from "postgres";
 import { POSTGRES_MIGRATIONS } from "./migrations/postgres.ts";
 import { RoomEvents } from "./room_events.ts";
@@ -94,6 +93,8 @@ const MIGRATION_LOCK = 72_616_100; // any constant: serializes migrations across
 const PRUNE_LOCK = 72_616_101; // one instance prunes at a time; the others skip
 const REGISTRATION_LOCK = 72_616_102; // serializes registrations (first account, invitations)
 // (72_616_103 keys the content locks of postgres_files.ts.)
+/** Messages a bulk deletion erases per transaction. */
+const DELETE_BATCH = 100;
 /** How long unattached uploads are kept by default. */
 const UPLOAD_RETENTION_MS = 24 * 3600_000;
 /** Contents no file has are removed after this (left by an upload cut off by a crash). */
@@ -208,9 +209,15 @@ export class PostgresStore implements Store {
   /**
    * A notification `room_id:seq`: change `seq` was committed in room `room_id`; or
    * `m:member_id:at`: the member was added to a room at `at` (ms; the time the adding
-   * instance recorded, so that its own wake-up and the notification carry the same value).
+   * instance recorded, so that its own wake-up and the notification carry the same value); or
+   * `gone:room_id`: the room was deleted.
    */
   #notified(payload: string): void {
+    if (payload.startsWith("gone:")) {
+      const room = Number(payload.slice(5));
+      if (Number.isSafeInteger(room)) this.events.closed(room);
+      return;
+    }
     if (payload.startsWith("m:")) {
       const [member, at] = payload.slice(2).split(":").map(Number);
       if (Number.isSafeInteger(member) && member > 0) {
@@ -1105,12 +1112,44 @@ export class PostgresStore implements Store {
   }
 
   async deleteMessagesBy(memberId: number, now: number): Promise<number> {
-    // Oldest first, one at a time (see deleteEach).
-    const rows = await this.#run(() =>
-      this.sql`SELECT id, room_id FROM messages
-        WHERE author_id = ${memberId} AND deleted_at IS NULL ORDER BY id`
+    // Room by room, oldest first, a batch per transaction: the batch's messages locked, then
+    // the room's next change numbers drawn at once (the order single deletions lock in), one
+    // notification for the batch.
+    const rooms = await this.#run(() =>
+      this.sql`SELECT DISTINCT room_id FROM messages
+        WHERE author_id = ${memberId} AND deleted_at IS NULL`
     );
-    return await deleteEach(this, [...rows], now);
+    let deleted = 0;
+    for (const { room_id } of rooms) {
+      const roomId = Number(room_id);
+      for (;;) {
+        const batch = await this.#run(() =>
+          this.sql.begin(async (tx) => {
+            const ids = (await tx`SELECT id FROM messages
+              WHERE author_id = ${memberId} AND room_id = ${roomId} AND deleted_at IS NULL
+              ORDER BY id LIMIT ${DELETE_BATCH} FOR NO KEY UPDATE`).map((row) => Number(row.id));
+            if (ids.length === 0) return { count: 0, seq: 0 };
+            const [room] = await tx`UPDATE rooms SET last_seq = last_seq + ${ids.length}
+              WHERE id = ${roomId} RETURNING last_seq`;
+            const last = Number(room.last_seq);
+            await tx`UPDATE messages m SET body = '', mentions = '[]', deleted_at = ${now},
+                seq = ${last - ids.length} + x.n
+              FROM unnest(${ids}::bigint[]) WITH ORDINALITY AS x(id, n) WHERE m.id = x.id`;
+            await tx`DELETE FROM reactions WHERE message_id = ANY(${ids}::bigint[])`;
+            await tx`DELETE FROM mentions WHERE message_id = ANY(${ids}::bigint[])`;
+            const files = await tx`DELETE FROM files WHERE message_id = ANY(${ids}::bigint[])
+              RETURNING sha256, preview_sha256`;
+            await releaseContents(tx, files.flatMap((f) => [f.sha256, f.preview_sha256]));
+            await tx`SELECT pg_notify(${this.channel}, ${`${roomId}:${last}`})`;
+            return { count: ids.length, seq: last };
+          })
+        );
+        if (batch.count > 0) this.events.published(roomId, batch.seq);
+        deleted += batch.count;
+        if (batch.count < DELETE_BATCH) break;
+      }
+    }
+    return deleted;
   }
 
   listAdminRooms(limit: number): Promise<AdminRoom[]> {
@@ -1141,6 +1180,8 @@ export class PostgresStore implements Store {
         await tx`DELETE FROM messages WHERE room_id = ${roomId}`;
         await tx`DELETE FROM rooms WHERE id = ${roomId}`;
         await releaseContents(tx, files.flatMap((f) => [f.sha256, f.preview_sha256]));
+        // Sent at commit: every instance wakes the room's long polls, which find it gone.
+        await tx`SELECT pg_notify(${this.channel}, ${`gone:${roomId}`})`;
         return true;
       })
     );

@@ -40,6 +40,15 @@ export class RoomEvents {
   }
 
   /**
+   * The room was deleted: forgets its number and wakes its waits, whose readers then find it
+   * gone (the number is not kept, so that a room given the same id later starts afresh).
+   */
+  closed(roomId: number): void {
+    this.#latest.delete(roomId);
+    wakeInBatches([...this.#waiting.get(roomId) ?? []]);
+  }
+
+  /**
    * Wakes every wait in every room (after missed notifications, e.g. a reconnect): each
    * reader then reads again and finds whatever arrived.
    */

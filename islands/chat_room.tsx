@@ -389,6 +389,8 @@ export function ChatRoom(props: ChatRoomProps) {
 
   const me = client.me.value;
   const status = client.status.value;
+  // An archived room is read-only: no composer, no replies, reactions or edits (deleting stays).
+  const archived = props.room.archived === true;
   const moderator = Boolean(props.account?.isAdmin) ||
     (props.room.ownerId != null && props.room.ownerId === me.id);
   const deleting = confirming.value === null
@@ -406,7 +408,11 @@ export function ChatRoom(props: ChatRoomProps) {
   ];
   const rows = timelineRows(entries, { ...props.time, now: now.value });
   return (
-    <main class="chat" data-hydrated={hydrated.value ? "" : undefined} {...drop.handlers}>
+    <main
+      class="chat"
+      data-hydrated={hydrated.value ? "" : undefined}
+      {...(archived ? {} : drop.handlers)}
+    >
       {drop.active.value && (
         <div class="drop-zone" aria-hidden="true">
           <p>Drop files to attach them</p>
@@ -542,10 +548,12 @@ export function ChatRoom(props: ChatRoomProps) {
                     open={actionsOpen.value === message.id}
                     onToggle={() =>
                       actionsOpen.value = actionsOpen.value === message.id ? null : message.id}
-                    onReply={() => startReply(message)}
-                    onReact={() => picker.value = picker.value === message.id ? null : message.id}
+                    onReply={archived ? undefined : () => startReply(message)}
+                    onReact={archived
+                      ? undefined
+                      : () => picker.value = picker.value === message.id ? null : message.id}
                     reactOpen={picker.value === message.id}
-                    onEdit={mine ? () => startEdit(message) : undefined}
+                    onEdit={mine && !archived ? () => startEdit(message) : undefined}
                     onDelete={mine || moderator
                       ? () => {
                         actionsOpen.value = null;
@@ -563,7 +571,7 @@ export function ChatRoom(props: ChatRoomProps) {
                     reactions={message.reactions ?? []}
                     meId={me.id}
                     names={names.value}
-                    onToggle={hydrated.value
+                    onToggle={hydrated.value && !archived
                       ? (emoji, add) => react(message.id, emoji, add)
                       : undefined}
                   />
@@ -598,24 +606,32 @@ export function ChatRoom(props: ChatRoomProps) {
             : "Jump to latest ↓"}
         </button>
       )}
-      <Composer
-        roomName={roomLabel(props.room)}
-        maxChars={props.maxChars}
-        onSend={(body, attachments) => {
-          typing.sent();
-          send(body, attachments);
-        }}
-        onTyped={typing.typed}
-        typing={typingText(typing.typists.value.map((t) => t.name))}
-        onEditLast={editLast}
-        replyTo={replyTo.value}
-        onCancelReply={() => replyTo.value = null}
-        area={composer}
-        roomSlug={props.room.slug}
-        meId={me.id}
-        allowRoom={props.account !== null}
-        uploads={uploads}
-      />
+      {archived
+        ? (
+          <p class="archived-notice" role="status">
+            This room is archived: you can read it, but nobody can post, edit or react in it.
+          </p>
+        )
+        : (
+          <Composer
+            roomName={roomLabel(props.room)}
+            maxChars={props.maxChars}
+            onSend={(body, attachments) => {
+              typing.sent();
+              send(body, attachments);
+            }}
+            onTyped={typing.typed}
+            typing={typingText(typing.typists.value.map((t) => t.name))}
+            onEditLast={editLast}
+            replyTo={replyTo.value}
+            onCancelReply={() => replyTo.value = null}
+            area={composer}
+            roomSlug={props.room.slug}
+            meId={me.id}
+            allowRoom={props.account !== null}
+            uploads={uploads}
+          />
+        )}
       {deleting && (
         <ConfirmDelete
           excerpt={excerptOf(deleting.body)}

@@ -252,9 +252,48 @@ adminTest("an archived room refuses posts, edits and reactions but can be read",
     guest.cookie,
   );
   assert.equal(react.status, 403);
+  const form = new FormData();
+  form.append("file", new Blob([new TextEncoder().encode("late notes")]), "notes.txt");
+  const upload = await app.request("/api/rooms/general/files", {
+    method: "POST",
+    body: form,
+    headers: { cookie: admin.cookie, origin: "http://localhost" },
+  });
+  assert.equal(upload.status, 403);
+  assert.equal((await upload.json()).error.code, "room_archived");
+  const files = app.store.db.prepare("SELECT count(*) AS n FROM files").get();
+  assert.equal(Number(files?.n), 0, "nothing was stored");
+  const topic = await call(app, "PUT", "/api/rooms/general/topic", admin.cookie, {
+    topic: "too late",
+  });
+  assert.equal(topic.status, 403);
+  assert.equal(topic.json.error.code, "room_archived");
   const read = await call(app, "GET", "/api/rooms/general/messages", guest.cookie);
   assert.equal(read.status, 200);
   assert.equal(read.json.messages.length, 1);
+});
+
+adminTest("a long poll waiting in a room that is deleted answers 404 at once", async (app) => {
+  const admin = await account(app, "admin");
+  const created = await call(app, "POST", "/api/rooms", admin.cookie, { name: "attic" });
+  const slug = created.json.slug;
+  const first = await call(app, "GET", `/api/rooms/${slug}/messages`, admin.cookie);
+  const started = Date.now();
+  const waiting = call(
+    app,
+    "GET",
+    `/api/rooms/${slug}/messages?after=${first.json.cursor}&wait=20`,
+    admin.cookie,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const deleted = await call(app, "DELETE", `/api/admin/rooms/${slug}`, admin.cookie, {
+    confirm: slug,
+  });
+  assert.equal(deleted.status, 204);
+  const answer = await waiting;
+  assert.equal(answer.status, 404, JSON.stringify(answer.json));
+  assert.equal(answer.json.error.code, "room_not_found");
+  assert.ok(Date.now() - started < 5000, "woken, not timed out");
 });
 
 adminTest("deleting a room removes its messages and files; it needs the slug", async (app) => {

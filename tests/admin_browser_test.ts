@@ -114,6 +114,14 @@ browserTest("admin page: archive and delete a room, typing its name", async (w) 
   await admin.getByRole("dialog").getByRole("button", { name: "Archive" }).click();
   await row.locator(".admin-sub", { hasText: "archived" }).waitFor();
 
+  // A member opening the archived room reads it, with a notice where the composer was.
+  const bob = await person(w.browser, w, "bob", { viewport: { width: 390, height: 800 } });
+  await bob.goto(`${w.server.url}/rooms/${created.slug}`);
+  await bob.waitForSelector(".chat[data-hydrated]");
+  await bob.getByRole("status").filter({ hasText: "This room is archived" }).waitFor();
+  assert.equal(await bob.locator(".composer textarea").count(), 0, "no composer");
+  await bob.screenshot({ path: `${SHOTS}/archived-room-phone.png` });
+
   await row.getByRole("button", { name: "Delete #attic" }).click();
   const dialog = admin.getByRole("dialog", { name: /Delete #attic/ });
   await dialog.getByRole("button", { name: "Delete the room" }).click();

@@ -173,6 +173,45 @@ export function adminContract(
     assert.equal(await store.deleteMessagesBy(bob.id, Date.now()), 0);
   });
 
+  test("deleting many messages in several rooms: every one erased, numbers in order", async (w) => {
+    const { store, general, ada, bob } = w;
+    const other = (await store.createRoom({
+      slug: "other",
+      name: "other",
+      topic: "",
+      kind: "public",
+      createdBy: ada.id,
+    }))!;
+    for (let i = 0; i < 250; i++) {
+      const room = i % 2 === 0 ? general : other;
+      await store.addMessage({ room, authorId: bob.id, body: `bob ${i}`, clientId: `b${i}` });
+      if (i % 25 === 0) {
+        await store.addMessage({ room, authorId: ada.id, body: `ada ${i}`, clientId: `a${i}` });
+      }
+    }
+    const cursors = new Map<number, number>();
+    for (const room of [general, other]) {
+      cursors.set(room.id, (await store.listMessages(room, { latest: true, limit: 1 })).cursor);
+    }
+    assert.equal(await store.deleteMessagesBy(bob.id, Date.now()), 250);
+    for (const room of [general, other]) {
+      const since = cursors.get(room.id)!;
+      const changed = await store.listMessages(room, { since, limit: 200 });
+      assert.equal(changed.messages.length, 125, `${room.slug}: each deletion is a change`);
+      assert.ok(changed.messages.every((m) => m.deleted && m.body === ""));
+      assert.equal(changed.cursor, since + 125, "one change number each, no gaps");
+      const seqs = changed.messages.map((m) => m.seq);
+      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), "in change order");
+      assert.deepEqual(
+        changed.messages.map((m) => m.id),
+        changed.messages.map((m) => m.id).sort((a, b) => a - b),
+        "oldest first",
+      );
+      const left = await store.listMessages(room, { latest: true, limit: 200 });
+      assert.equal(left.messages.filter((m) => !m.deleted).length, 5, "ada's stay");
+    }
+  });
+
   test("an archived room says so; deleting a room takes its messages and files", async (w) => {
     const { store, ada, bob } = w;
     const attic = (await store.createRoom({
@@ -271,6 +310,22 @@ export function adminContract(
     assert.deepEqual(left.messages.map((m) => m.body), ["elsewhere"]);
     const [row] = await store.listAdminMembers({ query: "ada", limit: 1 });
     assert.equal(row.messageCount, 1);
+  });
+
+  test("deleting a room wakes the long polls waiting in it", async (w) => {
+    const { store, ada } = w;
+    const attic = (await store.createRoom({
+      slug: "attic",
+      name: "attic",
+      topic: "",
+      kind: "public",
+      createdBy: ada.id,
+    }))!;
+    const waiter = store.waitForChange(attic, 0, { timeoutMs: 10_000 });
+    const started = Date.now();
+    assert.equal(await store.deleteRoom(attic.id), true);
+    assert.equal(await waiter.arrived, true, "woken, not timed out");
+    assert.ok(Date.now() - started < 5000);
   });
 
   test("the audit log: newest first, paged, with the actor's name", async (w) => {
