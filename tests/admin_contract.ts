@@ -16,6 +16,19 @@ function bytes(text: string): AsyncIterable<Uint8Array> {
   })();
 }
 
+/** Makes a public room named `slug` created by `by`. */
+async function publicRoom(store: Store, slug: string, by: Member): Promise<Room> {
+  const room = await store.createRoom({
+    slug,
+    name: slug,
+    topic: "",
+    kind: "public",
+    createdBy: by.id,
+  });
+  assert.ok(room, `room ${slug} created`);
+  return room;
+}
+
 /** Registers the moderation contract tests for a store opened by `open` (fresh each time). */
 export function adminContract(
   name: string,
@@ -175,13 +188,7 @@ export function adminContract(
 
   test("deleting many messages in several rooms: every one erased, numbers in order", async (w) => {
     const { store, general, ada, bob } = w;
-    const other = (await store.createRoom({
-      slug: "other",
-      name: "other",
-      topic: "",
-      kind: "public",
-      createdBy: ada.id,
-    }))!;
+    const other = await publicRoom(store, "other", ada);
     for (let i = 0; i < 250; i++) {
       const room = i % 2 === 0 ? general : other;
       await store.addMessage({ room, authorId: bob.id, body: `bob ${i}`, clientId: `b${i}` });
@@ -214,13 +221,7 @@ export function adminContract(
 
   test("an archived room says so; deleting a room takes its messages and files", async (w) => {
     const { store, ada, bob } = w;
-    const attic = (await store.createRoom({
-      slug: "attic",
-      name: "attic",
-      topic: "",
-      kind: "public",
-      createdBy: ada.id,
-    }))!;
+    const attic = await publicRoom(store, "attic", ada);
     assert.equal(attic.archived, undefined);
     assert.equal(await store.archiveRoom(attic.id, 1000), true);
     assert.equal((await store.getRoom("attic"))?.archived, true);
@@ -285,13 +286,7 @@ export function adminContract(
 
   test("deleting a large room with chains of replies leaves other rooms alone", async (w) => {
     const { store, general, ada } = w;
-    const big = (await store.createRoom({
-      slug: "big",
-      name: "big",
-      topic: "",
-      kind: "public",
-      createdBy: ada.id,
-    }))!;
+    const big = await publicRoom(store, "big", ada);
     let previous: number | null = null;
     for (let i = 0; i < 1200; i++) {
       const { message } = await store.addMessage({
@@ -314,13 +309,7 @@ export function adminContract(
 
   test("deleting a room wakes the long polls waiting in it", async (w) => {
     const { store, ada } = w;
-    const attic = (await store.createRoom({
-      slug: "attic",
-      name: "attic",
-      topic: "",
-      kind: "public",
-      createdBy: ada.id,
-    }))!;
+    const attic = await publicRoom(store, "attic", ada);
     const waiter = store.waitForChange(attic, 0, { timeoutMs: 10_000 });
     const started = Date.now();
     assert.equal(await store.deleteRoom(attic.id), true);
