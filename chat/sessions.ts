@@ -14,6 +14,8 @@ import type { ParleyConfig } from "../fresh.config.ts";
 export const SESSION_COOKIE = "parley_session";
 const TOUCH_EVERY_MS = 5 * 60_000;
 const COOKIE_MAX_AGE_S = 400 * 24 * 3600;
+/** Cookies whose signature check is remembered (the oldest are forgotten first). */
+const VERIFIED_COOKIES = 10_000;
 
 /** What the session middleware puts in the request state. */
 export interface SessionState {
@@ -94,12 +96,26 @@ export async function endSession(c: Context, store: Store, session?: Session): P
 export function sessions(
   options: { store: Store; secret: string; idleMs: number },
 ): MiddlewareHandler {
+  // Signed cookie → the hash of its token, or null when the signature is wrong: the same
+  // cookie comes with every request of a tab, and checking it costs two hashes.
+  const hashes = new Map<string, string | null>();
+  const tokenHashOf = (cookie: string): string | null => {
+    let hash = hashes.get(cookie);
+    if (hash === undefined) {
+      const token = verifySigned(cookie, options.secret);
+      hash = token === null ? null : hashToken(token);
+      if (hashes.size >= VERIFIED_COOKIES) hashes.delete(hashes.keys().next().value!);
+      hashes.set(cookie, hash);
+    }
+    return hash;
+  };
   return async (c, next) => {
     const state = getState<SessionState>(c);
-    if (getCookie(c, SESSION_COOKIE) === undefined) return await next();
-    const token = verifySigned(getCookie(c, SESSION_COOKIE) ?? "", options.secret);
-    if (token !== null) {
-      const session = await options.store.getSession(hashToken(token));
+    const cookie = getCookie(c, SESSION_COOKIE);
+    if (cookie === undefined) return await next();
+    const tokenHash = tokenHashOf(cookie);
+    if (tokenHash !== null) {
+      const session = await options.store.getSession(tokenHash);
       const now = Date.now();
       if (session && now - session.lastSeenAt > options.idleMs) {
         await options.store.deleteSession(session.id);

@@ -23,6 +23,8 @@ function wakeInBatches(entries: Waiting[], from = 0): void {
  */
 export class RoomEvents {
   #latest = new Map<number, number>();
+  /** When each room's latest number was last learnt (a change, or read from the database). */
+  #learntAt = new Map<number, number>();
   #waiting = new Map<number, Set<Waiting>>();
 
   /** Records that `memberId` was just added to a room and wakes their room-list waits. */
@@ -33,10 +35,36 @@ export class RoomEvents {
   /** Records change `seq` in `roomId` and wakes the waits it satisfies. */
   published(roomId: number, seq: number): void {
     if (seq > (this.#latest.get(roomId) ?? 0)) this.#latest.set(roomId, seq);
+    this.#learntAt.set(roomId, performance.now());
     const waiting = this.#waiting.get(roomId);
     if (!waiting) return;
     const due = [...waiting].filter((entry) => seq > entry.after);
     wakeInBatches(due);
+  }
+
+  /**
+   * The room's latest change number, when it was learnt within `maxAgeMs`: a reader already
+   * there has nothing new (an empty poll answered without the database). Older knowledge is
+   * not trusted, so that a notification lost on the way costs at most that long.
+   */
+  latest(roomId: number, maxAgeMs: number): number | undefined {
+    const at = this.#learntAt.get(roomId);
+    if (at === undefined || performance.now() - at > maxAgeMs) return undefined;
+    return this.#latest.get(roomId) ?? 0;
+  }
+
+  /**
+   * Records the change number read from the database with a room's rows (the two read
+   * together); wakes waits only if it is news (a notification that has not arrived yet).
+   */
+  seen(roomId: number, seq: number): void {
+    if (seq > (this.#latest.get(roomId) ?? 0)) this.published(roomId, seq);
+    else this.#learntAt.set(roomId, performance.now());
+  }
+
+  /** Forgets every room's number (notifications were missed): the next reads ask the database. */
+  forget(): void {
+    this.#learntAt.clear();
   }
 
   /**
@@ -45,6 +73,7 @@ export class RoomEvents {
    */
   closed(roomId: number): void {
     this.#latest.delete(roomId);
+    this.#learntAt.delete(roomId);
     wakeInBatches([...this.#waiting.get(roomId) ?? []]);
   }
 

@@ -83,7 +83,7 @@ export function searchSqliteIds(db: DatabaseSync, query: SearchQuery): number[] 
   // Last, so that a page of candidates can be read after another: `order < cursor`.
   where.push(`${order} < ?`);
   const select = `SELECT ${order} AS id${wordsToCheck.length > 0 ? ", m.body" : ""}
-    FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${order} DESC LIMIT ?`;
+    FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${order} DESC LIMIT ? + 0`;
   const statement = db.prepare(select);
   const before = query.before ?? Number.MAX_SAFE_INTEGER;
   if (wordsToCheck.length === 0) {

@@ -3,6 +3,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname, join } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations/sqlite.ts";
 import { RoomEvents } from "./room_events.ts";
+import { ChangeCounters, ReadCache, ROOMS_SLOT, SESSIONS_SLOT } from "./read_cache.ts";
 import {
   ADMIN_MEMBER_COLUMNS,
   ADMIN_ROOM_COLUMNS,
@@ -82,7 +83,19 @@ export interface SqliteOptions {
    * `:memory:`, a temporary folder made on first use and removed on close).
    */
   filesDir?: string;
+  /**
+   * The counters that invalidate cached sessions and rooms; shared (on a SharedArrayBuffer)
+   * by workers that open the same database, so that a change made by one is seen by all.
+   */
+  counters?: ChangeCounters;
 }
+
+/** Sessions and rooms kept in memory, and for how long at most (changes drop them at once). */
+const CACHED_SESSIONS = 10_000;
+const CACHED_ROOMS = 1_000;
+const CACHE_AGE_MS = 30_000;
+/** How long a room's latest change number, learnt in this process, answers empty polls. */
+const KNOWN_SEQ_MS = 2_000;
 
 /** Applies the migrations a database has not had yet, in one transaction. */
 export function migrateSqlite(db: DatabaseSync): void {
@@ -112,6 +125,11 @@ export class SqliteStore implements Store {
   readonly kind = "sqlite";
   readonly db: DatabaseSync;
   readonly events = new RoomEvents();
+  /** Sessions by token hash, and which token hash each session id has (for touches). */
+  #sessions: ReadCache<string, Session>;
+  #sessionTokens = new Map<number, string>();
+  /** Rooms by slug and by id (as `#<id>`). */
+  #rooms: ReadCache<string, Room>;
   #typing = new Set<(signal: TypingSignal) => void>();
   #statements = new Map<string, StatementSync>();
   /** The bytes of uploaded files (see {@link SqliteOptions.filesDir}). */
@@ -149,6 +167,19 @@ export class SqliteStore implements Store {
       );
     }
     this.db = db;
+    const counters = options.counters ?? new ChangeCounters();
+    this.#sessions = new ReadCache({
+      counters,
+      slot: SESSIONS_SLOT,
+      maxEntries: CACHED_SESSIONS,
+      maxAgeMs: CACHE_AGE_MS,
+    });
+    this.#rooms = new ReadCache({
+      counters,
+      slot: ROOMS_SLOT,
+      maxEntries: CACHED_ROOMS,
+      maxAgeMs: CACHE_AGE_MS,
+    });
     const filesDir = options.filesDir ??
       (path === ":memory:" ? undefined : join(dirname(path), "files"));
     this.content = new ContentFolder(filesDir);
@@ -195,6 +226,11 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * The prepared statement for `sql`, prepared once. A limit is always written `LIMIT ? + 0`:
+   * SQLite's planner reads the value bound to a bare limit parameter and so marks the statement to be
+   * prepared again whenever it is bound, which made an empty poll's query 38 µs instead of 5.
+   */
   #sql(sql: string): StatementSync {
     let statement = this.#statements.get(sql);
     if (!statement) {
@@ -202,6 +238,22 @@ export class SqliteStore implements Store {
       this.#statements.set(sql, statement);
     }
     return statement;
+  }
+
+  /**
+   * Runs a write to sessions or members and then drops every cached session, here and in the
+   * workers sharing the counters (after the write: a read in between would cache the old row).
+   */
+  #sessionsChange<T>(write: () => Promise<T>): Promise<T> {
+    return write().finally(() => {
+      this.#sessions.invalidate();
+      this.#sessionTokens.clear();
+    });
+  }
+
+  /** Runs a write to rooms and then drops every cached room (see {@link #sessionsChange}). */
+  #roomsChange<T>(write: () => Promise<T>): Promise<T> {
+    return write().finally(() => this.#rooms.invalidate());
   }
 
   getSetting(key: string): Promise<string | null> {
@@ -220,13 +272,19 @@ export class SqliteStore implements Store {
   }
 
   getRoom(slug: string): Promise<Room | null> {
+    const cached = this.#rooms.get(slug);
+    if (cached) return Promise.resolve(cached);
+    const version = this.#rooms.version();
     const row = this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE slug = ?`).get(slug);
-    return Promise.resolve(row ? toRoom(row) : null);
+    return Promise.resolve(row ? this.#rooms.set(slug, toRoom(row), version) : null);
   }
 
   getRoomById(id: number): Promise<Room | null> {
+    const cached = this.#rooms.get(`#${id}`);
+    if (cached) return Promise.resolve(cached);
+    const version = this.#rooms.version();
     const row = this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE id = ?`).get(id);
-    return Promise.resolve(row ? toRoom(row) : null);
+    return Promise.resolve(row ? this.#rooms.set(`#${id}`, toRoom(row), version) : null);
   }
 
   async createRoom(input: NewRoom): Promise<Room | null> {
@@ -256,11 +314,14 @@ export class SqliteStore implements Store {
   }
 
   setRoomTopic(roomId: number, topic: string): Promise<Room | null> {
-    return this.#run(() => {
-      const [row] = this.#sql(`UPDATE rooms SET topic = ? WHERE id = ? RETURNING ${ROOM_COLUMNS}`)
-        .all(topic, roomId);
-      return row ? toRoom(row) : null;
-    });
+    return this.#roomsChange(() =>
+      this.#run(() => {
+        const [row] = this.#sql(
+          `UPDATE rooms SET topic = ? WHERE id = ? RETURNING ${ROOM_COLUMNS}`,
+        ).all(topic, roomId);
+        return row ? toRoom(row) : null;
+      })
+    );
   }
 
   getDirectRoom(directKey: string): Promise<Room | null> {
@@ -279,7 +340,7 @@ export class SqliteStore implements Store {
          AND (? IS NULL OR lower(name) LIKE ? ESCAPE '\\')
        ORDER BY coalesce((SELECT max(m.id) FROM messages m WHERE m.room_id = r.id), 0) DESC,
          r.id DESC
-       LIMIT ?`,
+       LIMIT ? + 0`,
     ).all(member, member, pattern, pattern, options.limit);
     return Promise.resolve(rows.map(toRoom));
   }
@@ -293,11 +354,11 @@ export class SqliteStore implements Store {
          ELSE r.name END AS name,
          (SELECT count(*) FROM (SELECT 1 FROM messages m
            WHERE m.room_id = r.id AND m.id > rm.last_read_id AND m.author_id != rm.member_id
-             AND m.deleted_at IS NULL LIMIT ?)) AS unread,
+             AND m.deleted_at IS NULL LIMIT ? + 0)) AS unread,
          (SELECT count(*) FROM (SELECT 1 FROM mentions x JOIN messages m ON m.id = x.message_id
            WHERE x.member_id = rm.member_id AND x.room_id = r.id
              AND x.message_id > rm.last_read_id AND m.author_id <> rm.member_id
-             AND m.deleted_at IS NULL LIMIT ?)) AS mentions
+             AND m.deleted_at IS NULL LIMIT ? + 0)) AS mentions
        FROM room_members rm JOIN rooms r ON r.id = rm.room_id
        WHERE rm.member_id = ? ORDER BY r.kind = 'direct', name`,
     ).all(unreadCap, unreadCap, memberId);
@@ -318,6 +379,12 @@ export class SqliteStore implements Store {
 
   addRoomMember(roomId: number, memberId: number): Promise<void> {
     return this.#run(() => {
+      // Most calls find the member in the room already (every message in a public room asks):
+      // a read, not a write transaction.
+      if (
+        this.#sql("SELECT 1 AS yes FROM room_members WHERE room_id = ? AND member_id = ?")
+          .get(roomId, memberId)
+      ) return;
       const result = this.#sql(
         `INSERT INTO room_members (room_id, member_id, joined_at, last_read_id)
          VALUES (?, ?, ?, (SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ?))
@@ -375,7 +442,7 @@ export class SqliteStore implements Store {
          AND (? IS NULL OR EXISTS (
            SELECT 1 FROM room_members mine JOIN room_members theirs ON theirs.room_id = mine.room_id
            WHERE mine.member_id = ? AND theirs.member_id = members.id AND mine.room_id != ?))
-       ORDER BY name, id LIMIT ?`,
+       ORDER BY name, id LIMIT ? + 0`,
     ).all(pattern, pattern, sharing, sharing, options.exceptRoomId ?? 0, limit);
     return Promise.resolve(rows.map((row) => ({
       id: Number(row.id),
@@ -406,7 +473,7 @@ export class SqliteStore implements Store {
          AND (lower(m.name) LIKE ? ESCAPE '\\' OR m.username_key LIKE ? ESCAPE '\\')
          AND (? = 0 OR EXISTS (
            SELECT 1 FROM messages x WHERE x.author_id = m.id AND x.room_id = rm.room_id))
-       ORDER BY m.name, m.id LIMIT ?`,
+       ORDER BY m.name, m.id LIMIT ? + 0`,
     ).all(roomId, pattern, pattern, options.authorsOnly ? 1 : 0, limit);
     return Promise.resolve(rows.map(toSummary));
   }
@@ -417,11 +484,13 @@ export class SqliteStore implements Store {
   }
 
   renameMember(id: number, name: string): Promise<Member | null> {
-    return this.#run(() => {
-      const [row] = this.#sql("UPDATE members SET name = ? WHERE id = ? RETURNING id, name")
-        .all(name, id);
-      return row ? { id: Number(row.id), name: String(row.name) } : null;
-    });
+    return this.#sessionsChange(() =>
+      this.#run(() => {
+        const [row] = this.#sql("UPDATE members SET name = ? WHERE id = ? RETURNING id, name")
+          .all(name, id);
+        return row ? { id: Number(row.id), name: String(row.name) } : null;
+      })
+    );
   }
 
   async createSession(memberId: number, tokenHash: string): Promise<Session> {
@@ -438,28 +507,39 @@ export class SqliteStore implements Store {
   }
 
   getSession(tokenHash: string): Promise<Session | null> {
+    const cached = this.#sessions.get(tokenHash);
+    if (cached) return Promise.resolve(cached);
+    const version = this.#sessions.version();
     return this.#run(() => {
       const row = this.#sql(
         `SELECT s.id, s.last_seen_at, m.id AS member_id, m.name, m.username, m.is_admin
          FROM sessions s JOIN members m ON m.id = s.member_id
          WHERE s.token_hash = ? AND m.banned_at IS NULL`,
       ).get(tokenHash);
-      return row ? toSession(row) : null;
+      if (!row) return null;
+      const session = this.#sessions.set(tokenHash, toSession(row), version);
+      if (this.#sessionTokens.size >= CACHED_SESSIONS) this.#sessionTokens.clear();
+      this.#sessionTokens.set(session.id, tokenHash);
+      return session;
     });
   }
 
   deleteSession(id: number): Promise<void> {
-    return this.#run(() => {
-      this.#sql("DELETE FROM sessions WHERE id = ?").run(id);
-    });
+    return this.#sessionsChange(() =>
+      this.#run(() => {
+        this.#sql("DELETE FROM sessions WHERE id = ?").run(id);
+      })
+    );
   }
 
   deleteSessions(memberId: number, exceptId = 0): Promise<number> {
-    return this.#run(() => {
-      const result = this.#sql("DELETE FROM sessions WHERE member_id = ? AND id != ?")
-        .run(memberId, exceptId);
-      return Number(result.changes);
-    });
+    return this.#sessionsChange(() =>
+      this.#run(() => {
+        const result = this.#sql("DELETE FROM sessions WHERE member_id = ? AND id != ?")
+          .run(memberId, exceptId);
+        return Number(result.changes);
+      })
+    );
   }
 
   accountNames(exceptMemberId: number): Promise<string[]> {
@@ -471,21 +551,24 @@ export class SqliteStore implements Store {
 
   registerAccount(input: NewAccount): Promise<Registration> {
     // BEGIN IMMEDIATE takes the write lock first: registrations run one at a time, even
-    // across processes, so two first registrations cannot both see "no account yet".
-    return this.#run(() => {
-      this.db.exec("BEGIN IMMEDIATE");
-      try {
-        const result = this.#register(input);
-        this.db.exec(result.ok ? "COMMIT" : "ROLLBACK");
-        return result;
-      } catch (error) {
-        if (this.db.isTransaction) this.db.exec("ROLLBACK");
-        if (String((error as Error).message).includes("UNIQUE")) {
-          return { ok: false, reason: "username_taken" } as const;
+    // across processes, so two first registrations cannot both see "no account yet". A guest
+    // becoming an account changes their sessions: the cached ones go.
+    return this.#sessionsChange(() =>
+      this.#run(() => {
+        this.db.exec("BEGIN IMMEDIATE");
+        try {
+          const result = this.#register(input);
+          this.db.exec(result.ok ? "COMMIT" : "ROLLBACK");
+          return result;
+        } catch (error) {
+          if (this.db.isTransaction) this.db.exec("ROLLBACK");
+          if (String((error as Error).message).includes("UNIQUE")) {
+            return { ok: false, reason: "username_taken" } as const;
+          }
+          throw error;
         }
-        throw error;
-      }
-    });
+      })
+    );
   }
 
   /** The registration itself, inside the transaction; checks everything before writing. */
@@ -573,6 +656,8 @@ export class SqliteStore implements Store {
   touchSession(id: number, at: number): Promise<void> {
     return this.#run(() => {
       this.#sql("UPDATE sessions SET last_seen_at = ? WHERE id = ?").run(at, id);
+      const token = this.#sessionTokens.get(id);
+      if (token) this.#sessions.update(token, (session) => ({ ...session, lastSeenAt: at }));
     });
   }
 
@@ -602,10 +687,14 @@ export class SqliteStore implements Store {
         input.replyTo ?? null,
         JSON.stringify(mentions),
       );
-      this.#setMentions(input.room.id, Number(inserted.id), mentions);
+      this.#setMentions(input.room.id, Number(inserted.id), mentions, { fresh: true });
       this.#attach(input, Number(inserted.id));
       const row = this.#messageRow(Number(inserted.id));
-      return { message: this.#withReactions([row], input.room.slug)[0], created: true };
+      // A new message has no reactions yet, and files only when it was given some.
+      const message = input.attachments?.length
+        ? this.#withReactions([row], input.room.slug)[0]
+        : toMessage(row, input.room.slug);
+      return { message, created: true };
     }).then((result) => {
       if (result.created) this.events.published(input.room.id, result.message.seq);
       return result;
@@ -627,8 +716,13 @@ export class SqliteStore implements Store {
   }
 
   /** Replaces the mention rows of a message (inside a write transaction). */
-  #setMentions(roomId: number, messageId: number, mentions: number[]): void {
-    this.#sql("DELETE FROM mentions WHERE message_id = ?").run(messageId);
+  #setMentions(
+    roomId: number,
+    messageId: number,
+    mentions: number[],
+    options: { fresh?: boolean } = {},
+  ): void {
+    if (!options.fresh) this.#sql("DELETE FROM mentions WHERE message_id = ?").run(messageId);
     if (mentions.length === 0) return;
     this.#sql(
       `INSERT INTO mentions (member_id, room_id, message_id)
@@ -687,25 +781,35 @@ export class SqliteStore implements Store {
   }
 
   listMessages(room: Room, query: HistoryQuery): Promise<MessagePage> {
+    // A reader who already has the room's latest change: nothing to read (the poll that finds
+    // nothing new is the most frequent request of all).
+    if ("since" in query) {
+      const known = this.events.latest(room.id, KNOWN_SEQ_MS);
+      if (known !== undefined && query.since >= known) {
+        return Promise.resolve({ messages: [], cursor: query.since });
+      }
+    }
     return this.#run(() => {
       const select = `SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS}`;
       const older = (before: number, limit: number) =>
         this.#sql(
-          `${select} WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`,
+          `${select} WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ? + 0`,
         ).all(room.id, before, limit).reverse();
       const newer = (after: number, limit: number) =>
-        this.#sql(`${select} WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`)
+        this.#sql(`${select} WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ? + 0`)
           .all(room.id, after, limit);
-      // Synchronous: the change number and the rows come from the same moment.
+      // The change number first, then the rows: every change up to it is committed, and a
+      // change committed in between (by another connection) is in the rows.
       const cursor = this.#roomSeq(room.id);
+      this.events.seen(room.id, cursor);
       if ("since" in query) {
         const rows = this.#sql(
-          `${select} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`,
+          `${select} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ? + 0`,
         ).all(room.id, query.since, query.limit);
         const last = rows.length > 0 ? Number(rows[rows.length - 1].seq) : query.since;
         return {
           messages: this.#withReactions(rows, room.slug),
-          cursor: rows.length < query.limit ? Math.max(cursor, query.since) : last,
+          cursor: rows.length < query.limit ? Math.max(cursor, last) : last,
         };
       }
       if ("after" in query) {
@@ -872,7 +976,12 @@ export class SqliteStore implements Store {
     return () => this.#typing.delete(listener);
   }
 
-  async pruneStale(options: PruneOptions): Promise<PruneCounts> {
+  pruneStale(options: PruneOptions): Promise<PruneCounts> {
+    // Idle sessions and forgotten guests go: cached sessions with them.
+    return this.#sessionsChange(() => this.#pruneStale(options));
+  }
+
+  async #pruneStale(options: PruneOptions): Promise<PruneCounts> {
     const counts = { sessions: 0, invites: 0, guests: 0, files: 0 };
     // In batches, each its own short transaction, so that writers wait at most one batch.
     const batches = async (sql: string, ...params: number[]) => {
@@ -888,11 +997,11 @@ export class SqliteStore implements Store {
     };
     counts.sessions = await batches(
       `DELETE FROM sessions WHERE id IN (
-         SELECT id FROM sessions WHERE last_seen_at < ? LIMIT ?)`,
+         SELECT id FROM sessions WHERE last_seen_at < ? LIMIT ? + 0)`,
       options.now - options.sessionIdleMs,
     );
     counts.invites = await batches(
-      "DELETE FROM invites WHERE id IN (SELECT id FROM invites WHERE expires_at <= ? LIMIT ?)",
+      "DELETE FROM invites WHERE id IN (SELECT id FROM invites WHERE expires_at <= ? LIMIT ? + 0)",
       options.now,
     );
     counts.files = await this.#pruneFiles(options);
@@ -908,7 +1017,7 @@ export class SqliteStore implements Store {
            AND g.id NOT IN (SELECT created_by FROM rooms WHERE created_by IS NOT NULL)
            AND g.id NOT IN (SELECT created_by FROM invites)
            AND g.id NOT IN (SELECT used_by FROM invites WHERE used_by IS NOT NULL)
-         LIMIT ?)`,
+         LIMIT ? + 0)`,
       options.now - options.guestRetentionMs,
     );
     // Last, as it waits for the disk: temporary files of uploads cut off by a crash.
@@ -929,7 +1038,7 @@ export class SqliteStore implements Store {
       const { count, unlink } = await this.#transaction(() => {
         const files = this.#sql(
           `DELETE FROM files WHERE id IN (
-             SELECT id FROM files WHERE message_id IS NULL AND created_at < ? LIMIT ?)
+             SELECT id FROM files WHERE message_id IS NULL AND created_at < ? LIMIT ? + 0)
            RETURNING sha256, preview_sha256`,
         ).all(before, PRUNE_BATCH);
         return { count: files.length, unlink: this.#releaseContents(files) };
@@ -1098,13 +1207,15 @@ export class SqliteStore implements Store {
   }
 
   banMember(memberId: number, now: number): Promise<number | null> {
-    return this.#transaction(() => {
-      const banned = this.#sql(
-        "UPDATE members SET banned_at = coalesce(banned_at, ?) WHERE id = ?",
-      ).run(now, memberId);
-      if (Number(banned.changes) === 0) return null;
-      return Number(this.#sql("DELETE FROM sessions WHERE member_id = ?").run(memberId).changes);
-    });
+    return this.#sessionsChange(() =>
+      this.#transaction(() => {
+        const banned = this.#sql(
+          "UPDATE members SET banned_at = coalesce(banned_at, ?) WHERE id = ?",
+        ).run(now, memberId);
+        if (Number(banned.changes) === 0) return null;
+        return Number(this.#sql("DELETE FROM sessions WHERE member_id = ?").run(memberId).changes);
+      })
+    );
   }
 
   unbanMember(memberId: number): Promise<boolean> {
@@ -1129,17 +1240,19 @@ export class SqliteStore implements Store {
       return this.#sql(
         `SELECT ${ADMIN_MEMBER_COLUMNS} FROM members m
          WHERE m.name LIKE ?1 ESCAPE '\\' OR coalesce(m.username, '') LIKE ?1 ESCAPE '\\'
-         ORDER BY m.id DESC LIMIT ?2`,
+         ORDER BY m.id DESC LIMIT ?2 + 0`,
       ).all(pattern, options.limit).map(toAdminMember);
     });
   }
 
   setAdmin(memberId: number, admin: boolean): Promise<boolean> {
-    return this.#run(() =>
-      Number(
-        this.#sql("UPDATE members SET is_admin = ? WHERE id = ? AND username_key IS NOT NULL")
-          .run(admin ? 1 : 0, memberId).changes,
-      ) > 0
+    return this.#sessionsChange(() =>
+      this.#run(() =>
+        Number(
+          this.#sql("UPDATE members SET is_admin = ? WHERE id = ? AND username_key IS NOT NULL")
+            .run(admin ? 1 : 0, memberId).changes,
+        ) > 0
+      )
     );
   }
 
@@ -1163,7 +1276,7 @@ export class SqliteStore implements Store {
         const batch = await this.#transaction(() => {
           const ids = this.#sql(
             `SELECT id FROM messages WHERE author_id = ? AND room_id = ? AND deleted_at IS NULL
-             ORDER BY id LIMIT ?`,
+             ORDER BY id LIMIT ? + 0`,
           ).all(memberId, roomId, DELETE_BATCH).map((row) => Number(row.id));
           let seq = 0;
           for (const id of ids) {
@@ -1186,21 +1299,27 @@ export class SqliteStore implements Store {
     return this.#run(() =>
       this.#sql(
         `SELECT ${ADMIN_ROOM_COLUMNS} FROM rooms r WHERE r.kind != 'direct'
-         ORDER BY r.name, r.id LIMIT ?`,
+         ORDER BY r.name, r.id LIMIT ? + 0`,
       ).all(limit).map(toAdminRoom)
     );
   }
 
   archiveRoom(roomId: number, now: number): Promise<boolean> {
-    return this.#run(() =>
-      Number(
-        this.#sql("UPDATE rooms SET archived_at = coalesce(archived_at, ?) WHERE id = ?")
-          .run(now, roomId).changes,
-      ) > 0
+    return this.#roomsChange(() =>
+      this.#run(() =>
+        Number(
+          this.#sql("UPDATE rooms SET archived_at = coalesce(archived_at, ?) WHERE id = ?")
+            .run(now, roomId).changes,
+        ) > 0
+      )
     );
   }
 
-  async deleteRoom(roomId: number): Promise<boolean> {
+  deleteRoom(roomId: number): Promise<boolean> {
+    return this.#roomsChange(() => this.#deleteRoom(roomId));
+  }
+
+  async #deleteRoom(roomId: number): Promise<boolean> {
     const unlink: string[] = [];
     // The messages first, newest first (a reply is newer than what it answers), in batches
     // of short transactions: taking each out of the search index costs some 0.2 ms, and
@@ -1208,7 +1327,7 @@ export class SqliteStore implements Store {
     for (;;) {
       const removed = await this.#transaction(() => {
         const ids = this.#sql(
-          "SELECT id FROM messages WHERE room_id = ? ORDER BY id DESC LIMIT ?",
+          "SELECT id FROM messages WHERE room_id = ? ORDER BY id DESC LIMIT ? + 0",
         ).all(roomId, PRUNE_BATCH).map((row) => Number(row.id));
         if (ids.length === 0) return 0;
         const list = JSON.stringify(ids);
@@ -1271,7 +1390,7 @@ export class SqliteStore implements Store {
     return this.#run(() =>
       this.#sql(
         `SELECT ${AUDIT_COLUMNS} FROM audit_log l LEFT JOIN members a ON a.id = l.actor_id
-         WHERE l.id < ? ORDER BY l.id DESC LIMIT ?`,
+         WHERE l.id < ? ORDER BY l.id DESC LIMIT ? + 0`,
       ).all(options.before ?? Number.MAX_SAFE_INTEGER, options.limit).map(toAuditEntry)
     );
   }

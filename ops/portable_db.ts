@@ -216,7 +216,7 @@ class SqlitePortable implements PortableDatabase {
           const columns = table.columns.map(quote).join(", ");
           const where = after ? `WHERE ${condition}` : "";
           const rows = db.prepare(
-            `SELECT ${columns} FROM ${quote(table.name)} ${where} ORDER BY ${order} LIMIT ?`,
+            `SELECT ${columns} FROM ${quote(table.name)} ${where} ORDER BY ${order} LIMIT ? + 0`,
           ).all(...(after ? table.primaryKey.map((c) => after[c]) : []), limit);
           return Promise.resolve(rows.map((row) => sqliteRow(table, row)));
         },

@@ -183,7 +183,9 @@ accountTest("changing the password needs the current one and ends other sessions
 accountTest("sessions unused for longer than the idle time end", async (app) => {
   const { cookie } = await register(app, undefined, "ada");
   assert.equal((await me(app, cookie!)).status, 200);
-  app.store.db.prepare("UPDATE sessions SET last_seen_at = ?").run(Date.now() - 2 * 86_400_000);
+  // Last seen two days ago (through the store, which keeps its cached sessions in step).
+  const [session] = app.store.db.prepare("SELECT id FROM sessions").all();
+  await app.store.touchSession(Number(session.id), Date.now() - 2 * 86_400_000);
   const stale = await me(app, cookie!);
   assert.equal(stale.status, 401);
   assert.equal(stale.json.error.code, "invalid_session");

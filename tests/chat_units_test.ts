@@ -72,6 +72,17 @@ Deno.test("rate limiter: a burst per key, then the wait until the oldest leaves 
   assert.equal(limiter.take("a", 11_002), 2_000 + 10_000 - 11_002, "now the second is oldest");
 });
 
+Deno.test("rate limiter: a high limit over many windows counts exactly; forgiven events free a place", () => {
+  const limiter = new RateLimiter({ limit: 1000, windowMs: 1000 });
+  // 5,000 events, one a millisecond: the window always holds the last 1,000.
+  for (let t = 1; t <= 5000; t++) assert.equal(limiter.take("a", t), 0, `event at ${t}`);
+  assert.ok(limiter.take("a", 5000) > 0, "the 1,001st event in one window is refused");
+  assert.equal(limiter.take("a", 5001), 0, "one left the window");
+  limiter.forgive("a", 5001);
+  assert.equal(limiter.take("a", 5001), 0, "forgiven: its place is free again");
+  assert.equal(limiter.take("a", 5001), 1, "then full: wait until the oldest (4,002) leaves");
+});
+
 Deno.test("config: defaults, overrides and readable errors", () => {
   const config = loadConfig({});
   assert.equal(config.port, 8000);
