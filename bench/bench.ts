@@ -2,12 +2,15 @@
 import { parseArgs } from "node:util";
 import {
   CpuMeter,
+  cpuPerRequestUs,
   type CpuUse,
   formatCpu,
   type TcpCounters,
   tcpCounters,
   tcpDelta,
+  tickError,
 } from "./cpu.ts";
+import { DEFAULT_LIMITS } from "../chat/limits.ts";
 import { CHANGE_KINDS, type DeliveryResult, runDelivery } from "./delivery.ts";
 import { fillPostgresHistory, fillSqliteHistory } from "./history.ts";
 import {
@@ -47,7 +50,8 @@ const USAGE = `Usage: deno task bench [options]
   --posters N        members making changes during the delivery phase (default 4)
   --concurrency N    requests in flight in the throughput phases (default 32)
   --phase-seconds S  measured duration of each throughput phase (default 3)
-  --page-requests N  room page requests for the page latency (default 200)
+  --page-requests N  room page requests for the page latency, at least (default 200); the page
+                     phase goes on for --phase-seconds at least, for its CPU per request
   --drain-ms MS      reading time after the last change was answered, at least (default 2000)
   --settle-ms MS     then readers go on until each has the room's final state, at most this long
                      after the last answer; a reader still behind then is lost (default 30000)
@@ -422,15 +426,20 @@ async function main(options: Options): Promise<void> {
       options,
       records,
       () =>
-        sequentialLatency(options.pageRequests, 10, async (client) => {
-          const response = await fetch(first.origin + "/", {
-            headers: { accept: "text/html", cookie: pageGuest.cookie },
-            client,
-            signal: AbortSignal.timeout(30_000),
-          });
-          await response.arrayBuffer();
-          return response.status === 200;
-        }),
+        sequentialLatency(
+          options.pageRequests,
+          10,
+          async (client) => {
+            const response = await fetch(first.origin + "/", {
+              headers: { accept: "text/html", cookie: pageGuest.cookie },
+              client,
+              signal: AbortSignal.timeout(30_000),
+            });
+            await response.arrayBuffer();
+            return response.status === 200;
+          },
+          options.phaseSeconds,
+        ),
     );
     const pageMs = percentiles(page.ms);
     log(`  p50 ${pageMs.p50} ms`);
@@ -529,6 +538,7 @@ async function main(options: Options): Promise<void> {
       posts,
       pageMs,
       pageFailed: page.failed,
+      pageTotal: page.total,
       delivery,
       latency,
       latencyFromSend,
@@ -557,6 +567,8 @@ interface Figures {
   posts: ThroughputResult;
   pageMs: ReturnType<typeof percentiles>;
   pageFailed: number;
+  /** Room page requests sent in the page phase, warm-up included. */
+  pageTotal: number;
   delivery: Awaited<ReturnType<typeof runDelivery>>;
   latency: ReturnType<typeof percentiles>;
   latencyFromSend: ReturnType<typeof percentiles>;
@@ -590,6 +602,41 @@ function report(f: Figures): void {
     ? `the load generator alone (floor) has p99 ${floor.p99} ms`
     : undefined;
   const notes = (...parts: (string | undefined)[]) => parts.filter(Boolean).join("; ") || undefined;
+
+  // Server CPU per request (issue 12): the server processes' CPU-seconds over the whole phase
+  // divided by every request completed in it (warm-up included, as the meter covers it).
+  const cpuPhases: [string, number][] = [
+    ["hello", f.hello.total],
+    ["page", f.pageTotal],
+    ["empty-poll", f.emptyPoll.total],
+    ["post", f.posts.total],
+  ];
+  const perRequest: Record<string, number> = {};
+  for (const [name, total] of cpuPhases) {
+    perRequest[name] = Math.round(cpuPerRequestUs(f.records.cpu[name], total));
+  }
+  const us = (name: string) =>
+    Number.isFinite(perRequest[name]) ? `${int(perRequest[name])} µs` : "?";
+  // Both figures are whole µs off by a few % (ticks): no more digits than that supports.
+  const times = (ratio: number) => ratio < 10 ? ratio.toFixed(1) : String(Math.round(ratio));
+  const timesHello = (name: string) =>
+    Number.isFinite(perRequest[name]) && perRequest.hello > 0
+      ? `${times(perRequest[name] / perRequest.hello)}× hello`
+      : "?× hello";
+  const tickPct = (name: string) => {
+    const use = f.records.cpu[name];
+    return use ? Math.ceil(100 * tickError(use)) : NaN;
+  };
+  const cpuNote = (name: string) =>
+    notes(
+      tickPct(name) > 5 ? `±${tickPct(name)} % from 10 ms ticks: use longer phases` : undefined,
+      o.db === "postgres" ? "PostgreSQL's own CPU is not counted" : undefined,
+      o.profileDir ? "profiling was on" : undefined,
+    );
+  const cpuCheck = (name: string, max: number) =>
+    Number.isFinite(perRequest[name]) ? perRequest[name] <= max : null;
+  // The page phase runs before the delivery and POST phases: its room holds the history only.
+  const pageMessages = Math.min(o.history, DEFAULT_LIMITS.pageSize);
 
   const checks: TargetCheck[] = [
     {
@@ -631,6 +678,36 @@ function report(f: Figures): void {
       target: `< 15 ms with ${int(TARGET.history)} messages`,
       pass: f.pageMs.p50 < 15,
       note: o.history < TARGET.history ? `history is ${int(o.history)}` : undefined,
+    },
+    {
+      key: "cpu_empty_poll",
+      name: "cpu_empty_poll (server CPU/request)",
+      figure: `${us("empty-poll")} (${timesHello("empty-poll")})`,
+      target: "≤ 30 µs",
+      pass: cpuCheck("empty-poll", 30),
+      note: cpuNote("empty-poll"),
+    },
+    {
+      key: "cpu_post",
+      name: "cpu_post (server CPU/request)",
+      figure: `${us("post")} (${timesHello("post")})`,
+      target: "≤ 100 µs",
+      pass: cpuCheck("post", 100),
+      note: cpuNote("post"),
+    },
+    {
+      key: "cpu_page",
+      name: "cpu_page (server CPU/request)",
+      figure: `${us("page")} (${timesHello("page")})`,
+      target: "≤ 400 µs with 50 formatted messages",
+      pass: cpuCheck("page", 400),
+      note: notes(
+        pageMessages < 50
+          ? `the page showed ${pageMessages} messages (history ${int(o.history)}; it shows ` +
+            `the latest 50 when there are at least 50): run with --history 50 or more`
+          : undefined,
+        cpuNote("page"),
+      ),
     },
     {
       key: "rss",
@@ -742,6 +819,25 @@ function report(f: Figures): void {
     "",
     figures,
     "",
+    `CPU per request (server process${o.instances > 1 ? "es, summed" : ""}; /proc ticks of ` +
+    `10 ms, whole phase with its warm-up)`,
+    formatTable([
+      ["phase", "requests", "server CPU s", "µs per request", "× hello", "tick error", "note"],
+      ...cpuPhases.map(([name, total]) => {
+        const use = f.records.cpu[name];
+        const seconds = use && Number.isFinite(use.serverSeconds) ? use.serverSeconds : NaN;
+        return [
+          name,
+          int(total),
+          Number.isFinite(seconds) ? seconds.toFixed(2) : "?",
+          Number.isFinite(perRequest[name]) ? int(perRequest[name]) : "?",
+          name === "hello" ? "" : timesHello(name).replace(" hello", ""),
+          Number.isFinite(tickPct(name)) ? `±${tickPct(name)} %` : "?",
+          use ? `${use.seconds.toFixed(1)} s, server at ${use.servers.toFixed(2)} CPUs` : "",
+        ];
+      }),
+    ]),
+    "",
     formatTargets(checks),
     "",
   ];
@@ -835,8 +931,13 @@ function report(f: Figures): void {
         client: round(use.client, 2),
         server: round(use.servers, 2),
         others: round(use.others, 2),
+        server_s: round(use.serverSeconds, 2),
       }]),
     ),
+    cpu_us_per_request: Object.fromEntries(
+      Object.entries(perRequest).map(([name, us]) => [name, Number.isFinite(us) ? us : null]),
+    ),
+    cpu_requests: Object.fromEntries(cpuPhases),
   };
   console.log(JSON.stringify(json));
 }

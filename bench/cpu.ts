@@ -8,9 +8,20 @@ export interface CpuUse {
   servers: number;
   /** Every other process on the machine: the noise in the figures. */
   others: number;
+  /**
+   * CPU-seconds the server processes used during the phase, all together: whole /proc ticks
+   * (10 ms), so each process's figure is off by up to {@link TICK_SECONDS} × 2 (user and system).
+   */
+  serverSeconds: number;
+  /** How many server processes were measured (for the tick error). */
+  serverCount: number;
+  /** Wall-clock duration of the phase, in seconds. */
+  seconds: number;
 }
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+/** One /proc tick, in seconds: the resolution of every CPU figure. */
+export const TICK_SECONDS = 1 / TICKS_PER_SECOND;
 
 function machineBusyTicks(): number {
   const fields = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/)
@@ -63,9 +74,32 @@ export class CpuMeter {
     const per = (ticks: number) => ticks / TICKS_PER_SECOND / seconds;
     const machine = per(this.#read(machineBusyTicks) - this.#machine);
     const client = per(this.#read(() => processTicks("self")) - this.#client);
-    const servers = per(this.#read(() => this.#serverTicks()) - this.#servers);
-    return { client, servers, others: Math.max(0, machine - client - servers) };
+    const serverTicks = this.#read(() => this.#serverTicks()) - this.#servers;
+    const servers = per(serverTicks);
+    return {
+      client,
+      servers,
+      others: Math.max(0, machine - client - servers),
+      serverSeconds: serverTicks / TICKS_PER_SECOND,
+      serverCount: this.#pids.length,
+      seconds,
+    };
   }
+}
+
+/** Server CPU per request, in µs, of a phase that completed `requests`; NaN when unknown. */
+export function cpuPerRequestUs(use: CpuUse | undefined, requests: number): number {
+  if (!use || !Number.isFinite(use.serverSeconds) || requests <= 0) return NaN;
+  return use.serverSeconds / requests * 1e6;
+}
+
+/**
+ * The worst relative error of {@link CpuUse.serverSeconds} from /proc's whole ticks: user and
+ * system time of each process are each rounded to a tick, at the start and at the end.
+ */
+export function tickError(use: CpuUse): number {
+  const error = 2 * use.serverCount * TICK_SECONDS;
+  return use.serverSeconds > 0 ? error / use.serverSeconds : Infinity;
 }
 
 /** "client 0.9, servers 1.0, others 0.3 CPUs". */

@@ -1,4 +1,5 @@
 // HTTP load helpers: guest sessions as a browser gets them, and a closed-loop throughput runner.
+import { Samples } from "./stats.ts";
 
 /** The room every benchmark request goes to. */
 export const ROOM = "general";
@@ -97,6 +98,12 @@ export interface ThroughputResult {
   ok: number;
   failed: number;
   seconds: number;
+  /**
+   * Every request that completed (answered or failed) during the whole run, warm-up and the
+   * requests still in flight at the window's end included: what the server's CPU over the
+   * whole phase was spent on.
+   */
+  total: number;
 }
 
 /**
@@ -111,6 +118,7 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<Throughput
   const maxPerWorker = options.maxPerWorker ?? 10_000_000;
   let ok = 0;
   let failed = 0;
+  let total = 0;
   try {
     await Promise.all(Array.from({ length: options.concurrency }, async (_, worker) => {
       for (let i = 0; i < maxPerWorker && performance.now() < end; i++) {
@@ -120,6 +128,7 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<Throughput
         } catch {
           success = false;
         }
+        total++;
         const done = performance.now();
         if (done < measureFrom || done > end) continue;
         if (success) ok++;
@@ -129,27 +138,43 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<Throughput
   } finally {
     client.close();
   }
-  return { rps: ok / options.seconds, ok, failed, seconds: options.seconds };
+  return { rps: ok / options.seconds, ok, failed, seconds: options.seconds, total };
 }
 
-/** Sends `count` requests one after another (after `warmup` unmeasured ones); returns each one's ms. */
+/** What {@link sequentialLatency} measured. */
+export interface LatencyResult {
+  /** Each measured request's duration, in ms. */
+  ms: Float64Array;
+  failed: number;
+  /** Every request sent, warm-up included (what the server's CPU was spent on). */
+  total: number;
+}
+
+/**
+ * Sends `count` requests one after another (after `warmup` unmeasured ones), and more until
+ * `minSeconds` have passed since the start (so that the phase is long enough for /proc's
+ * 10 ms CPU ticks); returns each measured request's ms.
+ */
 export async function sequentialLatency(
   count: number,
   warmup: number,
   request: (client: Deno.HttpClient) => Promise<boolean>,
-): Promise<{ ms: Float64Array; failed: number }> {
+  minSeconds = 0,
+): Promise<LatencyResult> {
   const client = Deno.createHttpClient({});
-  const ms = new Float64Array(count);
+  const ms = new Samples(count);
+  const until = performance.now() + minSeconds * 1000;
   let failed = 0;
+  let total = 0;
   try {
-    for (let i = 0; i < warmup; i++) await request(client);
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < warmup; i++, total++) await request(client);
+    for (let i = 0; i < count || performance.now() < until; i++, total++) {
       const started = performance.now();
       if (!await request(client)) failed++;
-      ms[i] = performance.now() - started;
+      ms.push(performance.now() - started);
     }
   } finally {
     client.close();
   }
-  return { ms, failed };
+  return { ms: ms.values(), failed, total };
 }
