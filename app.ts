@@ -11,9 +11,11 @@ import { createModeration } from "./chat/moderation.ts";
 import { type Cleanup, startCleanup } from "./chat/cleanup.ts";
 import { errorHeaders, errorResponse, errorStatus } from "./http/api_errors.ts";
 import type { AppState } from "./http/app_state.ts";
-import { allowedOrigins, hostCheck } from "./http/request_guards.ts";
+import { allowedOrigins, hostCheck, hostsOf } from "./http/request_guards.ts";
 import { createMetrics, instrumentChat, type ParleyMetrics } from "./http/metrics.ts";
-import { operations } from "./http/operations.ts";
+import { operations, requestRecorder } from "./http/operations.ts";
+import { type PeerInfo, roomPoll } from "./http/room_poll.ts";
+import { sessionResolver } from "./chat/sessions.ts";
 import { type LogSink, routePatterns, stdoutSink } from "./http/request_log.ts";
 import { BUNDLE_PREFIX } from "./runtime/bundle.ts";
 import { buildBundle, type Bundle, createApp, getState, readBundle } from "./runtime/mod.ts";
@@ -30,6 +32,8 @@ export interface ParleyOptions {
 
 /** A running Parley app. */
 export interface Parley {
+  /** Serves every request: room polls on their own path, everything else through `app`. */
+  fetch: (request: Request, info?: PeerInfo) => Promise<Response>;
   app: Hono;
   chat: Chat;
   /** The hourly cleanup of idle sessions, expired invitations and forgotten guests. */
@@ -52,6 +56,12 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+/** The headers of every JSON answer (pages get the full set of `secureHeaders`). */
+const API_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "cross-origin-resource-policy": "same-origin",
+  "content-security-policy": API_CSP,
+};
 
 /** Whether a path is a JSON API endpoint (the docs pages are not). */
 function isApi(path: string): boolean {
@@ -92,6 +102,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     registrationsPerHour: config.registrationsPerHour,
   });
   const moderation = createModeration({ store, config });
+  const resolveSession = sessionResolver({ store, secret, idleMs: config.sessionIdleMs });
 
   const provide: MiddlewareHandler = async (c, next) => {
     const state = getState<AppState>(c);
@@ -100,6 +111,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     state.moderation = moderation;
     state.config = config;
     state.secret = secret;
+    state.resolveSession = resolveSession;
     await next();
   };
   // Pages, scripts and styles are worth compressing; API answers are mostly tiny, and a poll
@@ -117,9 +129,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
   const securityHeaders: MiddlewareHandler = async (c, next) => {
     if (isApi(c.req.path)) {
       await next();
-      c.res.headers.set("x-content-type-options", "nosniff");
-      c.res.headers.set("cross-origin-resource-policy", "same-origin");
-      c.res.headers.set("content-security-policy", API_CSP);
+      for (const [name, value] of Object.entries(API_HEADERS)) c.res.headers.set(name, value);
       return;
     }
     await documentHeaders(c, async () => {
@@ -130,6 +140,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     });
   };
 
+  const sink = options.logSink ?? stdoutSink();
   const app = await createApp({
     manifest,
     bundle: options.bundle ?? await loadBundle(config),
@@ -139,7 +150,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
         store,
         routes: routePatterns(manifest, [`${BUNDLE_PREFIX}:file`]),
         log: config.log,
-        sink: options.logSink ?? stdoutSink(),
+        sink,
         metrics,
         metricsToken: config.metricsToken,
         stopping: stopping.signal,
@@ -160,7 +171,18 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     guestRetentionMs: config.guestRetentionMs,
     uploadRetentionMs: config.files.retentionMs,
   });
+  const fetch = roomPoll({
+    chat,
+    resolveSession,
+    guests: () => accounts.policy.guests,
+    hosts: hostsOf(allowedOrigins(config)),
+    proxyHops: config.proxyHops,
+    apiHeaders: { ...API_HEADERS, "cache-control": "no-store" },
+    record: requestRecorder({ log: config.log, sink, metrics }),
+    app: (request, info) => app.fetch(request, info),
+  });
   return {
+    fetch,
     app,
     chat,
     cleanup,

@@ -11,7 +11,7 @@ const parley = await createParley({ config, store });
 const server = serveGuarded({
   hostname: config.hostname,
   port: config.port,
-  handler: parley.app.fetch,
+  handler: parley.fetch,
   maxConnections: config.server.maxConnections,
   maxConnectionsPerAddress: config.server.maxConnectionsPerAddress,
   idleTimeoutMs: config.server.idleTimeoutMs,

@@ -89,15 +89,19 @@ export async function endSession(c: Context, store: Store, session?: Session): P
   deleteCookie(c, SESSION_COOKIE, { path: "/" });
 }
 
+/** Finds the session a cookie names (see {@link sessionResolver}). */
+export type SessionResolver = (cookie: string | undefined) => Promise<SessionState>;
+
 /**
- * Loads the session named by the cookie, if it is valid, known and was used within `idleMs`,
- * into the request state. An idle session is ended.
+ * Finds the session named by a session cookie's value, if it is validly signed, known and was
+ * used within `idleMs` (an idle session is ended); touches it every few minutes. Remembers
+ * which cookies it checked: the same cookie comes with every request of a tab, and checking
+ * its signature costs two hashes.
  */
-export function sessions(
+export function sessionResolver(
   options: { store: Store; secret: string; idleMs: number },
-): MiddlewareHandler {
-  // Signed cookie → the hash of its token, or null when the signature is wrong: the same
-  // cookie comes with every request of a tab, and checking it costs two hashes.
+): SessionResolver {
+  // Signed cookie → the hash of its token, or null when the signature is wrong.
   const hashes = new Map<string, string | null>();
   const tokenHashOf = (cookie: string): string | null => {
     let hash = hashes.get(cookie);
@@ -109,31 +113,32 @@ export function sessions(
     }
     return hash;
   };
-  return async (c, next) => {
-    const state = getState<SessionState>(c);
-    const cookie = getCookie(c, SESSION_COOKIE);
-    if (cookie === undefined) return await next();
+  return async (cookie) => {
+    if (cookie === undefined) return {};
     const tokenHash = tokenHashOf(cookie);
-    if (tokenHash !== null) {
-      const session = await options.store.getSession(tokenHash);
-      const now = Date.now();
-      if (session && now - session.lastSeenAt > options.idleMs) {
-        await options.store.deleteSession(session.id);
-        state.sessionRejected = true;
-      } else if (session) {
-        state.session = session;
-        state.member = session.member;
-        if (now - session.lastSeenAt > TOUCH_EVERY_MS) {
-          // Best effort: with the disk full, members can still read (the next request retries).
-          await options.store.touchSession(session.id, now).catch((error) => {
-            if (!(error instanceof StoreUnavailableError)) throw error;
-          });
-        }
-      } else state.sessionRejected = true;
-    } else {
-      // Sent but unsigned, tampered with, or signed with another secret.
-      state.sessionRejected = true;
+    // Sent but unsigned, tampered with, or signed with another secret.
+    if (tokenHash === null) return { sessionRejected: true };
+    const session = await options.store.getSession(tokenHash);
+    if (!session) return { sessionRejected: true };
+    const now = Date.now();
+    if (now - session.lastSeenAt > options.idleMs) {
+      await options.store.deleteSession(session.id);
+      return { sessionRejected: true };
     }
+    if (now - session.lastSeenAt > TOUCH_EVERY_MS) {
+      // Best effort: with the disk full, members can still read (the next request retries).
+      await options.store.touchSession(session.id, now).catch((error) => {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+      });
+    }
+    return { session, member: session.member };
+  };
+}
+
+/** Loads the session named by the cookie into the request state (see {@link sessionResolver}). */
+export function sessions(resolve: SessionResolver): MiddlewareHandler {
+  return async (c, next) => {
+    Object.assign(getState<SessionState>(c), await resolve(getCookie(c, SESSION_COOKIE)));
     await next();
   };
 }

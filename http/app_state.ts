@@ -3,7 +3,7 @@ import type { ParleyConfig } from "../fresh.config.ts";
 import type { Accounts } from "../chat/accounts.ts";
 import type { Chat } from "../chat/chat.ts";
 import type { Moderation } from "../chat/moderation.ts";
-import type { SessionState } from "../chat/sessions.ts";
+import type { SessionResolver, SessionState } from "../chat/sessions.ts";
 
 /** State of every request: the chat, the configuration, and the session if there is one. */
 export interface AppState extends SessionState {
@@ -14,4 +14,6 @@ export interface AppState extends SessionState {
   config: ParleyConfig;
   /** The cookie signing secret. */
   secret: string;
+  /** Finds the session a cookie names (one per app: it remembers checked cookies). */
+  resolveSession: SessionResolver;
 }

@@ -14,16 +14,22 @@ export function jsonResponse(data: unknown, init: ResponseInit = {}): Response {
 // The bytes of answers shared by many readers, by the answer object (a shared read's result).
 const serialized = new WeakMap<object, Uint8Array<ArrayBuffer>>();
 
-/**
- * A JSON response for an object that many requests answer with at once (readers woken by the
- * same change share one page): it is serialized once, however many readers it answers.
- */
-export function sharedJsonResponse(data: object): Response {
+/** The JSON bytes of an answer shared by many readers, serialized once (see below). */
+export function sharedBody(data: object): Uint8Array<ArrayBuffer> {
   let body = serialized.get(data);
   if (!body) {
     body = encoder.encode(JSON.stringify(data));
     serialized.set(data, body);
   }
+  return body;
+}
+
+/**
+ * A JSON response for an object that many requests answer with at once (readers woken by the
+ * same change share one page): it is serialized once, however many readers it answers.
+ */
+export function sharedJsonResponse(data: object): Response {
+  const body = sharedBody(data);
   return new Response(body, {
     headers: { "content-type": "application/json", "content-length": String(body.byteLength) },
   });

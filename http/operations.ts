@@ -27,6 +27,47 @@ export interface OperationsOptions {
   stopping?: AbortSignal;
 }
 
+/** One answered request, as {@link requestRecorder} records it. */
+export interface AnsweredRequest {
+  method: string;
+  /** The route pattern (`/api/rooms/:room/messages`), `(static)` or `(unmatched)`. */
+  route: string;
+  status: number;
+  /** `performance.now()` when the request arrived. */
+  started: number;
+  requestId: string;
+  error?: unknown;
+  response: Response;
+}
+
+/**
+ * Records answered requests: an access log line and the request metrics, as configured;
+ * undefined when there is nothing to record (logs off, no metrics).
+ */
+export function requestRecorder(
+  options: Pick<OperationsOptions, "log" | "sink" | "metrics">,
+): ((answered: AnsweredRequest) => void) | undefined {
+  const { log, sink, metrics } = options;
+  if (log === "off" && !metrics) return undefined;
+  return ({ method, route, status, started, requestId, error, response }) => {
+    const durationMs = performance.now() - started;
+    const label = methodLabel(method);
+    if (metrics) {
+      observeRequest(metrics, {
+        method: label,
+        route,
+        status,
+        seconds: durationMs / 1000,
+        error,
+        response,
+      });
+    }
+    if (log !== "off") {
+      sink(formatRequest({ method: label, route, status, durationMs, requestId }, log));
+    }
+  };
+}
+
 /**
  * Answers `GET /healthz`, `GET /readyz` and (with a token) `GET /metrics` before anything else
  * runs: no host check (a load balancer probes by address), no session, no rate limit, no log
@@ -34,8 +75,9 @@ export interface OperationsOptions {
  * an access log line and its metrics once answered. Register it first.
  */
 export function operations(options: OperationsOptions): MiddlewareHandler {
-  const { routes, log, sink, metrics, metricsToken } = options;
+  const { routes, metrics, metricsToken } = options;
   const ready = readiness({ store: options.store, stopping: options.stopping });
+  const record = requestRecorder(options);
   return async (c, next) => {
     const path = c.req.path;
     const method = c.req.method;
@@ -50,23 +92,16 @@ export function operations(options: OperationsOptions): MiddlewareHandler {
     const requestId = requestIdOf(c.req.header("x-request-id"));
     await next();
     c.res.headers.set("x-request-id", requestId);
-    if (log === "off" && !metrics) return;
+    if (!record) return;
     const status = c.res.status;
-    const route = routeLabel(c, routes, status);
-    const durationMs = performance.now() - started;
-    const label = methodLabel(method);
-    if (metrics) {
-      observeRequest(metrics, {
-        method: label,
-        route,
-        status,
-        seconds: durationMs / 1000,
-        error: c.error,
-        response: c.res,
-      });
-    }
-    if (log !== "off") {
-      sink(formatRequest({ method: label, route, status, durationMs, requestId }, log));
-    }
+    record({
+      method,
+      route: routeLabel(c, routes, status),
+      status,
+      started,
+      requestId,
+      error: c.error,
+      response: c.res,
+    });
   };
 }

@@ -26,7 +26,7 @@ export function allowedOrigins(
 }
 
 /** The `Host` values that name an origin: `chat.example.com` and `chat.example.com:443`. */
-function hostsOf(origins: string[]): Set<string> {
+export function hostsOf(origins: string[]): Set<string> {
   const hosts = new Set<string>();
   for (const origin of origins) {
     try {

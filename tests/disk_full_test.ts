@@ -137,18 +137,18 @@ Deno.test("disk full: members can still read when their session's last use canno
   store.touchSession = () => Promise.reject(new StoreUnavailableError("database or disk is full"));
   const parley = await createParley({ config: testConfig(), store, bundle: await testBundle() });
   try {
-    const first = await parley.app.request("http://localhost/");
+    const first = await parley.fetch(new Request("http://localhost/"));
     assert.equal(first.status, 200);
     await first.body?.cancel();
     const cookie = first.headers.get("set-cookie")!.split(";")[0];
     // Last used an hour ago: this visit would record the use, and cannot.
     store.db.prepare("UPDATE sessions SET last_seen_at = ?").run(Date.now() - 3600_000);
-    const page = await parley.app.request("http://localhost/", { headers: { cookie } });
+    const page = await parley.fetch(new Request("http://localhost/", { headers: { cookie } }));
     assert.equal(page.status, 200);
     await page.body?.cancel();
-    const history = await parley.app.request("http://localhost/api/rooms/general/messages", {
-      headers: { cookie },
-    });
+    const history = await parley.fetch(
+      new Request("http://localhost/api/rooms/general/messages", { headers: { cookie } }),
+    );
     assert.equal(history.status, 200);
     await history.body?.cancel();
   } finally {

@@ -50,7 +50,7 @@ async function appOn(store: Store) {
   const parley = await createParley({ config, store, bundle: await testBundle() });
   return {
     request: (path: string, init?: RequestInit) =>
-      Promise.resolve(parley.app.request(`http://localhost${path}`, init)),
+      parley.fetch(new Request(`http://localhost${path}`, init)),
     shutdown: () => parley.shutdown(),
   };
 }

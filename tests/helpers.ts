@@ -43,7 +43,7 @@ export async function createTestApp(
     ...parley,
     store,
     config,
-    request: (path, init) => Promise.resolve(parley.app.request(`http://localhost${path}`, init)),
+    request: (path, init) => parley.fetch(new Request(`http://localhost${path}`, init)),
     close: async () => {
       parley.shutdown();
       await store.close();
@@ -115,7 +115,7 @@ export async function startTestServer(
   const app = await createTestApp({ sqlitePath: options.sqlitePath, env: options.env });
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: options.port ?? 0, onListen: () => {} },
-    app.app.fetch,
+    app.fetch,
   );
   const port = server.addr.port;
   return {

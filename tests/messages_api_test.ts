@@ -265,12 +265,12 @@ apiTest(
   "trusted origins from PARLEY_ORIGINS may post; they are then the only hosts",
   async (app) => {
     // A TLS proxy passes the Host on, over plain HTTP.
-    const visit = await app.app.request("http://chat.example/");
+    const visit = await app.fetch(new Request("http://chat.example/"));
     assert.equal(visit.status, 200);
     await visit.body?.cancel();
     const cookie = visit.headers.get("set-cookie")!.split(";")[0];
     const post = (url: string, origin: string) =>
-      app.app.request(url, jsonInit("POST", { body: "hi" }, { cookie, origin }));
+      app.fetch(new Request(url, jsonInit("POST", { body: "hi" }, { cookie, origin })));
     assert.equal(
       (await post(`http://chat.example${MESSAGES}`, "https://chat.example")).status,
       201,

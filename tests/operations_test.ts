@@ -36,7 +36,7 @@ async function opsApp(
     parley,
     store,
     lines,
-    request: (path, init) => Promise.resolve(parley.app.request(`${ORIGIN}${path}`, init)),
+    request: (path, init) => parley.fetch(new Request(`${ORIGIN}${path}`, init)),
     close: async () => {
       parley.shutdown();
       await store.close();
@@ -533,7 +533,7 @@ Deno.test("operations: over a socket, probes by address pass the host check, ids
   });
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    app.parley.app.fetch,
+    app.parley.fetch,
   );
   const base = `http://127.0.0.1:${server.addr.port}`;
   try {

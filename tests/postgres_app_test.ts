@@ -24,7 +24,7 @@ async function startInstance(schema: string): Promise<Instance> {
   });
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    parley.app.fetch,
+    parley.fetch,
   );
   return {
     url: `http://127.0.0.1:${server.addr.port}`,

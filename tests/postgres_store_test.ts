@@ -95,6 +95,35 @@ pgTest("several instances migrate one database at once, once", async (schema) =>
   }
 });
 
+pgTest(
+  "an instance that answers empty polls from memory still finds another's changes",
+  async (schema) => {
+    const [a, b] = [
+      await PostgresStore.open(url!, { schema, max: 2 }),
+      await PostgresStore.open(url!, { schema, max: 2 }),
+    ];
+    try {
+      const room = (await a.getRoom("general"))!;
+      const author = await a.createMember("Ada");
+      const first = await a.listMessages(room, { since: 0, limit: 10 });
+      await b.addMessage({ room, authorId: author.id, body: "from b", clientId: "b1" });
+      const started = Date.now();
+      let page = await a.listMessages(room, { since: first.cursor, limit: 10 });
+      while (page.messages.length === 0 && Date.now() - started < 5000) {
+        assert.equal(page.cursor, first.cursor, "an empty answer never moves the cursor on");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        page = await a.listMessages(room, { since: first.cursor, limit: 10 });
+      }
+      assert.deepEqual(page.messages.map((m) => m.body), ["from b"]);
+      // The notification, not the 2 s expiry, brought it: well within it.
+      assert.ok(Date.now() - started < 1500, `found after ${Date.now() - started} ms`);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  },
+);
+
 pgTest("a message stored through one instance wakes a wait on another", async (schema) => {
   const a = await PostgresStore.open(url!, { schema, max: 2 });
   const b = await PostgresStore.open(url!, { schema, max: 2 });

@@ -10,7 +10,7 @@ async function firstVisitCookie(
   url: string,
   headers: Record<string, string> = {},
 ): Promise<string> {
-  const response = await app.app.request(url, { headers });
+  const response = await app.fetch(new Request(url, { headers }));
   assert.equal(response.status, 200);
   await response.body?.cancel();
   return response.headers.get("set-cookie") ?? "";
@@ -57,15 +57,17 @@ proxyTest("invitation links start with PARLEY_PUBLIC_URL", async (app) => {
   const origin = "https://chat.example.com";
   // The TLS proxy passes the Host on, over plain HTTP.
   const call = (path: string, body?: unknown, cookie?: string) =>
-    app.app.request(`http://chat.example.com${path}`, {
-      method: "POST",
-      headers: {
-        origin,
-        ...(body ? { "content-type": "application/json" } : {}),
-        ...(cookie ? { cookie } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
+    app.fetch(
+      new Request(`http://chat.example.com${path}`, {
+        method: "POST",
+        headers: {
+          origin,
+          ...(body ? { "content-type": "application/json" } : {}),
+          ...(cookie ? { cookie } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      }),
+    );
   const registered = await call("/api/auth/register", {
     username: "admin",
     password: "correct horse battery",
