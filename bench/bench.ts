@@ -13,6 +13,7 @@ import {
 import { DEFAULT_LIMITS } from "../chat/limits.ts";
 import { CHANGE_KINDS, type DeliveryResult, runDelivery } from "./delivery.ts";
 import { fillPostgresHistory, fillSqliteHistory } from "./history.ts";
+import { type IdlePollsResult, runIdlePolls } from "./idle_polls.ts";
 import {
   closedLoop,
   latestCursor,
@@ -61,6 +62,10 @@ const USAGE = `Usage: deno task bench [options]
                      server (bench/ideal_server.ts), which shows what the load generator allows
   --raw-readers      readers send the same HTTP/1.1 requests over their own sockets instead of
                      fetch, which costs this process ~100 µs per poll at 2,000 connections
+  --idle-polls N     after the POST phase, open N connections to the (first) server, each with
+                     one long poll waiting (no changes meanwhile), and measure the server's RSS
+                     per waiting poll (default 0: skipped; the target run uses 10000, which
+                     needs an open-files limit, ulimit -n, above 10000)
   --anonymous-readers  readers poll without their session cookie (a browser always sends it;
                      this shows what the session lookup costs the long polls)
 `;
@@ -85,11 +90,12 @@ interface Options {
   floor: boolean;
   rawReaders: boolean;
   mix: [number, number, number];
+  idlePolls: number;
 }
 
 const POLL_WAIT = 25;
 const ROOT = new URL("..", import.meta.url).pathname;
-const TARGET = { clients: 2000, rate: 20, seconds: 20, history: 1_000_000 };
+const TARGET = { clients: 2000, rate: 20, seconds: 20, history: 1_000_000, idlePolls: 10_000 };
 
 function log(line: string): void {
   console.error(line);
@@ -117,6 +123,7 @@ function parseOptions(args: string[]): Options {
       "no-floor": { type: "boolean", default: false },
       "raw-readers": { type: "boolean", default: false },
       mix: { type: "string", default: "70,20,10" },
+      "idle-polls": { type: "string", default: "0" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -162,6 +169,7 @@ function parseOptions(args: string[]): Options {
     floor: !values["no-floor"],
     rawReaders: values["raw-readers"],
     mix: mix as [number, number, number],
+    idlePolls: Math.round(number("idle-polls", values["idle-polls"], 0, 100_000)),
   };
   if (options.instances > 1 && db !== "postgres") {
     throw new Error("--instances 2 needs --db postgres (SQLite is one process's file)");
@@ -530,6 +538,48 @@ async function main(options: Options): Promise<void> {
       }));
     log(`  ${int(posts.rps)} req/s`);
 
+    let idlePolls: IdlePollsResult | undefined;
+    if (options.idlePolls > 0) {
+      await sleep(1000); // let the servers close the POST phase's connections
+      log(`Idle long polls: ${int(options.idlePolls)} connections to ${first.name}…`);
+      const { hostname, port } = new URL(first.origin);
+      // The workers' and readers' sessions, round-robin (with their cookies even when the
+      // delivery readers polled without them: a browser always sends it).
+      const cookies = guests.slice(options.posters).map((guest) => guest.cookie);
+      const stderrBefore = first.stderr();
+      idlePolls = await phase(
+        "idle-polls",
+        servers,
+        options,
+        records,
+        async () =>
+          await runIdlePolls({
+            hostname,
+            port: Number(port),
+            pids: servers.map((s) => s.pid),
+            count: options.idlePolls,
+            cookies,
+            since: await latestCursor(pageGuest),
+            pollWait: POLL_WAIT,
+            log,
+            onWaiting: async () => {
+              const heap = await records.profiler?.heapUsage();
+              if (heap) records.heap["idle polls waiting"] = heap;
+            },
+          }),
+      );
+      const stderrAfter = first.stderr();
+      const serverEmfile = /too many open files|os error 24|EMFILE/i.test(
+        stderrAfter.startsWith(stderrBefore) ? stderrAfter.slice(stderrBefore.length) : stderrAfter,
+      );
+      idlePolls.serverTooManyFiles = serverEmfile;
+      if (serverEmfile) log(`  ${first.name} reported TOO MANY OPEN FILES (see its stderr)`);
+      log(
+        `  ${int(idlePolls.waiting)} waiting; RSS ${mb(idlePolls.rssBefore[0])} → ` +
+          `${mb(idlePolls.rssPeak[0])} MB (${mb(idlePollKb(idlePolls))} KB per poll)`,
+      );
+    }
+
     await cleanUp();
     report({
       options,
@@ -548,6 +598,7 @@ async function main(options: Options): Promise<void> {
       rssIdle,
       rssConnected,
       rssPeaks,
+      idlePolls,
       historyMs,
       loadBefore,
       loadAfter: loadAverage(),
@@ -578,10 +629,21 @@ interface Figures {
   rssIdle: number[];
   rssConnected: number[];
   rssPeaks: number[];
+  idlePolls?: IdlePollsResult;
   historyMs: number;
   loadBefore: string;
   loadAfter: string;
   records: PhaseRecords;
+}
+
+/** A figure rounded to 0.1, or "?" when it could not be measured. */
+function mb(value: number): string {
+  return Number.isFinite(value) ? String(round(value)) : "?";
+}
+
+/** The server's RSS growth per waiting idle poll, in KB (NaN when none waited). */
+function idlePollKb(r: IdlePollsResult): number {
+  return r.waiting > 0 ? (r.rssPeak[0] - r.rssBefore[0]) * 1024 / r.waiting : NaN;
 }
 
 function report(f: Figures): void {
@@ -602,6 +664,21 @@ function report(f: Figures): void {
     ? `the load generator alone (floor) has p99 ${floor.p99} ms`
     : undefined;
   const notes = (...parts: (string | undefined)[]) => parts.filter(Boolean).join("; ") || undefined;
+
+  // Idle long polls (issue 12, target 4): the polled server's RSS while they all wait.
+  const ip = f.idlePolls;
+  const ipKb = ip ? idlePollKb(ip) : NaN;
+  const ipPeak = ip ? ip.rssPeak[0] : NaN;
+  const ipBefore = ip ? ip.rssBefore[0] : NaN;
+  const ipEmfile = ip
+    ? notes(
+      ip.tooManyFiles
+        ? `TOO MANY OPEN FILES in the load generator (ulimit -n ${ip.openFilesLimit ?? "?"}): ` +
+          `${int(ip.opened)} opened`
+        : "",
+      ip.serverTooManyFiles ? "TOO MANY OPEN FILES in the server (its stderr)" : "",
+    )
+    : undefined;
 
   // Server CPU per request (issue 12): the server processes' CPU-seconds over the whole phase
   // divided by every request completed in it (warm-up included, as the meter covers it).
@@ -717,6 +794,27 @@ function report(f: Figures): void {
       pass: rssMax < 300,
       note: o.clients < TARGET.clients ? `${int(o.clients)} clients` : undefined,
     },
+    {
+      key: "rss_idle_polls",
+      name: `rss_mb with ${ip ? int(ip.waiting) : "N"} idle long polls`,
+      figure: ip ? `${mb(ipPeak)} MB (${mb(ipKb)} KB per poll)` : "not run",
+      target: `< 600 MB at ${int(TARGET.idlePolls)}`,
+      pass: ip && ip.waiting > 0 && Number.isFinite(ipPeak) ? ipPeak < 600 : null,
+      note: ip
+        ? notes(
+          ipEmfile,
+          ip.waiting < TARGET.idlePolls
+            ? `${int(ip.waiting)} polls waited, not ${int(TARGET.idlePolls)}` +
+              (Number.isFinite(ipKb)
+                ? `; at ${int(TARGET.idlePolls)}: ~${
+                  mb(ipBefore + ipKb * TARGET.idlePolls / 1024)
+                } MB from this run's KB per poll`
+                : "")
+            : undefined,
+          ip.waiting < ip.requested ? `${int(ip.requested)} asked for` : undefined,
+        )
+        : `run with --idle-polls ${TARGET.idlePolls}`,
+    },
   ];
 
   const figures = formatTable([
@@ -803,6 +901,28 @@ function report(f: Figures): void {
       `connected, before posting ${f.rssConnected.map((r) => round(r)).join(", ")}; ` +
       `started ${f.rssIdle.map((r) => round(r)).join(", ")}`,
     ],
+    ...(ip
+      ? [
+        [
+          "idle_polls",
+          int(ip.requested),
+          `${int(ip.waiting)} waiting when sampled; ${int(ip.opened)} sent in ` +
+          `${int(ip.openMs)} ms, ${int(ip.openFailed)} not opened` +
+          (ip.openFailed ? ` ${JSON.stringify(ip.openErrors)}` : "") +
+          `, ${int(ip.answeredEarly)} answered within 1 s` +
+          (ip.answeredEarly ? ` (statuses ${JSON.stringify(ip.earlyStatuses)})` : "") +
+          `, ${int(ip.answeredLate)} answered later, ${int(ip.closedByServer)} closed by ` +
+          `the server unanswered` + (ipEmfile ? `; ${ipEmfile}` : ""),
+        ],
+        [
+          "rss_mb_idle_polls",
+          mb(ipPeak),
+          `peak over 3 s while they waited (per process ` +
+          `${ip.rssPeak.map(mb).join(", ")}); before ${mb(ipBefore)} ` +
+          `(${ip.rssBefore.map(mb).join(", ")}); ${mb(ipKb)} KB per waiting poll`,
+        ],
+      ]
+      : []),
   ]);
 
   const lines = [
@@ -917,6 +1037,14 @@ function report(f: Figures): void {
     rss_mb: round(rssMax),
     rss_mb_total: round(rssTotal),
     rss_mb_connected: round(Math.max(...f.rssConnected, 0)),
+    idle_polls: o.idlePolls,
+    idle_polls_waiting: ip ? ip.waiting : null,
+    idle_polls_answered_early: ip ? ip.answeredEarly : null,
+    idle_polls_not_opened: ip ? ip.openFailed : null,
+    idle_polls_emfile: ip ? ip.tooManyFiles || !!ip.serverTooManyFiles : null,
+    rss_mb_idle_polls: ip && Number.isFinite(ipPeak) ? round(ipPeak) : null,
+    rss_mb_before_idle_polls: ip && Number.isFinite(ipBefore) ? round(ipBefore) : null,
+    kb_per_idle_poll: Number.isFinite(ipKb) ? round(ipKb, 1) : null,
     concurrency: o.concurrency,
     readers_transport: o.rawReaders ? "raw" : "fetch",
     anonymous_readers: o.anonymousReaders,
