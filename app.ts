@@ -1,6 +1,5 @@
 // Wires Parley together: configuration, store and chat domain on the islands runtime.
 import type { Hono, MiddlewareHandler } from "hono";
-import { compress } from "hono/compress";
 import { secureHeaders } from "hono/secure-headers";
 import manifest from "./fresh.gen.ts";
 import type { ParleyConfig } from "./fresh.config.ts";
@@ -15,6 +14,7 @@ import { allowedOrigins, hostCheck, hostsOf } from "./http/request_guards.ts";
 import { createMetrics, instrumentChat, type ParleyMetrics } from "./http/metrics.ts";
 import { operations, requestRecorder } from "./http/operations.ts";
 import { type PeerInfo, roomPoll } from "./http/room_poll.ts";
+import { compression } from "./http/compression.ts";
 import { sessionResolver } from "./chat/sessions.ts";
 import { type LogSink, routePatterns, stdoutSink } from "./http/request_log.ts";
 import { BUNDLE_PREFIX } from "./runtime/bundle.ts";
@@ -117,9 +117,9 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
   // Pages, scripts and styles are worth compressing; API answers are mostly tiny, and a poll
   // answer would be compressed once per waiting reader. Uploaded files are served as stored
   // (byte ranges must count the stored bytes).
-  const compression = compress();
+  const compress = compression();
   const compressPages: MiddlewareHandler = (c, next) =>
-    isApi(c.req.path) || c.req.path.startsWith("/files/") ? next() : compression(c, next);
+    isApi(c.req.path) || c.req.path.startsWith("/files/") ? next() : compress(c, next);
   const documentHeaders = secureHeaders({
     contentSecurityPolicy: undefined,
     crossOriginEmbedderPolicy: false,

@@ -54,6 +54,28 @@ function tidy(text: string): string {
   return text.replace(/[\u00a0\u202f]/g, " ");
 }
 
+/** Formatted texts kept per formatter, by time step (the oldest go first). */
+const MAX_MEMO = 4096;
+
+/**
+ * `format` remembered by `step`-ms slot of the time: the same text for every time in a slot.
+ * Every message of a page has its time formatted two or three ways, on every page view, and
+ * `Intl` takes several microseconds each time.
+ */
+function memoized(step: number, format: (date: Date) => string): (date: Date) => string {
+  const memo = new Map<number, string>();
+  return (date) => {
+    const slot = Math.floor(date.getTime() / step);
+    let text = memo.get(slot);
+    if (text === undefined) {
+      text = format(date);
+      if (memo.size >= MAX_MEMO) memo.delete(memo.keys().next().value!);
+      memo.set(slot, text);
+    }
+    return text;
+  };
+}
+
 /** The formatter for these settings (cached: `Intl` objects are costly to create). */
 export function timeFormatter(settings: TimeSettings): TimeFormatter {
   const { locale, timeZone, zoneKnown } = settings;
@@ -94,14 +116,16 @@ export function timeFormatter(settings: TimeSettings): TimeFormatter {
   });
   const relative = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
   const capitalized = (text: string) => text.charAt(0).toLocaleUpperCase(locale) + text.slice(1);
-  const dayKey = (d: Date) => {
+  // Zone offsets are whole quarter hours, so a day changes only on a quarter hour (UTC),
+  // a minute on a minute; the full form shows seconds.
+  const dayKey = memoized(15 * 60_000, (d) => {
     const parts = Object.fromEntries(day.formatToParts(d).map((p) => [p.type, p.value]));
     return `${parts.year}-${parts.month}-${parts.day}`;
-  };
+  });
   const formatter: TimeFormatter = {
     settings,
-    clock: (d) => tidy(clock.format(d)),
-    full: (d) => tidy(full.format(d)),
+    clock: memoized(60_000, (d) => tidy(clock.format(d))),
+    full: memoized(1000, (d) => tidy(full.format(d))),
     dayKey,
     dayLabel(d, now) {
       const key = dayKey(d);

@@ -121,3 +121,18 @@ Deno.test("reader time: locales keep language, script and region only; the forma
   const first = timeFormatter({ locale: "en", timeZone: zones[0], zoneKnown: true });
   assert.ok(!made.has(first), "the oldest were let go: the cache did not keep all 400");
 });
+
+Deno.test("timeline: remembered texts change exactly where the zone's day and minute change", () => {
+  // Kathmandu is 5:45 ahead of UTC: its days begin at 18:15 UTC.
+  const kathmandu = timeFormatter({ locale: "en-GB", timeZone: "Asia/Kathmandu", zoneKnown: true });
+  const before = new Date("2026-03-01T18:14:59.999Z");
+  const after = new Date("2026-03-01T18:15:00.000Z");
+  for (let round = 0; round < 2; round++) { // the second round is answered from memory
+    assert.equal(kathmandu.dayKey(new Date("2026-03-01T18:00:00Z")), "2026-03-01");
+    assert.equal(kathmandu.dayKey(before), "2026-03-01");
+    assert.equal(kathmandu.dayKey(after), "2026-03-02");
+    assert.equal(kathmandu.clock(before), "23:59");
+    assert.equal(kathmandu.clock(after), "00:00");
+    assert.notEqual(kathmandu.full(before), kathmandu.full(after));
+  }
+});
