@@ -26,6 +26,16 @@ function wordsQuery(term: Extract<SearchTerm, { kind: "tokens" }>): string {
 }
 
 /**
+ * Merges each search index into one segment. Rows inserted in bulk (an import, a benchmark's
+ * history) leave many segments, which FTS5 then merges a little at every later commit: at a
+ * million messages, posting cost 955 µs a message until this ran, 237 µs after.
+ */
+export function optimizeSearchIndex(db: DatabaseSync): void {
+  db.exec("INSERT INTO message_words (message_words) VALUES ('optimize')");
+  db.exec("INSERT INTO message_text (message_text) VALUES ('optimize')");
+}
+
+/**
  * The ids of the messages matching `query` that its reader can see, newest first, at most
  * `limit`. One index drives the query and yields rowids newest first, so that it stops after
  * `limit` visible matches however many rows match: the trigram index when there is a

@@ -8,6 +8,7 @@ import { CHUNK_BYTES } from "../db/postgres_files.ts";
 import { PostgresStore } from "../db/postgres_store.ts";
 import type { ContentFolder } from "../db/sqlite_files.ts";
 import { SqliteStore } from "../db/sqlite_store.ts";
+import { optimizeSearchIndex } from "../db/sqlite_search.ts";
 import type { Store } from "../db/store.ts";
 
 type Sql = ReturnType<typeof postgres>;
@@ -318,6 +319,7 @@ class SqlitePortable implements PortableDatabase {
   }
 
   analyze(): Promise<void> {
+    optimizeSearchIndex(this.#db);
     this.#db.exec("PRAGMA optimize");
     return Promise.resolve();
   }
