@@ -9,7 +9,9 @@ export default function RoomPage({ data }: PageProps<RoomPageData>) {
   const { roomList, canCreateRooms, ...chat } = data;
   return (
     <div class="workspace">
-      <a class="skip-link" href="#composer-input">Skip to composer</a>
+      {data.room.archived
+        ? <a class="skip-link" href="#archived-notice">Skip to the end of the conversation</a>
+        : <a class="skip-link" href="#composer-input">Skip to composer</a>}
       {/* The chat comes first (its h1 before the room list's headings); CSS puts the list left. */}
       <ChatRoom {...chat} />
       <RoomSidebar

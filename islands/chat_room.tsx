@@ -455,10 +455,10 @@ export function ChatRoom(props: ChatRoomProps) {
         </button>
         <div class={`header-side${menuOpen.value ? " open" : ""}`} id="room-menu">
           <NameEditor client={client} maxChars={props.maxNameChars} />
-          {props.account && props.room.kind !== "direct" && (
+          {props.account && props.room.kind !== "direct" && !archived && (
             <TopicEditor room={props.room.slug} topic={topic} />
           )}
-          {props.room.kind === "private" && <AddPeople room={props.room.slug} />}
+          {props.room.kind === "private" && !archived && <AddPeople room={props.room.slug} />}
           {props.room.kind !== "direct" && props.room.slug !== "general" && (
             <LeaveRoom room={props.room.slug} />
           )}
@@ -608,7 +608,7 @@ export function ChatRoom(props: ChatRoomProps) {
       )}
       {archived
         ? (
-          <p class="archived-notice" role="status">
+          <p id="archived-notice" class="archived-notice" role="status" tabIndex={-1}>
             This room is archived: you can read it, but nobody can post, edit or react in it.
           </p>
         )

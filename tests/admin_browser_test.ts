@@ -126,6 +126,10 @@ browserTest("admin page: archive and delete a room, typing its name", async (w) 
   await cyd.waitForSelector(".chat[data-hydrated]");
   await cyd.getByRole("status").filter({ hasText: "This room is archived" }).waitFor();
   assert.deepEqual(await axeViolations(cyd, "archived room"), []);
+  assert.equal(await cyd.getByRole("button", { name: /topic/i }).count(), 0, "no topic editor");
+  await cyd.goto(`${w.server.url}/rooms/general`);
+  await cyd.waitForSelector(".chat[data-hydrated]");
+  assert.equal(await cyd.getByRole("button", { name: /topic/i }).count(), 1, "as elsewhere");
   await cyd.screenshot({ path: `${SHOTS}/archived-room-desktop-dark.png` });
 
   await row.getByRole("button", { name: "Delete #attic" }).click();
