@@ -93,8 +93,6 @@ const MIGRATION_LOCK = 72_616_100; // any constant: serializes migrations across
 const PRUNE_LOCK = 72_616_101; // one instance prunes at a time; the others skip
 const REGISTRATION_LOCK = 72_616_102; // serializes registrations (first account, invitations)
 // (72_616_103 keys the content locks of postgres_files.ts.)
-/** How long a room's latest change number, once learnt, answers empty polls. */
-const KNOWN_SEQ_MS = 2_000;
 /** Messages a bulk deletion erases per transaction. */
 const DELETE_BATCH = 100;
 /** How long unattached uploads are kept by default. */
@@ -750,12 +748,8 @@ export class PostgresStore implements Store {
   listMessages(room: Room, query: HistoryQuery): Promise<MessagePage> {
     // A reader who already has the room's latest change, as learnt from this instance's own
     // changes, the notifications of the others' or a read within 2 s: nothing to read.
-    if ("since" in query) {
-      const known = this.events.latest(room.id, KNOWN_SEQ_MS);
-      if (known !== undefined && query.since >= known) {
-        return Promise.resolve({ messages: [], cursor: query.since });
-      }
-    }
+    const empty = this.events.emptyPage(room.id, query);
+    if (empty) return Promise.resolve(empty);
     return this.#run(async () => {
       const [roomRow] = await this.sql`SELECT last_seq FROM rooms WHERE id = ${room.id}`;
       const cursor = Number(roomRow?.last_seq ?? 0);

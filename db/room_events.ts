@@ -1,5 +1,5 @@
 // In-process wake-ups for long polls: who waits for which room, woken by each change (by number).
-import type { MessageWaiter } from "./store.ts";
+import type { HistoryQuery, MessagePage, MessageWaiter } from "./store.ts";
 
 interface Waiting {
   after: number;
@@ -7,6 +7,8 @@ interface Waiting {
 }
 
 const WAKE_BATCH = 200;
+/** How long a room's latest change number, once learnt, answers empty polls. */
+const KNOWN_SEQ_MS = 2_000;
 
 // Wakes waits a batch per macrotask, so that thousands of readers woken by one message do not
 // hold up everything else (new posts, other requests) until the last of them is answered.
@@ -43,14 +45,17 @@ export class RoomEvents {
   }
 
   /**
-   * The room's latest change number, when it was learnt within `maxAgeMs`: a reader already
-   * there has nothing new (an empty poll answered without the database). Older knowledge is
-   * not trusted, so that a notification lost on the way costs at most that long.
+   * The answer to a `since` poll that is already at the room's latest change number, learnt
+   * (a change here, a notification, a read) within the last {@link KNOWN_SEQ_MS}: nothing new,
+   * without asking the database; undefined when that is not known. Older knowledge is not
+   * trusted, so that a notification lost on the way costs at most that long.
    */
-  latest(roomId: number, maxAgeMs: number): number | undefined {
+  emptyPage(roomId: number, query: HistoryQuery): MessagePage | undefined {
+    if (!("since" in query)) return undefined;
     const at = this.#learntAt.get(roomId);
-    if (at === undefined || performance.now() - at > maxAgeMs) return undefined;
-    return this.#latest.get(roomId) ?? 0;
+    if (at === undefined || performance.now() - at > KNOWN_SEQ_MS) return undefined;
+    if (query.since < (this.#latest.get(roomId) ?? 0)) return undefined;
+    return { messages: [], cursor: query.since };
   }
 
   /**

@@ -20,13 +20,22 @@ export function forwardedEntry(header: string | undefined, proxyHops: number): s
  * address, or "unknown" (requests made in tests without a socket).
  */
 export function clientAddress(c: Context, proxyHops: number): string {
-  const forwarded = forwardedEntry(c.req.header("x-forwarded-for"), proxyHops);
-  if (forwarded) return forwarded;
+  let peer: string | undefined;
   try {
-    return getConnInfo(c).remote.address ?? "unknown";
+    peer = getConnInfo(c).remote.address;
   } catch {
-    return "unknown";
+    // No socket (a request made in a test).
   }
+  return addressOf(c.req.header("x-forwarded-for"), peer, proxyHops);
+}
+
+/** {@link clientAddress} from the `X-Forwarded-For` header and the peer's address, if known. */
+export function addressOf(
+  forwardedFor: string | undefined,
+  peer: string | undefined,
+  proxyHops: number,
+): string {
+  return forwardedEntry(forwardedFor, proxyHops) ?? peer ?? "unknown";
 }
 
 /**

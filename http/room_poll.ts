@@ -1,10 +1,11 @@
 // The room poll on its own path: GET /api/rooms/{room}/messages?since=… (or after=…), the most frequent request by far, answered without the page stack.
+import { parse as parseCookies } from "hono/utils/cookie";
 import type { Chat } from "../chat/chat.ts";
 import { SESSION_COOKIE, type SessionResolver } from "../chat/sessions.ts";
 import { DEFAULT_LIMITS } from "../chat/limits.ts";
 import type { Room } from "../db/store.ts";
 import { apiErrorFor, errorStatus } from "./api_errors.ts";
-import { forwardedEntry } from "./client_address.ts";
+import { addressOf } from "./client_address.ts";
 import { sharedBody } from "./json_response.ts";
 import type { AnsweredRequest } from "./operations.ts";
 import { requestIdOf } from "./request_log.ts";
@@ -71,22 +72,6 @@ function pollQuery(search: string): PollQuery | null {
   return query;
 }
 
-/** The value of the session cookie in a `Cookie` header (URL-decoded), if any. */
-function sessionCookie(header: string | null): string | undefined {
-  if (!header) return undefined;
-  const at = header.indexOf(`${SESSION_COOKIE}=`);
-  if (at < 0 || (at > 0 && header[at - 1] !== " " && header[at - 1] !== ";")) return undefined;
-  const start = at + SESSION_COOKIE.length + 1;
-  const end = header.indexOf(";", start);
-  let value = header.slice(start, end < 0 ? undefined : end).trim();
-  if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-  try {
-    return value.includes("%") ? decodeURIComponent(value) : value;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * A fetch handler that answers room polls itself — the same checks (host, session, the
  * guests policy, the room's visibility), the same answer, headers, log line and metrics as
@@ -118,7 +103,8 @@ export function roomPoll(options: RoomPollOptions) {
     }
     const started = performance.now();
     const requestId = requestIdOf(headers.get("x-request-id") ?? undefined);
-    const state = await options.resolveSession(sessionCookie(headers.get("cookie")));
+    const cookies = parseCookies(headers.get("cookie") ?? "", SESSION_COOKIE);
+    const state = await options.resolveSession(cookies[SESSION_COOKIE]);
     if (!options.guests() && !state.session?.account) return await app(request, info);
     let room: Room;
     try {
@@ -134,7 +120,13 @@ export function roomPoll(options: RoomPollOptions) {
         ...query,
         // Only a long poll needs to know when the reader goes away (reading it has a cost).
         signal: wait > 0 ? request.signal : undefined,
-        address: wait > 0 ? clientAddress(headers, info, options.proxyHops) : undefined,
+        address: wait > 0
+          ? addressOf(
+            headers.get("x-forwarded-for") ?? undefined,
+            (info?.remoteAddr as Deno.NetAddr | undefined)?.hostname,
+            options.proxyHops,
+          )
+          : undefined,
       });
       const body = sharedBody(page);
       response = new Response(body, {
@@ -167,16 +159,4 @@ export function roomPoll(options: RoomPollOptions) {
     });
     return response;
   };
-}
-
-/** The client's address as `clientAddress` finds it, from the headers and the socket. */
-function clientAddress(
-  headers: Headers,
-  info: PeerInfo | undefined,
-  proxyHops: number,
-): string {
-  const forwarded = forwardedEntry(headers.get("x-forwarded-for") ?? undefined, proxyHops);
-  if (forwarded) return forwarded;
-  const remote = info?.remoteAddr as Deno.NetAddr | undefined;
-  return remote?.hostname ?? "unknown";
 }
