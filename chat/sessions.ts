@@ -1,8 +1,8 @@
 // Sessions: a signed, HttpOnly, SameSite=Lax cookie naming a server-side session of a member.
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { deleteCookie, getCookie, setSignedCookie } from "hono/cookie";
+import { deleteCookie, setSignedCookie } from "hono/cookie";
 import { type Member, type Session, type Store, StoreUnavailableError } from "../db/store.ts";
 import { getState } from "../runtime/mod.ts";
 import { ChatError } from "./chat_error.ts";
@@ -132,14 +132,6 @@ export function sessionResolver(
       });
     }
     return { session, member: session.member };
-  };
-}
-
-/** Loads the session named by the cookie into the request state (see {@link sessionResolver}). */
-export function sessions(resolve: SessionResolver): MiddlewareHandler {
-  return async (c, next) => {
-    Object.assign(getState<SessionState>(c), await resolve(getCookie(c, SESSION_COOKIE)));
-    await next();
   };
 }
 
