@@ -121,16 +121,20 @@ browserTest("admin page: archive and delete a room, typing its name", async (w) 
   await bob.getByRole("status").filter({ hasText: "This room is archived" }).waitFor();
   assert.equal(await bob.locator(".composer textarea").count(), 0, "no composer");
   await bob.screenshot({ path: `${SHOTS}/archived-room-phone.png` });
+  await bob.emulateMedia({ colorScheme: "dark" });
+  await bob.screenshot({ path: `${SHOTS}/archived-room-phone-dark.png` });
   const cyd = await person(w.browser, w, "cyd", { colorScheme: "dark" });
   await cyd.goto(`${w.server.url}/rooms/${created.slug}`);
   await cyd.waitForSelector(".chat[data-hydrated]");
   await cyd.getByRole("status").filter({ hasText: "This room is archived" }).waitFor();
   assert.deepEqual(await axeViolations(cyd, "archived room"), []);
   assert.equal(await cyd.getByRole("button", { name: /topic/i }).count(), 0, "no topic editor");
+  await cyd.screenshot({ path: `${SHOTS}/archived-room-desktop-dark.png` });
+  await cyd.emulateMedia({ colorScheme: "light" });
+  await cyd.screenshot({ path: `${SHOTS}/archived-room-desktop.png` });
   await cyd.goto(`${w.server.url}/rooms/general`);
   await cyd.waitForSelector(".chat[data-hydrated]");
   assert.equal(await cyd.getByRole("button", { name: /topic/i }).count(), 1, "as elsewhere");
-  await cyd.screenshot({ path: `${SHOTS}/archived-room-desktop-dark.png` });
 
   await row.getByRole("button", { name: "Delete #attic" }).click();
   const dialog = admin.getByRole("dialog", { name: /Delete #attic/ });
