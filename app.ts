@@ -6,6 +6,7 @@ import type { ParleyConfig } from "./fresh.config.ts";
 import type { Store } from "./db/store.ts";
 import { type Chat, createChat } from "./chat/chat.ts";
 import { createAccounts } from "./chat/accounts.ts";
+import type { Limiters } from "./chat/limiters.ts";
 import { createModeration } from "./chat/moderation.ts";
 import { type Cleanup, startCleanup } from "./chat/cleanup.ts";
 import { errorHeaders, errorResponse, errorStatus } from "./http/api_errors.ts";
@@ -28,6 +29,13 @@ export interface ParleyOptions {
   bundle?: Bundle;
   /** Where access log lines go (default: stdout, in batches). */
   logSink?: LogSink;
+  /** Where rate limits and per-address counts are kept (default: this worker's memory). */
+  limiters?: Limiters;
+  /**
+   * Whether this app runs the hourly cleanup (default true; false in every worker of a
+   * process but the first, which runs it for all).
+   */
+  cleanup?: boolean;
 }
 
 /** A running Parley app. */
@@ -93,6 +101,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     rooms: { perHour: config.roomsPerHour, guests: config.guestRooms },
     maxPollsPerAddress: config.server.maxPollsPerAddress,
     files: config.files,
+    limiters: options.limiters,
   });
   const chat = metrics ? instrumentChat(plainChat, metrics) : plainChat;
   const accounts = createAccounts({
@@ -100,6 +109,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     secret,
     policy: config.accounts,
     registrationsPerHour: config.registrationsPerHour,
+    limiters: options.limiters,
   });
   const moderation = createModeration({ store, config });
   const resolveSession = sessionResolver({ store, secret, idleMs: config.sessionIdleMs });
@@ -170,6 +180,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     sessionIdleMs: config.sessionIdleMs,
     guestRetentionMs: config.guestRetentionMs,
     uploadRetentionMs: config.files.retentionMs,
+    timer: options.cleanup,
   });
   const fetch = roomPoll({
     chat,

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { Account, Credentials, Registration, Session, Store } from "../db/store.ts";
 import { ChatError } from "./chat_error.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
-import { RateLimiter } from "./rate_limiter.ts";
+import { type Limiters, localLimiters, type RateLimit } from "./limiters.ts";
 import { hashToken, newToken, startSession } from "./sessions.ts";
 
 /** Who may do what: the site's policy. */
@@ -97,27 +97,42 @@ export function createAccounts(
     policy: AccountPolicy;
     /** Registrations one address may attempt per hour (default 10). */
     registrationsPerHour?: number;
+    /** Where rate limits are counted (default: this worker's memory). */
+    limiters?: Limiters;
   },
 ) {
   const { store, secret, policy } = options;
+  const limiters = options.limiters ?? localLimiters;
   const window = { windowMs: LOGIN_WINDOW_MS };
-  const failuresByUsernameAndAddress = new RateLimiter({
+  const failuresByUsernameAndAddress = limiters.rate("login-failures-pair", {
     limit: FAILURES_PER_USERNAME_AND_ADDRESS,
     ...window,
   });
-  const failuresByAddress = new RateLimiter({ limit: FAILURES_PER_ADDRESS, ...window });
-  const failuresByUsername = new RateLimiter({ limit: FAILURES_PER_USERNAME, ...window });
-  const failuresByMember = new RateLimiter({ limit: FAILURES_PER_USERNAME_AND_ADDRESS, ...window });
-  const registrationsByAddress = new RateLimiter({
+  const failuresByAddress = limiters.rate("login-failures-address", {
+    limit: FAILURES_PER_ADDRESS,
+    ...window,
+  });
+  const failuresByUsername = limiters.rate("login-failures-username", {
+    limit: FAILURES_PER_USERNAME,
+    ...window,
+  });
+  const failuresByMember = limiters.rate("password-failures-member", {
+    limit: FAILURES_PER_USERNAME_AND_ADDRESS,
+    ...window,
+  });
+  const registrationsByAddress = limiters.rate("registrations", {
     limit: options.registrationsPerHour ?? 10,
     windowMs: 3600_000,
   });
-  const guestsByAddress = new RateLimiter({ limit: policy.newGuestsPerMinute, windowMs: 60_000 });
+  const guestsByAddress = limiters.rate("new-guests", {
+    limit: policy.newGuestsPerMinute,
+    windowMs: 60_000,
+  });
   // Checked against when the username is unknown, so both cases take as long.
   const decoy = hashPassword(crypto.randomUUID());
 
   /** Records an attempt for `key` at `now`, or refuses (429) when it is past the limit. */
-  function limit(limiter: RateLimiter, key: string, now: number): void {
+  function limit(limiter: RateLimit, key: string, now: number): void {
     const wait = limiter.take(key, now);
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);

@@ -2,6 +2,7 @@
 import type { Member, Room, Store } from "../db/store.ts";
 import { ChatError } from "./chat_error.ts";
 import { createFiles, type FileLimits } from "./files.ts";
+import { type Limiters, localLimiters } from "./limiters.ts";
 import type { ChatLimits } from "./limits.ts";
 import { normalizeName } from "./member_names.ts";
 import { createMessages } from "./messages.ts";
@@ -22,6 +23,8 @@ export interface ChatOptions {
   maxPollsPerAddress?: number;
   /** Upload limits (default: 25 MB a file, 500 MB a day, 30 a minute). */
   files?: FileLimits;
+  /** Where rate limits are counted (default: this worker's memory). */
+  limiters?: Limiters;
 }
 
 /**
@@ -38,18 +41,28 @@ export type Chat = ReturnType<typeof createChat>;
 /** Creates the chat domain over a store. */
 export function createChat(options: ChatOptions) {
   const { store, limits } = options;
+  const limiters = options.limiters ?? localLimiters;
 
-  const polls = new PollGate({ maxPerAddress: options.maxPollsPerAddress ?? Infinity });
-  const rooms = createRooms({ store, policy: options.rooms, polls, shutdown: options.shutdown });
+  const polls = new PollGate({
+    maxPerAddress: options.maxPollsPerAddress ?? Infinity,
+    counts: limiters.held("polls"),
+  });
+  const rooms = createRooms({
+    store,
+    policy: options.rooms,
+    polls,
+    shutdown: options.shutdown,
+    limiters,
+  });
 
   /** The room `slug` if `viewer` may see it (private rooms only for members), else 404. */
   function room(slug: string, viewer?: Member): Promise<Room> {
     return rooms.open(slug, viewer);
   }
 
-  const messages = createMessages({ store, limits, polls, shutdown: options.shutdown });
-  const files = createFiles({ store, limits: options.files });
-  const search = createSearch({ store, rooms });
+  const messages = createMessages({ store, limits, polls, shutdown: options.shutdown, limiters });
+  const files = createFiles({ store, limits: options.files, limiters });
+  const search = createSearch({ store, rooms, limiters });
   const typing = createTyping({
     store,
     polls,

@@ -15,6 +15,8 @@ export interface CleanupOptions {
   uploadRetentionMs?: number;
   /** Time between runs; default one hour. */
   intervalMs?: number;
+  /** Whether to run on a timer (default true); when false, only {@link Cleanup.run} runs it. */
+  timer?: boolean;
   /** The clock (tests pass a fake one). */
   now?: () => number;
   /** Where the one-line summaries go; default `console.log` (failures: `console.warn`). */
@@ -67,9 +69,13 @@ export function startCleanup(options: CleanupOptions): Cleanup {
     run().catch((error) => console.warn(`Cleanup failed; trying again later: ${error}`));
   }
 
-  const timer = setInterval(tick, options.intervalMs ?? CLEANUP_EVERY_MS);
-  Deno.unrefTimer(timer);
-  tick();
+  const timer = options.timer === false
+    ? undefined
+    : setInterval(tick, options.intervalMs ?? CLEANUP_EVERY_MS);
+  if (timer !== undefined) {
+    Deno.unrefTimer(timer);
+    tick();
+  }
   return {
     run,
     async stop() {

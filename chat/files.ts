@@ -10,7 +10,7 @@ import {
   type StoredFile,
 } from "../db/store.ts";
 import { ChatError, tooFast } from "./chat_error.ts";
-import { RateLimiter } from "./rate_limiter.ts";
+import { type Limiters, localLimiters } from "./limiters.ts";
 import { canSeeRoom, refuseArchived } from "./rooms.ts";
 
 /** Limits on uploads (see the README's configuration table). */
@@ -230,6 +230,8 @@ export interface FilesOptions {
   limits?: FileLimits;
   /** The clock (tests pass a fake one). */
   now?: () => number;
+  /** Where rate limits are counted (default: this worker's memory). */
+  limiters?: Limiters;
 }
 
 /** The file operations; one instance per app. */
@@ -240,7 +242,10 @@ export function createFiles(options: FilesOptions) {
   const { store } = options;
   const limits = options.limits ?? DEFAULT_FILE_LIMITS;
   const now = options.now ?? Date.now;
-  const uploads = new RateLimiter({ limit: limits.uploadsPerMinute, windowMs: 60_000 });
+  const uploads = (options.limiters ?? localLimiters).rate("uploads", {
+    limit: limits.uploadsPerMinute,
+    windowMs: 60_000,
+  });
 
   function takeUpload(member: Member): void {
     const wait = uploads.take(String(member.id), now());

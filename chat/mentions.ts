@@ -1,7 +1,7 @@
 // Mentions: `@username` and `@room` in a message's text, resolved to the member ids it mentions.
 import type { Room, Store } from "../db/store.ts";
 import { ChatError } from "./chat_error.ts";
-import { RateLimiter } from "./rate_limiter.ts";
+import { type Limiters, localLimiters } from "./limiters.ts";
 import { withoutCode } from "./code_spans.ts";
 
 /** `@room` messages one member may send (or edit into a message) per hour. */
@@ -33,8 +33,11 @@ export interface Author {
 }
 
 /** Resolves mentions over a store; one instance per app (it holds the `@room` budget). */
-export function createMentions(store: Store) {
-  const roomMentions = new RateLimiter({ limit: ROOM_MENTIONS_PER_HOUR, windowMs: 3_600_000 });
+export function createMentions(store: Store, limiters: Limiters = localLimiters) {
+  const roomMentions = limiters.rate("room-mentions", {
+    limit: ROOM_MENTIONS_PER_HOUR,
+    windowMs: 3_600_000,
+  });
 
   /**
    * The member ids `body` mentions in `room`, without the author: accounts named by

@@ -17,7 +17,7 @@ import type { ChatLimits } from "./limits.ts";
 import { checkBody } from "./message_text.ts";
 import { type Author, createMentions, parseMentions } from "./mentions.ts";
 import type { PollGate } from "./poll_gate.ts";
-import { RateLimiter } from "./rate_limiter.ts";
+import { type Limiters, localLimiters } from "./limiters.ts";
 import { refuseArchived, roomNotFound } from "./rooms.ts";
 
 /** Which messages a reader asks for: at most one of after, before, since and around. */
@@ -66,6 +66,8 @@ export interface MessagesOptions {
   polls: PollGate;
   /** Aborted when the server shuts down: long polls then answer at once. */
   shutdown?: AbortSignal;
+  /** Where rate limits are counted (default: this worker's memory). */
+  limiters?: Limiters;
 }
 
 /** The message operations; one instance per app. */
@@ -98,15 +100,16 @@ function outcome(change: MessageChange): Message {
 /** Creates the message operations over a store. */
 export function createMessages(options: MessagesOptions) {
   const { store, limits, polls, shutdown } = options;
-  const sendLimiter = new RateLimiter({
+  const limiters = options.limiters ?? localLimiters;
+  const sendLimiter = limiters.rate("messages", {
     limit: limits.burstMessages,
     windowMs: limits.burstWindowMs,
   });
-  const changeLimiter = new RateLimiter({
+  const changeLimiter = limiters.rate("message-changes", {
     limit: CHANGES_PER_WINDOW,
     windowMs: limits.burstWindowMs,
   });
-  const mentions = createMentions(store);
+  const mentions = createMentions(store, limiters);
 
   // Readers woken by the same change ask the same question: answer it once per moment (the
   // answer is the same for everyone: messages carry nothing that depends on the reader).

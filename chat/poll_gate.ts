@@ -1,13 +1,15 @@
 // Caps the long polls one address may hold open at once, so that one client cannot tie up the server.
+import { type HeldCounts, LocalCounts } from "../runtime/shared_counts.ts";
 import { ChatError } from "./chat_error.ts";
 
-/** Counts waiting long polls per client address. */
+/** Counts waiting long polls per client address (with `counts`, across workers). */
 export class PollGate {
   readonly maxPerAddress: number;
-  #waiting = new Map<string, number>();
+  #waiting: HeldCounts;
 
-  constructor(options: { maxPerAddress: number }) {
+  constructor(options: { maxPerAddress: number; counts?: HeldCounts }) {
     this.maxPerAddress = options.maxPerAddress;
+    this.#waiting = options.counts ?? new LocalCounts();
   }
 
   /**
@@ -15,8 +17,9 @@ export class PollGate {
    * 429 (with Retry-After) when that address already holds its share.
    */
   enter(address: string): () => void {
-    const held = this.#waiting.get(address) ?? 0;
+    const held = this.#waiting.add(address, 1) - 1;
     if (held >= this.maxPerAddress) {
+      this.#waiting.add(address, -1);
       throw new ChatError(
         429,
         "too_many_polls",
@@ -24,19 +27,16 @@ export class PollGate {
         { retryAfter: 5 },
       );
     }
-    this.#waiting.set(address, held + 1);
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
-      const left = (this.#waiting.get(address) ?? 1) - 1;
-      if (left > 0) this.#waiting.set(address, left);
-      else this.#waiting.delete(address);
+      this.#waiting.add(address, -1);
     };
   }
 
   /** Waiting polls from `address`. */
   waiting(address: string): number {
-    return this.#waiting.get(address) ?? 0;
+    return this.#waiting.get(address);
   }
 }

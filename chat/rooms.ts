@@ -1,7 +1,7 @@
 // Rooms: creating, joining, leaving, inviting, direct messages, unread counts — and who may see what.
 import type { Member, MyRoom, NewRoom, Room, Store } from "../db/store.ts";
 import { ChatError } from "./chat_error.ts";
-import { RateLimiter } from "./rate_limiter.ts";
+import { type Limiters, localLimiters } from "./limiters.ts";
 import { PollGate } from "./poll_gate.ts";
 import {
   graphemeCount,
@@ -129,13 +129,23 @@ export async function canSeeRoom(store: Store, room: Room, viewer?: Member): Pro
 
 /** Creates the room operations over a store. */
 export function createRooms(
-  options: { store: Store; policy?: RoomPolicy; polls?: PollGate; shutdown?: AbortSignal },
+  options: {
+    store: Store;
+    policy?: RoomPolicy;
+    polls?: PollGate;
+    shutdown?: AbortSignal;
+    limiters?: Limiters;
+  },
 ) {
   const { store } = options;
   const polls = options.polls ?? new PollGate({ maxPerAddress: Infinity });
   const policy = options.policy ?? { perHour: 10, guests: false };
-  const creations = new RateLimiter({ limit: policy.perHour, windowMs: HOUR_MS });
-  const topicChanges = new RateLimiter({ limit: TOPIC_CHANGES_PER_HOUR, windowMs: HOUR_MS });
+  const limiters = options.limiters ?? localLimiters;
+  const creations = limiters.rate("room-creations", { limit: policy.perHour, windowMs: HOUR_MS });
+  const topicChanges = limiters.rate("topic-changes", {
+    limit: TOPIC_CHANGES_PER_HOUR,
+    windowMs: HOUR_MS,
+  });
 
   function canSee(room: Room, viewer?: Member): Promise<boolean> {
     return canSeeRoom(store, room, viewer);

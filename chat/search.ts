@@ -2,7 +2,7 @@
 import { hasSpacelessChar } from "../db/search_terms.ts";
 import type { Member, Message, Store } from "../db/store.ts";
 import { ChatError, tooFast } from "./chat_error.ts";
-import { RateLimiter } from "./rate_limiter.ts";
+import { type Limiters, localLimiters } from "./limiters.ts";
 import type { Rooms } from "./rooms.ts";
 
 /** What the search box's text asks for. */
@@ -262,12 +262,14 @@ export interface SearchOptions {
   rooms: Rooms;
   /** Searches one member may make per minute (default {@link SEARCHES_PER_MINUTE}). */
   perMinute?: number;
+  /** Where rate limits are counted (default: this worker's memory). */
+  limiters?: Limiters;
 }
 
 /** Creates the search operations over a store. */
 export function createSearch(options: SearchOptions) {
   const { store, rooms } = options;
-  const limiter = new RateLimiter({
+  const limiter = (options.limiters ?? localLimiters).rate("searches", {
     limit: options.perMinute ?? SEARCHES_PER_MINUTE,
     windowMs: 60_000,
   });
