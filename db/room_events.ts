@@ -1,5 +1,6 @@
 // In-process wake-ups for long polls: who waits for which room, woken by each change (by number).
 import type { HistoryQuery, MessagePage, MessageWaiter } from "./store.ts";
+import type { WorkerPeers } from "./worker_peers.ts";
 
 interface Waiting {
   after: number;
@@ -24,18 +25,38 @@ function wakeInBatches(entries: Waiting[], from = 0): void {
  * instance), so that a member's room-list polls wake when their set of rooms grows.
  */
 export class RoomEvents {
+  #peers?: WorkerPeers;
   #latest = new Map<number, number>();
   /** When each room's latest number was last learnt (a change, or read from the database). */
   #learntAt = new Map<number, number>();
   #waiting = new Map<number, Set<Waiting>>();
 
-  /** Records that `memberId` was just added to a room and wakes their room-list waits. */
-  memberAdded(memberId: number, at = Date.now()): void {
-    this.published(-memberId, at);
+  /**
+   * Events here, and with `peers`, those of the other workers of this process on the same
+   * database: this one's changes are told to them, theirs wake waits here.
+   */
+  constructor(options: { peers?: WorkerPeers } = {}) {
+    this.#peers = options.peers;
+    this.#peers?.listen((news) => {
+      if (news.kind === "change") this.#publish(news.roomId, news.seq);
+      else if (news.kind === "member") this.#publish(-news.memberId, news.at);
+      else if (news.kind === "closed") this.#close(news.roomId);
+    });
   }
 
-  /** Records change `seq` in `roomId` and wakes the waits it satisfies. */
+  /** Records that `memberId` was just added to a room and wakes their room-list waits. */
+  memberAdded(memberId: number, at = Date.now()): void {
+    this.#publish(-memberId, at);
+    this.#peers?.tell({ kind: "member", memberId, at });
+  }
+
+  /** Records change `seq` in `roomId` (committed) and wakes the waits it satisfies. */
   published(roomId: number, seq: number): void {
+    this.#publish(roomId, seq);
+    this.#peers?.tell({ kind: "change", roomId, seq });
+  }
+
+  #publish(roomId: number, seq: number): void {
     if (seq > (this.#latest.get(roomId) ?? 0)) this.#latest.set(roomId, seq);
     this.#learntAt.set(roomId, performance.now());
     const waiting = this.#waiting.get(roomId);
@@ -63,7 +84,7 @@ export class RoomEvents {
    * together); wakes waits only if it is news (a notification that has not arrived yet).
    */
   seen(roomId: number, seq: number): void {
-    if (seq > (this.#latest.get(roomId) ?? 0)) this.published(roomId, seq);
+    if (seq > (this.#latest.get(roomId) ?? 0)) this.#publish(roomId, seq);
     else this.#learntAt.set(roomId, performance.now());
   }
 
@@ -77,6 +98,11 @@ export class RoomEvents {
    * gone (the number is not kept, so that a room given the same id later starts afresh).
    */
   closed(roomId: number): void {
+    this.#close(roomId);
+    this.#peers?.tell({ kind: "closed", roomId });
+  }
+
+  #close(roomId: number): void {
     this.#latest.delete(roomId);
     this.#learntAt.delete(roomId);
     wakeInBatches([...this.#waiting.get(roomId) ?? []]);

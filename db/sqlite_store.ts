@@ -3,6 +3,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname, join } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations/sqlite.ts";
 import { RoomEvents } from "./room_events.ts";
+import { WorkerPeers } from "./worker_peers.ts";
 import { ChangeCounters, ReadCache, ROOMS_SLOT, SESSIONS_SLOT } from "./read_cache.ts";
 import {
   ADMIN_MEMBER_COLUMNS,
@@ -88,6 +89,11 @@ export interface SqliteOptions {
    * by workers that open the same database, so that a change made by one is seen by all.
    */
   counters?: ChangeCounters;
+  /**
+   * The name of the channel between the workers of this process that open this database
+   * (see {@link WorkerPeers}): changes and typing made in one wake the others' readers.
+   */
+  peers?: string;
 }
 
 /** Sessions and rooms kept in memory, and for how long at most (changes drop them at once). */
@@ -122,7 +128,8 @@ export function migrateSqlite(db: DatabaseSync): void {
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
   readonly db: DatabaseSync;
-  readonly events = new RoomEvents();
+  readonly events: RoomEvents;
+  #peers?: WorkerPeers;
   /** Sessions by token hash, and which token hash each session id has (for touches). */
   #sessions: ReadCache<string, Session>;
   #sessionTokens = new Map<number, string>();
@@ -165,6 +172,13 @@ export class SqliteStore implements Store {
       );
     }
     this.db = db;
+    if (options.peers) {
+      const peers = this.#peers = new WorkerPeers(options.peers);
+      peers.listen((news) => {
+        if (news.kind === "typing") this.#typing.forEach((listener) => listener(news.signal));
+      });
+    }
+    this.events = new RoomEvents({ peers: this.#peers });
     const counters = options.counters ?? new ChangeCounters();
     this.#sessions = new ReadCache({
       counters,
@@ -962,6 +976,7 @@ export class SqliteStore implements Store {
   publishTyping(signal: TypingSignal): Promise<void> {
     // Asynchronously, as a notification from the database would arrive.
     queueMicrotask(() => this.#typing.forEach((listener) => listener(signal)));
+    this.#peers?.tell({ kind: "typing", signal });
     return Promise.resolve();
   }
 
@@ -1404,6 +1419,7 @@ export class SqliteStore implements Store {
   }
 
   close(): Promise<void> {
+    this.#peers?.close();
     for (const statement of this.#statements.values()) {
       (statement as unknown as { finalize?: () => void }).finalize?.();
     }

@@ -1,5 +1,6 @@
 // An HTTP server that hostile clients cannot knock over: connection caps in all and per address,
 // an idle/header timeout, accept errors (EMFILE) survived, and a shutdown that ends in bounded time.
+import { type HeldCounts, LocalCounts, SharedCounts } from "./shared_counts.ts";
 
 /** What a request handler gets besides the request. */
 export interface ServeInfo {
@@ -24,6 +25,56 @@ export interface GuardedServeOptions {
   onListen?: (addr: Deno.NetAddr) => void;
   /** Where warnings go (default: console.warn). */
   warn?: (message: string) => void;
+  /**
+   * Serve the port together with other listeners (workers) of this process: the kernel
+   * spreads connections among them (Linux `SO_REUSEPORT`; needs `--unstable-net`).
+   */
+  reusePort?: boolean;
+  /** Counts shared with the other workers serving the port (default: this worker's own). */
+  shared?: SharedServerState;
+}
+
+/** What the workers serving one port count together: connections, and when they last warned. */
+export interface SharedServerState {
+  /** Open connections per address, and in all under {@link ALL_CONNECTIONS}. */
+  counts: HeldCounts;
+  /** One slot: when the last "out of file descriptors" warning was given (s since 2020). */
+  warnedAt: Int32Array;
+}
+
+/** Memory for {@link SharedServerState}, made once and given to every worker. */
+export interface ServerStateBuffers {
+  counts: SharedArrayBuffer;
+  warnedAt: SharedArrayBuffer;
+}
+
+/** Shared memory for the connection counts of up to `addresses` addresses at once. */
+export function serverStateBuffers(addresses = 65_536): ServerStateBuffers {
+  return {
+    counts: SharedCounts.buffer(addresses),
+    warnedAt: new SharedArrayBuffer(4),
+  };
+}
+
+/** The shared state over `buffers` (see {@link serverStateBuffers}). */
+export function sharedServerState(buffers: ServerStateBuffers): SharedServerState {
+  return { counts: new SharedCounts(buffers.counts), warnedAt: new Int32Array(buffers.warnedAt) };
+}
+
+/** The key of the count of all connections (no address looks like it). */
+const ALL_CONNECTIONS = "*";
+const EPOCH_S = 1_577_836_800;
+const WARN_EVERY_S = 60;
+
+/**
+ * Whether to warn now: no warning was given in the last minute by anyone sharing `warnedAt`
+ * (the first to claim the slot warns).
+ */
+function mayWarn(warnedAt: Int32Array): boolean {
+  const now = Math.floor(Date.now() / 1000) - EPOCH_S;
+  const last = Atomics.load(warnedAt, 0);
+  if (last !== 0 && now - last < WARN_EVERY_S) return false;
+  return Atomics.compareExchange(warnedAt, 0, last, now) === last;
 }
 
 /** A running server. */
@@ -31,7 +82,7 @@ export interface GuardedServer {
   readonly addr: Deno.NetAddr;
   /** Whether connections are guarded (false when this Deno cannot serve single connections). */
   readonly guarded: boolean;
-  /** Open connections now. */
+  /** Open connections now (served by this worker). */
   connections(): number;
   /**
    * Stops accepting and closes every connection, letting requests under way answer; resolves
@@ -127,10 +178,16 @@ export function serveGuarded(options: GuardedServeOptions): GuardedServer {
   const maxConnections = options.maxConnections ?? defaultMaxConnections() ?? 10_000;
   const maxPerAddress = options.maxConnectionsPerAddress ??
     Math.max(1, Math.min(256, Math.floor(maxConnections / 4)));
-  const listener = Deno.listen({ hostname: options.hostname, port: options.port });
+  const listener = Deno.listen(
+    { hostname: options.hostname, port: options.port, reusePort: options.reusePort },
+  );
   const addr = listener.addr as Deno.NetAddr;
   const open = new Set<Connection>();
+  /** This worker's connections by address (the counts may include other workers'). */
   const perAddress = new Map<string, Set<Connection>>();
+  const shared = options.shared ??
+    { counts: new LocalCounts(), warnedAt: new Int32Array(1) };
+  const counts = shared.counts;
   let stopping = false;
   // Connections are closed with their server's shutdown(), never by aborting this signal: an
   // abort that races the connection's own end throws from inside Deno's listener.
@@ -153,6 +210,8 @@ export function serveGuarded(options: GuardedServeOptions): GuardedServer {
 
   function release(connection: Connection): void {
     if (!open.delete(connection)) return;
+    counts.add(connection.key, -1);
+    counts.add(ALL_CONNECTIONS, -1);
     connection.siblings.delete(connection);
     if (connection.siblings.size === 0) perAddress.delete(connection.key);
   }
@@ -181,10 +240,13 @@ export function serveGuarded(options: GuardedServeOptions): GuardedServer {
     const remote = conn.remoteAddr as Deno.NetAddr;
     const key = addressKey(remote.hostname);
     let siblings = perAddress.get(key);
+    const fromAddress = counts.add(key, 1);
+    const all = counts.add(ALL_CONNECTIONS, 1);
     if (
-      stopping || (siblings?.size ?? 0) >= maxPerAddress ||
-      (open.size >= maxConnections && !evictIdle(key))
+      stopping || fromAddress > maxPerAddress || (all > maxConnections && !evictIdle(key))
     ) {
+      counts.add(key, -1);
+      counts.add(ALL_CONNECTIONS, -1);
       conn.close();
       return;
     }
@@ -236,9 +298,9 @@ export function serveGuarded(options: GuardedServeOptions): GuardedServer {
   }, Math.max(100, Math.min(1000, options.idleTimeoutMs / 4)));
 
   const accepting = (async () => {
-    // At the edge of the limit, descriptors come and go; one warning a minute says enough.
+    // At the edge of the limit, descriptors come and go; one warning a minute (from all the
+    // workers serving the port) says enough.
     let refused = 0;
-    let warnedAt = -Infinity;
     let warned = false;
     while (!stopping) {
       let conn: Deno.Conn;
@@ -247,11 +309,12 @@ export function serveGuarded(options: GuardedServeOptions): GuardedServer {
       } catch (error) {
         if (stopping || error instanceof Deno.errors.BadResource) break;
         if (isTooManyFiles(error)) {
-          if (refused++ === 0 && Date.now() - warnedAt >= 60_000) {
-            warnedAt = Date.now();
+          if (refused++ === 0 && mayWarn(shared.warnedAt)) {
             warned = true;
             warn(
-              `Out of file descriptors with ${open.size} connections open: new connections wait ` +
+              `Out of file descriptors with ${
+                counts.get(ALL_CONNECTIONS)
+              } connections open: new connections wait ` +
                 `(raise the open-files limit or lower PARLEY_MAX_CONNECTIONS).`,
             );
           }
@@ -307,6 +370,7 @@ function servePlain(options: GuardedServeOptions): GuardedServer {
   const server = Deno.serve({
     hostname: options.hostname,
     port: options.port,
+    reusePort: options.reusePort,
     onListen: (addr) => options.onListen?.(addr as Deno.NetAddr),
   }, (request, info) => options.handler(request, { remoteAddr: info.remoteAddr as Deno.NetAddr }));
   return {
