@@ -43,6 +43,8 @@ export interface Parley {
   /** Serves every request: room polls on their own path, everything else through `app`. */
   fetch: (request: Request, info?: PeerInfo) => Promise<Response>;
   app: Hono;
+  /** The browser bundle it serves. */
+  bundle: Bundle;
   chat: Chat;
   /** The hourly cleanup of idle sessions, expired invitations and forgotten guests. */
   cleanup: Cleanup;
@@ -112,6 +114,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
     limiters: options.limiters,
   });
   const moderation = createModeration({ store, config });
+  const bundle = options.bundle ?? await loadBundle(config);
   const resolveSession = sessionResolver({ store, secret, idleMs: config.sessionIdleMs });
 
   const provide: MiddlewareHandler = async (c, next) => {
@@ -153,7 +156,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
   const sink = options.logSink ?? stdoutSink();
   const app = await createApp({
     manifest,
-    bundle: options.bundle ?? await loadBundle(config),
+    bundle,
     staticDir: new URL("./static", import.meta.url).pathname,
     middleware: [
       operations({
@@ -195,6 +198,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
   return {
     fetch,
     app,
+    bundle,
     chat,
     cleanup,
     metrics,

@@ -78,6 +78,11 @@ export interface ServerLimits {
   maxConnectionsPerAddress?: number;
   /** Waiting long polls from one address (`PARLEY_MAX_POLLS_PER_ADDRESS`). */
   maxPollsPerAddress: number;
+  /**
+   * JavaScript workers serving the port (`PARLEY_WORKERS`; default: the number of cores, or
+   * 1 when `/metrics` is on, since each worker counts its own).
+   */
+  workers: number;
   /** A connection with no request under way (idle, or slowly sending headers) closes after this, in ms (`PARLEY_IDLE_SECONDS`). */
   idleTimeoutMs: number;
   /** A request body must arrive within this, in ms (`PARLEY_BODY_SECONDS`); else 408. */
@@ -120,6 +125,7 @@ const envSchema = z.object({
   PARLEY_MAX_CONNECTIONS: positive.optional(),
   PARLEY_MAX_CONNECTIONS_PER_ADDRESS: positive.optional(),
   PARLEY_MAX_POLLS_PER_ADDRESS: positive.default(100),
+  PARLEY_WORKERS: positive.max(256).optional(),
   PARLEY_IDLE_SECONDS: positive.default(30),
   PARLEY_BODY_SECONDS: positive.default(10),
   PARLEY_SHUTDOWN_SECONDS: positive.default(10),
@@ -189,6 +195,8 @@ export function loadConfig(
       maxConnections: e.PARLEY_MAX_CONNECTIONS,
       maxConnectionsPerAddress: e.PARLEY_MAX_CONNECTIONS_PER_ADDRESS,
       maxPollsPerAddress: e.PARLEY_MAX_POLLS_PER_ADDRESS,
+      workers: e.PARLEY_WORKERS ??
+        (e.PARLEY_METRICS_TOKEN ? 1 : Math.max(1, navigator.hardwareConcurrency || 1)),
       idleTimeoutMs: e.PARLEY_IDLE_SECONDS * 1000,
       bodyTimeoutMs: e.PARLEY_BODY_SECONDS * 1000,
       shutdownTimeoutMs: e.PARLEY_SHUTDOWN_SECONDS * 1000,

@@ -1,40 +1,92 @@
-// Entry point: load the configuration, open the store, build the app and serve it.
-import { loadConfig } from "./fresh.config.ts";
-import { openStore } from "./db/open_store.ts";
-import { StoreUnavailableError } from "./db/store.ts";
-import { createParley } from "./app.ts";
-import { serveGuarded } from "./runtime/server.ts";
+// Entry point: load the configuration, then serve the port from this thread and, on several cores, from workers too.
+import { loadConfig, type ParleyConfig } from "./fresh.config.ts";
+import { limiterBuffers } from "./chat/limiters.ts";
+import { ChangeCounters } from "./db/read_cache.ts";
+import { serverStateBuffers } from "./runtime/server.ts";
+import { type SharedMemory, startServer } from "./serve.ts";
+import type { WorkerReport, WorkerStart } from "./worker.ts";
 
 const config = loadConfigOrExit();
-const store = await openStoreWhenReachable();
-const parley = await createParley({ config, store });
-const server = serveGuarded({
-  hostname: config.hostname,
-  port: config.port,
-  handler: parley.fetch,
-  maxConnections: config.server.maxConnections,
-  maxConnectionsPerAddress: config.server.maxConnectionsPerAddress,
-  idleTimeoutMs: config.server.idleTimeoutMs,
-  onListen: ({ hostname, port }) => {
-    const where = config.databaseUrl ? "PostgreSQL" : `SQLite ${config.sqlitePath}`;
-    console.log(`Parley listening on http://${hostname}:${port}/ (${where})`);
-  },
+const workers = workerCount(config);
+const shared: SharedMemory | undefined = workers > 1
+  ? {
+    counters: ChangeCounters.sharedBuffer(),
+    limiters: limiterBuffers(),
+    server: serverStateBuffers(),
+    peers: `parley-${crypto.randomUUID()}`,
+  }
+  : undefined;
+// This thread opens (and migrates) the database first; the workers then find it ready.
+let listening: Deno.NetAddr | undefined;
+const server = await startServer({
+  config,
+  shared,
+  cleanup: true,
+  onListen: (addr) => listening = addr,
 });
+const others = await Promise.all(
+  Array.from({ length: workers - 1 }, () => startWorker(server.bundle, listening!.port)),
+);
+{
+  const { hostname, port } = listening!;
+  const where = config.databaseUrl ? "PostgreSQL" : `SQLite ${config.sqlitePath}`;
+  const threads = workers > 1 ? `, ${workers} workers` : "";
+  console.log(`Parley listening on http://${hostname}:${port}/ (${where}${threads})`);
+}
+
+/**
+ * Workers to serve with: as configured, but 1 where the kernel does not spread one port's
+ * connections over several listeners (only Linux does) or the database is in memory.
+ */
+function workerCount(config: ParleyConfig): number {
+  if (config.server.workers <= 1) return 1;
+  if (Deno.build.os !== "linux" || (!config.databaseUrl && config.sqlitePath === ":memory:")) {
+    console.warn("PARLEY_WORKERS: only one worker here (needs Linux and a database file).");
+    return 1;
+  }
+  return config.server.workers;
+}
+
+/**
+ * Starts one more worker serving `port` (the one this thread listens on: with `PORT=0`, the
+ * port it was given); resolves once it listens.
+ */
+function startWorker(bundle: WorkerStart["bundle"], port: number): Promise<Worker> {
+  const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+  return new Promise((resolve) => {
+    worker.onmessage = (event: MessageEvent<WorkerReport>) => {
+      if (event.data === "listening") resolve(worker);
+    };
+    // A worker that fails takes the process down: a supervisor restarts it whole.
+    worker.onerror = (event) => {
+      console.error(`A worker failed: ${event.message}`);
+      Deno.exit(1);
+    };
+    worker.postMessage({ shared: shared!, bundle, port } satisfies WorkerStart);
+  });
+}
+
+/** Asks a worker to stop; resolves when it has (or with the process's own deadline). */
+function stopWorker(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    worker.onmessage = (event: MessageEvent<WorkerReport>) => {
+      if (event.data === "stopped") resolve();
+    };
+    worker.postMessage("stop");
+  });
+}
 
 let stopping = false;
 /** Stops within the shutdown timeout whatever clients do; nothing acknowledged is lost. */
 async function stop() {
   if (stopping) return;
   stopping = true;
-  const limit = config.server.shutdownTimeoutMs;
   // Whatever hangs, the process ends shortly after the shutdown timeout.
   Deno.unrefTimer(setTimeout(() => {
     console.error("Shutdown took too long; exiting.");
     Deno.exit(1);
-  }, limit + 5000));
-  parley.shutdown();
-  await server.shutdown(limit);
-  await store.close();
+  }, config.server.shutdownTimeoutMs + 5000));
+  await Promise.all([server.stop(), ...others.map(stopWorker)]);
   Deno.exit(0);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -52,25 +104,5 @@ function loadConfigOrExit() {
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     Deno.exit(1);
-  }
-}
-
-/**
- * Opens the store; while the database cannot be reached, waits and tries again. Any other
- * failure (an unwritable folder, a database from a newer Parley) is one clear message and exit 1.
- */
-async function openStoreWhenReachable() {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await openStore({ ...config, filesDir: config.files.dir });
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) {
-        console.error(`Parley cannot start: ${error instanceof Error ? error.message : error}`);
-        Deno.exit(1);
-      }
-      const seconds = Math.min(30, 2 ** attempt);
-      console.warn(`The database is unreachable (${error.cause}); trying again in ${seconds} s`);
-      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-    }
   }
 }

@@ -1,5 +1,6 @@
 // Opens the store the configuration asks for: PostgreSQL when DATABASE_URL is set, else SQLite.
 import { PostgresStore } from "./postgres_store.ts";
+import type { ChangeCounters } from "./read_cache.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import type { Store } from "./store.ts";
 
@@ -9,8 +10,20 @@ import type { Store } from "./store.ts";
  * to the database file).
  */
 export async function openStore(
-  options: { sqlitePath: string; databaseUrl?: string; filesDir?: string },
+  options: {
+    sqlitePath: string;
+    databaseUrl?: string;
+    filesDir?: string;
+    /** SQLite, several workers: the counters they share (see `SqliteOptions`). */
+    counters?: ChangeCounters;
+    /** SQLite, several workers: the channel between them (see `SqliteOptions`). */
+    peers?: string;
+  },
 ): Promise<Store> {
   if (options.databaseUrl) return await PostgresStore.open(options.databaseUrl);
-  return new SqliteStore(options.sqlitePath, { filesDir: options.filesDir });
+  return new SqliteStore(options.sqlitePath, {
+    filesDir: options.filesDir,
+    counters: options.counters,
+    peers: options.peers,
+  });
 }
