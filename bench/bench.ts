@@ -36,6 +36,7 @@ import {
   stopAllServers,
 } from "./servers.ts";
 import { int, percentiles, round } from "./stats.ts";
+import { runWorkersPhase, type WorkersLoop, type WorkersRow } from "./workers_phase.ts";
 
 const USAGE = `Usage: deno task bench [options]
 
@@ -66,6 +67,10 @@ const USAGE = `Usage: deno task bench [options]
                      one long poll waiting (no changes meanwhile), and measure the server's RSS
                      per waiting poll (default 0: skipped; the target run uses 10000, which
                      needs an open-files limit, ulimit -n, above 10000)
+  --workers LIST     PARLEY_WORKERS of the app servers: the first count for every phase above
+                     (default 1); with more than one (e.g. 1,2), a last phase starts one
+                     process at each count on the same database and runs the room-page,
+                     empty-poll and POST loops against it, for --phase-seconds each
   --anonymous-readers  readers poll without their session cookie (a browser always sends it;
                      this shows what the session lookup costs the long polls)
 `;
@@ -91,6 +96,7 @@ interface Options {
   rawReaders: boolean;
   mix: [number, number, number];
   idlePolls: number;
+  workers: number[];
 }
 
 const POLL_WAIT = 25;
@@ -124,6 +130,7 @@ function parseOptions(args: string[]): Options {
       "raw-readers": { type: "boolean", default: false },
       mix: { type: "string", default: "70,20,10" },
       "idle-polls": { type: "string", default: "0" },
+      workers: { type: "string", default: "1" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -170,6 +177,9 @@ function parseOptions(args: string[]): Options {
     rawReaders: values["raw-readers"],
     mix: mix as [number, number, number],
     idlePolls: Math.round(number("idle-polls", values["idle-polls"], 0, 100_000)),
+    workers: values.workers.split(",").map((part) =>
+      Math.round(number("workers", part.trim(), 1, 64))
+    ),
   };
   if (options.instances > 1 && db !== "postgres") {
     throw new Error("--instances 2 needs --db postgres (SQLite is one process's file)");
@@ -254,14 +264,19 @@ async function profiled<T>(
   }
 }
 
-async function startParley(options: Options, dataDir: string): Promise<ServerProcess[]> {
+async function startParley(
+  options: Options,
+  dataDir: string,
+  workers = options.workers[0],
+  instances = options.instances,
+): Promise<ServerProcess[]> {
   const servers: ServerProcess[] = [];
-  for (let i = 0; i < options.instances; i++) {
+  for (let i = 0; i < instances; i++) {
     const port = freePort();
     const started = performance.now();
     servers.push(
       await startServer({
-        name: `parley #${i + 1} (${options.db})`,
+        name: `parley #${i + 1} (${options.db}${workers > 1 ? `, ${workers} workers` : ""})`,
         script: "main.ts",
         cwd: ROOT,
         port,
@@ -284,6 +299,7 @@ async function startParley(options: Options, dataDir: string): Promise<ServerPro
           PARLEY_MAX_POLLS_PER_ADDRESS: "1000000",
           PARLEY_GUESTS: "on",
           PARLEY_DEV: "0",
+          PARLEY_WORKERS: String(workers),
         },
       }),
     );
@@ -580,8 +596,22 @@ async function main(options: Options): Promise<void> {
       );
     }
 
+    let workerRows: WorkersRow[] = [];
+    if (options.workers.length > 1) {
+      for (const server of servers) await server.stop();
+      workerRows = await runWorkersPhase({
+        counts: options.workers,
+        start: async (workers) => (await startParley(options, dataDir, workers, 1))[0],
+        concurrency: options.concurrency,
+        seconds: options.phaseSeconds,
+        runId,
+        log,
+      });
+    }
+
     await cleanUp();
     report({
+      workerRows,
       options,
       hello,
       emptyPoll,
@@ -613,6 +643,7 @@ async function main(options: Options): Promise<void> {
 
 interface Figures {
   options: Options;
+  workerRows: WorkersRow[];
   hello: ThroughputResult;
   emptyPoll: ThroughputResult;
   posts: ThroughputResult;
@@ -634,6 +665,47 @@ interface Figures {
   loadBefore: string;
   loadAfter: string;
   records: PhaseRecords;
+}
+
+/** The "every core" phase: throughput and CPU at each worker count, side by side. */
+function workersTable(rows: WorkersRow[], o: Options): string[] {
+  const cell = (loop: WorkersLoop) =>
+    `${int(loop.result.rps)}/s` + (loop.result.failed ? ` (${loop.result.failed} failed)` : "");
+  const cpus = (loop: WorkersLoop) =>
+    `${loop.cpu.servers.toFixed(2)} / ${loop.cpu.client.toFixed(2)}`;
+  const us = (loop: WorkersLoop) => Number.isFinite(loop.cpuUs) ? int(loop.cpuUs) : "?";
+  return [
+    `Every core: one process with PARLEY_WORKERS = ${rows.map((r) => r.workers).join(", ")} ` +
+    `on the same database, ${o.concurrency} requests in flight, ${o.phaseSeconds} s a loop; ` +
+    `CPUs used by the server / by this load generator (${navigator.hardwareConcurrency} = ` +
+    `the whole machine)`,
+    formatTable([
+      [
+        "workers",
+        "page",
+        "CPUs",
+        "µs/req",
+        "empty poll",
+        "CPUs",
+        "µs/req",
+        "POST",
+        "CPUs",
+        "µs/req",
+      ],
+      ...rows.map((row) => [
+        String(row.workers),
+        cell(row.page),
+        cpus(row.page),
+        us(row.page),
+        cell(row.emptyPoll),
+        cpus(row.emptyPoll),
+        us(row.emptyPoll),
+        cell(row.post),
+        cpus(row.post),
+        us(row.post),
+      ]),
+    ]),
+  ];
 }
 
 /** A figure rounded to 0.1, or "?" when it could not be measured. */
@@ -977,6 +1049,7 @@ function report(f: Figures): void {
     ]),
     "",
   );
+  if (f.workerRows.length) lines.push(...workersTable(f.workerRows, o), "");
   if (f.records.profiles.length) lines.push(...f.records.profiles);
   for (const [moment, heap] of Object.entries(f.records.heap)) {
     lines.push(
@@ -1045,6 +1118,16 @@ function report(f: Figures): void {
     rss_mb_idle_polls: ip && Number.isFinite(ipPeak) ? round(ipPeak) : null,
     rss_mb_before_idle_polls: ip && Number.isFinite(ipBefore) ? round(ipBefore) : null,
     kb_per_idle_poll: Number.isFinite(ipKb) ? round(ipKb, 1) : null,
+    workers: o.workers[0],
+    workers_compared: f.workerRows.map((row) => ({
+      workers: row.workers,
+      page_rps: Math.round(row.page.result.rps),
+      empty_poll_rps: Math.round(row.emptyPoll.result.rps),
+      post_rps: Math.round(row.post.result.rps),
+      page_server_cpus: round(row.page.cpu.servers, 2),
+      empty_poll_server_cpus: round(row.emptyPoll.cpu.servers, 2),
+      post_server_cpus: round(row.post.cpu.servers, 2),
+    })),
     concurrency: o.concurrency,
     readers_transport: o.rawReaders ? "raw" : "fetch",
     anonymous_readers: o.anonymousReaders,
