@@ -2,6 +2,7 @@
 import { loadConfig, type ParleyConfig } from "./fresh.config.ts";
 import { limiterBuffers } from "./chat/limiters.ts";
 import { ChangeCounters } from "./db/read_cache.ts";
+import { WriteLock } from "./db/write_lock.ts";
 import { serverStateBuffers } from "./runtime/server.ts";
 import { type SharedMemory, startServer } from "./serve.ts";
 import type { WorkerReport, WorkerStart } from "./worker.ts";
@@ -14,21 +15,22 @@ const shared: SharedMemory | undefined = workers > 1
     limiters: limiterBuffers(),
     server: serverStateBuffers(),
     peers: `parley-${crypto.randomUUID()}`,
+    writeLock: WriteLock.buffer(),
   }
   : undefined;
-// This thread opens (and migrates) the database first; the workers then find it ready.
-let listening: Deno.NetAddr | undefined;
-const server = await startServer({
-  config,
-  shared,
-  cleanup: true,
-  onListen: (addr) => listening = addr,
-});
+// This thread opens (and migrates) the database first; the workers then find it ready. They
+// listen before this thread does: the kernel gives a new connection to one of the listeners
+// there are at that moment, and a keep-alive connection (a proxy's, say) stays where it
+// landed. Only with PORT=0 does this thread listen first, to learn the port it got.
+const server = await startServer({ config, shared, cleanup: true });
+let listening = config.port === 0 ? server.listen() : undefined;
+const port = listening?.port ?? config.port;
 const others = await Promise.all(
-  Array.from({ length: workers - 1 }, () => startWorker(server.bundle, listening!.port)),
+  Array.from({ length: workers - 1 }, () => startWorker(server.bundle, port)),
 );
+listening ??= server.listen();
 {
-  const { hostname, port } = listening!;
+  const { hostname, port } = listening;
   const where = config.databaseUrl ? "PostgreSQL" : `SQLite ${config.sqlitePath}`;
   const threads = workers > 1 ? `, ${workers} workers` : "";
   console.log(`Parley listening on http://${hostname}:${port}/ (${where}${threads})`);

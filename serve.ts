@@ -1,4 +1,4 @@
-// One Parley server in this thread: the store opened, the app built, the port served; and how it stops.
+// One Parley server in this thread: the store opened, the app built, then the port served; and how it stops.
 import type { ParleyConfig } from "./fresh.config.ts";
 import { createParley } from "./app.ts";
 import { type LimiterBuffers, sharedLimiters } from "./chat/limiters.ts";
@@ -6,7 +6,12 @@ import { openStore } from "./db/open_store.ts";
 import { ChangeCounters } from "./db/read_cache.ts";
 import { type Store, StoreUnavailableError } from "./db/store.ts";
 import type { Bundle } from "./runtime/bundle.ts";
-import { serveGuarded, type ServerStateBuffers, sharedServerState } from "./runtime/server.ts";
+import {
+  type GuardedServer,
+  serveGuarded,
+  type ServerStateBuffers,
+  sharedServerState,
+} from "./runtime/server.ts";
 
 /** What the workers of one process share: made by the first, sent to the others. */
 export interface SharedMemory {
@@ -16,6 +21,8 @@ export interface SharedMemory {
   server: ServerStateBuffers;
   /** The name of the channel that carries wake-ups between the workers (SQLite). */
   peers: string;
+  /** The lock that lets one worker write to the database at a time (SQLite). */
+  writeLock: SharedArrayBuffer;
 }
 
 /** Options for {@link startServer}. */
@@ -27,20 +34,20 @@ export interface StartOptions {
   cleanup: boolean;
   /** The browser bundle, when another worker has it already. */
   bundle?: Bundle;
-  /** Called once listening. */
-  onListen?: (addr: Deno.NetAddr) => void;
 }
 
-/** A running server. */
-export interface RunningServer {
+/** A server ready to serve: its store open, its app built. */
+export interface ReadyServer {
   store: Store;
   bundle: Bundle;
+  /** Serves `port` (default: the configured one); returns the address it listens on. */
+  listen(port?: number): Deno.NetAddr;
   /** Stops within the shutdown timeout whatever clients do; nothing acknowledged is lost. */
   stop(): Promise<void>;
 }
 
-/** Opens the store, builds the app and serves the configured port. */
-export async function startServer(options: StartOptions): Promise<RunningServer> {
+/** Opens the store and builds the app; {@link ReadyServer.listen} then serves it. */
+export async function startServer(options: StartOptions): Promise<ReadyServer> {
   const { config, shared } = options;
   const store = await openStoreWhenReachable(config, shared);
   const parley = await createParley({
@@ -50,23 +57,26 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     limiters: shared && sharedLimiters(shared.limiters),
     cleanup: options.cleanup,
   });
-  const server = serveGuarded({
-    hostname: config.hostname,
-    port: config.port,
-    handler: parley.fetch,
-    maxConnections: config.server.maxConnections,
-    maxConnectionsPerAddress: config.server.maxConnectionsPerAddress,
-    idleTimeoutMs: config.server.idleTimeoutMs,
-    reusePort: shared !== undefined,
-    shared: shared && sharedServerState(shared.server),
-    onListen: options.onListen,
-  });
+  let server: GuardedServer | undefined;
   return {
     store,
     bundle: parley.bundle,
+    listen(port = config.port) {
+      server ??= serveGuarded({
+        hostname: config.hostname,
+        port,
+        handler: parley.fetch,
+        maxConnections: config.server.maxConnections,
+        maxConnectionsPerAddress: config.server.maxConnectionsPerAddress,
+        idleTimeoutMs: config.server.idleTimeoutMs,
+        reusePort: shared !== undefined,
+        shared: shared && sharedServerState(shared.server),
+      });
+      return server.addr;
+    },
     async stop() {
       parley.shutdown();
-      await server.shutdown(config.server.shutdownTimeoutMs);
+      await server?.shutdown(config.server.shutdownTimeoutMs);
       await store.close();
     },
   };
@@ -84,6 +94,7 @@ async function openStoreWhenReachable(config: ParleyConfig, shared?: SharedMemor
         filesDir: config.files.dir,
         counters: shared && new ChangeCounters(shared.counters),
         peers: shared?.peers,
+        writeLock: shared?.writeLock,
       });
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) {

@@ -2,7 +2,7 @@
 /// <reference lib="deno.worker" />
 import { loadConfig } from "./fresh.config.ts";
 import type { Bundle } from "./runtime/bundle.ts";
-import { type RunningServer, type SharedMemory, startServer } from "./serve.ts";
+import { type ReadyServer, type SharedMemory, startServer } from "./serve.ts";
 
 /** What main.ts sends a new worker. */
 export interface WorkerStart {
@@ -15,7 +15,7 @@ export interface WorkerStart {
 /** What a worker tells main.ts. */
 export type WorkerReport = "listening" | "stopped";
 
-let server: RunningServer | undefined;
+let server: ReadyServer | undefined;
 
 self.onmessage = async (event: MessageEvent<WorkerStart | "stop">) => {
   if (event.data === "stop") {
@@ -25,11 +25,7 @@ self.onmessage = async (event: MessageEvent<WorkerStart | "stop">) => {
     return;
   }
   const { shared, bundle, port } = event.data;
-  server = await startServer({
-    config: { ...loadConfig(), port },
-    shared,
-    bundle,
-    cleanup: false,
-    onListen: () => self.postMessage("listening" satisfies WorkerReport),
-  });
+  server = await startServer({ config: loadConfig(), shared, bundle, cleanup: false });
+  server.listen(port);
+  self.postMessage("listening" satisfies WorkerReport);
 };

@@ -37,6 +37,7 @@ import {
 } from "./servers.ts";
 import { int, percentiles, round } from "./stats.ts";
 import { runWorkersPhase, type WorkersLoop, type WorkersRow } from "./workers_phase.ts";
+import { hasWrk } from "./wrk.ts";
 
 const USAGE = `Usage: deno task bench [options]
 
@@ -70,7 +71,8 @@ const USAGE = `Usage: deno task bench [options]
   --workers LIST     PARLEY_WORKERS of the app servers: the first count for every phase above
                      (default 1); with more than one (e.g. 1,2), a last phase starts one
                      process at each count on the same database and runs the room-page,
-                     empty-poll and POST loops against it, for --phase-seconds each
+                     empty-poll and POST loops against it, for --phase-seconds each (driven
+                     by wrk when it is installed: this process's fetch cannot load two cores)
   --anonymous-readers  readers poll without their session cookie (a browser always sends it;
                      this shows what the session lookup costs the long polls)
 `;
@@ -606,6 +608,7 @@ async function main(options: Options): Promise<void> {
         seconds: options.phaseSeconds,
         runId,
         log,
+        generator: await hasWrk() ? "wrk" : "fetch",
       });
     }
 
@@ -672,13 +675,13 @@ function workersTable(rows: WorkersRow[], o: Options): string[] {
   const cell = (loop: WorkersLoop) =>
     `${int(loop.result.rps)}/s` + (loop.result.failed ? ` (${loop.result.failed} failed)` : "");
   const cpus = (loop: WorkersLoop) =>
-    `${loop.cpu.servers.toFixed(2)} / ${loop.cpu.client.toFixed(2)}`;
+    `${loop.cpu.servers.toFixed(2)} / ${(loop.cpu.client + loop.cpu.others).toFixed(2)}`;
   const us = (loop: WorkersLoop) => Number.isFinite(loop.cpuUs) ? int(loop.cpuUs) : "?";
   return [
     `Every core: one process with PARLEY_WORKERS = ${rows.map((r) => r.workers).join(", ")} ` +
-    `on the same database, ${o.concurrency} requests in flight, ${o.phaseSeconds} s a loop; ` +
-    `CPUs used by the server / by this load generator (${navigator.hardwareConcurrency} = ` +
-    `the whole machine)`,
+    `on the same database, load from ${rows[0].generator} with ${o.concurrency} requests in ` +
+    `flight, ${o.phaseSeconds} s a loop; CPUs used by the server / by the rest of the ` +
+    `machine, the load generator included (${navigator.hardwareConcurrency} = all)`,
     formatTable([
       [
         "workers",

@@ -2,6 +2,7 @@
 import { CpuMeter, cpuPerRequestUs, type CpuUse } from "./cpu.ts";
 import {
   closedLoop,
+  type Guest,
   latestCursor,
   MESSAGES_PATH,
   newGuests,
@@ -9,6 +10,7 @@ import {
   type ThroughputResult,
 } from "./http.ts";
 import type { ServerProcess } from "./servers.ts";
+import { wrkLoop } from "./wrk.ts";
 
 /** One loop's result at one worker count. */
 export interface WorkersLoop {
@@ -21,6 +23,7 @@ export interface WorkersLoop {
 /** The loops' results at one worker count. */
 export interface WorkersRow {
   workers: number;
+  generator: "wrk" | "fetch";
   page: WorkersLoop;
   emptyPoll: WorkersLoop;
   post: WorkersLoop;
@@ -36,6 +39,8 @@ export interface WorkersPhaseOptions {
   seconds: number;
   runId: string;
   log: (line: string) => void;
+  /** The load generator: wrk (a C client, when installed) or this process's fetch. */
+  generator: "wrk" | "fetch";
 }
 
 /** Runs `loop` for the phase's length, metering the server's CPU. */
@@ -49,6 +54,89 @@ async function metered(
   return { result, cpu, cpuUs: cpuPerRequestUs(cpu, result.total) };
 }
 
+/** The three loops driven by wrk, one connection set per loop, all as one guest. */
+async function wrkRow(
+  server: ServerProcess,
+  guest: Guest,
+  workers: number,
+  options: WorkersPhaseOptions,
+): Promise<WorkersRow> {
+  const common = { connections: options.concurrency, seconds: options.seconds };
+  const page = await metered(server, () =>
+    wrkLoop({
+      ...common,
+      url: server.origin + "/",
+      headers: { accept: "text/html", "accept-encoding": "gzip", cookie: guest.cookie },
+    }));
+  const latest = await latestCursor(guest);
+  const emptyPoll = await metered(server, () =>
+    wrkLoop({
+      ...common,
+      url: `${server.origin}${MESSAGES_PATH}?since=${latest}`,
+      headers: { accept: "application/json", cookie: guest.cookie },
+    }));
+  const post = await metered(server, () =>
+    wrkLoop({
+      ...common,
+      url: server.origin + MESSAGES_PATH,
+      method: "POST",
+      headers: postHeaders(guest),
+      postPrefix: `w-${options.runId}-${workers}`,
+    }));
+  return { workers, generator: "wrk", page, emptyPoll, post };
+}
+
+/** The three loops driven by this process's fetch, spread over `concurrency` guests. */
+async function fetchRow(
+  server: ServerProcess,
+  guests: Guest[],
+  workers: number,
+  options: WorkersPhaseOptions,
+): Promise<WorkersRow> {
+  const guestOf = (worker: number) => guests[worker % guests.length];
+  const loop = (
+    request: (worker: number, index: number, client: Deno.HttpClient) => Promise<boolean>,
+  ) =>
+    metered(
+      server,
+      () => closedLoop({ concurrency: options.concurrency, seconds: options.seconds, request }),
+    );
+  const page = await loop(async (worker, _index, client) => {
+    const response = await fetch(server.origin + "/", {
+      headers: { accept: "text/html", cookie: guestOf(worker).cookie },
+      client,
+      signal: AbortSignal.timeout(30_000),
+    });
+    await response.arrayBuffer();
+    return response.status === 200;
+  });
+  const latest = await latestCursor(guests[0]);
+  const emptyPoll = await loop(async (worker, _index, client) => {
+    const response = await fetch(`${server.origin}${MESSAGES_PATH}?since=${latest}`, {
+      headers: { accept: "application/json", cookie: guestOf(worker).cookie },
+      client,
+      signal: AbortSignal.timeout(30_000),
+    });
+    await response.arrayBuffer();
+    return response.status === 200;
+  });
+  const post = await loop(async (worker, index, client) => {
+    const response = await fetch(server.origin + MESSAGES_PATH, {
+      method: "POST",
+      headers: postHeaders(guestOf(worker)),
+      body: JSON.stringify({
+        body: `workers ${workers}: ${worker} ${index}`,
+        clientId: `w-${options.runId}-${workers}-${worker}-${index}`,
+      }),
+      client,
+      signal: AbortSignal.timeout(30_000),
+    });
+    await response.arrayBuffer();
+    return response.status === 201;
+  });
+  return { workers, generator: "fetch", page, emptyPoll, post };
+}
+
 /**
  * For each worker count: starts Parley, then runs room-page, empty-poll and POST loops in
  * turn, each with `concurrency` requests in flight for `seconds`, and stops it.
@@ -56,57 +144,17 @@ async function metered(
 export async function runWorkersPhase(options: WorkersPhaseOptions): Promise<WorkersRow[]> {
   const rows: WorkersRow[] = [];
   for (const workers of options.counts) {
-    options.log(`Workers: ${workers}…`);
+    options.log(`Workers: ${workers} (load from ${options.generator})…`);
     const server = await options.start(workers);
     try {
       const guests = await newGuests([server.origin], options.concurrency);
-      const guestOf = (worker: number) => guests[worker % guests.length];
-      const loop = (
-        request: (worker: number, index: number, client: Deno.HttpClient) => Promise<boolean>,
-      ) =>
-        metered(
-          server,
-          () => closedLoop({ concurrency: options.concurrency, seconds: options.seconds, request }),
-        );
-      const page = await loop(async (worker, _index, client) => {
-        const response = await fetch(server.origin + "/", {
-          headers: { accept: "text/html", cookie: guestOf(worker).cookie },
-          client,
-          signal: AbortSignal.timeout(30_000),
-        });
-        await response.arrayBuffer();
-        return response.status === 200;
-      });
-      const latest = await latestCursor(guests[0]);
-      const emptyPoll = await loop(async (worker, _index, client) => {
-        const response = await fetch(`${server.origin}${MESSAGES_PATH}?since=${latest}`, {
-          headers: { accept: "application/json", cookie: guestOf(worker).cookie },
-          client,
-          signal: AbortSignal.timeout(30_000),
-        });
-        await response.arrayBuffer();
-        return response.status === 200;
-      });
-      const post = await loop(async (worker, index, client) => {
-        const response = await fetch(server.origin + MESSAGES_PATH, {
-          method: "POST",
-          headers: postHeaders(guestOf(worker)),
-          body: JSON.stringify({
-            body: `workers ${workers}: ${worker} ${index}`,
-            clientId: `w-${options.runId}-${workers}-${worker}-${index}`,
-          }),
-          client,
-          signal: AbortSignal.timeout(30_000),
-        });
-        await response.arrayBuffer();
-        return response.status === 201;
-      });
-      rows.push({ workers, page, emptyPoll, post });
+      const row = options.generator === "wrk"
+        ? await wrkRow(server, guests[0], workers, options)
+        : await fetchRow(server, guests, workers, options);
+      rows.push(row);
+      const rps = (loop: WorkersLoop) => Math.round(loop.result.rps);
       options.log(
-        `  page ${Math.round(page.result.rps)}/s, empty poll ${
-          Math.round(emptyPoll.result.rps)
-        }/s, ` +
-          `POST ${Math.round(post.result.rps)}/s`,
+        `  page ${rps(row.page)}/s, empty poll ${rps(row.emptyPoll)}/s, POST ${rps(row.post)}/s`,
       );
     } finally {
       await server.stop();

@@ -18,6 +18,8 @@ export async function openStore(
     counters?: ChangeCounters;
     /** SQLite, several workers: the channel between them (see `SqliteOptions`). */
     peers?: string;
+    /** SQLite, several workers: their write lock (see `SqliteOptions`). */
+    writeLock?: SharedArrayBuffer;
   },
 ): Promise<Store> {
   if (options.databaseUrl) return await PostgresStore.open(options.databaseUrl);
@@ -25,5 +27,6 @@ export async function openStore(
     filesDir: options.filesDir,
     counters: options.counters,
     peers: options.peers,
+    writeLock: options.writeLock,
   });
 }

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { SQLITE_MIGRATIONS } from "./migrations/sqlite.ts";
 import { RoomEvents } from "./room_events.ts";
 import { WorkerPeers } from "./worker_peers.ts";
+import { WriteLock } from "./write_lock.ts";
 import { ChangeCounters, ReadCache, ROOMS_SLOT, SESSIONS_SLOT } from "./read_cache.ts";
 import {
   ADMIN_MEMBER_COLUMNS,
@@ -94,6 +95,11 @@ export interface SqliteOptions {
    * (see {@link WorkerPeers}): changes and typing made in one wake the others' readers.
    */
   peers?: string;
+  /**
+   * The lock that lets one of those workers write at a time (see {@link WriteLock}), shared
+   * by all of them.
+   */
+  writeLock?: SharedArrayBuffer;
 }
 
 /** Sessions and rooms kept in memory, and for how long at most (changes drop them at once). */
@@ -130,6 +136,7 @@ export class SqliteStore implements Store {
   readonly db: DatabaseSync;
   readonly events: RoomEvents;
   #peers?: WorkerPeers;
+  #writeLock?: WriteLock;
   /** Sessions by token hash, and which token hash each session id has (for touches). */
   #sessions: ReadCache<string, Session>;
   #sessionTokens = new Map<number, string>();
@@ -179,6 +186,7 @@ export class SqliteStore implements Store {
       });
     }
     this.events = new RoomEvents({ peers: this.#peers });
+    if (options.writeLock) this.#writeLock = new WriteLock(options.writeLock);
     const counters = options.counters ?? new ChangeCounters();
     this.#sessions = new ReadCache({
       counters,
@@ -225,7 +233,7 @@ export class SqliteStore implements Store {
    * a failed COMMIT (disk full) throws too, so nothing is reported done that was not stored.
    */
   #transaction<T>(work: () => T): Promise<T> {
-    return this.#run(() => {
+    return this.#write(() => {
       this.db.exec("BEGIN IMMEDIATE");
       try {
         const result = work();
@@ -236,6 +244,19 @@ export class SqliteStore implements Store {
         throw error;
       }
     });
+  }
+
+  /**
+   * Runs `work`, which writes, as {@link #run} does; with other workers on the file, holding
+   * the lock that lets one of them write at a time.
+   */
+  #write<T>(work: () => T): Promise<T> {
+    return this.#run(() => this.#locked(work));
+  }
+
+  /** Runs `work`, which writes, holding the workers' write lock when there is one. */
+  #locked<T>(work: () => T): T {
+    return this.#writeLock ? this.#writeLock.hold(work) : work();
   }
 
   /**
@@ -276,7 +297,7 @@ export class SqliteStore implements Store {
   }
 
   async initSetting(key: string, value: string): Promise<string> {
-    await this.#run(() =>
+    await this.#write(() =>
       this.#sql("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING")
         .run(key, value)
     );
@@ -327,7 +348,7 @@ export class SqliteStore implements Store {
 
   setRoomTopic(roomId: number, topic: string): Promise<Room | null> {
     return this.#roomsChange(() =>
-      this.#run(() => {
+      this.#write(() => {
         const [row] = this.#sql(
           `UPDATE rooms SET topic = ? WHERE id = ? RETURNING ${ROOM_COLUMNS}`,
         ).all(topic, roomId);
@@ -397,17 +418,19 @@ export class SqliteStore implements Store {
         this.#sql("SELECT 1 AS yes FROM room_members WHERE room_id = ? AND member_id = ?")
           .get(roomId, memberId)
       ) return;
-      const result = this.#sql(
-        `INSERT INTO room_members (room_id, member_id, joined_at, last_read_id)
-         VALUES (?, ?, ?, (SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ?))
-         ON CONFLICT DO NOTHING`,
-      ).run(roomId, memberId, Date.now(), roomId);
+      const result = this.#locked(() =>
+        this.#sql(
+          `INSERT INTO room_members (room_id, member_id, joined_at, last_read_id)
+           VALUES (?, ?, ?, (SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ?))
+           ON CONFLICT DO NOTHING`,
+        ).run(roomId, memberId, Date.now(), roomId)
+      );
       if (Number(result.changes) > 0) this.events.memberAdded(memberId);
     });
   }
 
   removeRoomMember(roomId: number, memberId: number): Promise<boolean> {
-    return this.#run(() => {
+    return this.#write(() => {
       const result = this.#sql("DELETE FROM room_members WHERE room_id = ? AND member_id = ?")
         .run(roomId, memberId);
       return Number(result.changes) > 0;
@@ -415,7 +438,7 @@ export class SqliteStore implements Store {
   }
 
   markRead(roomId: number, memberId: number, messageId: number): Promise<void> {
-    return this.#run(() => {
+    return this.#write(() => {
       this.#sql(
         `UPDATE room_members SET last_read_id = max(last_read_id, ?)
          WHERE room_id = ? AND member_id = ?`,
@@ -432,7 +455,7 @@ export class SqliteStore implements Store {
   }
 
   createMember(name: string): Promise<Member> {
-    return this.#run(() => {
+    return this.#write(() => {
       // `.all()`, not `.get()`: it runs the statement to its end, so a failed commit throws.
       const [row] = this.#sql(
         "INSERT INTO members (name, created_at) VALUES (?, ?) RETURNING id, name",
@@ -497,7 +520,7 @@ export class SqliteStore implements Store {
 
   renameMember(id: number, name: string): Promise<Member | null> {
     return this.#sessionsChange(() =>
-      this.#run(() => {
+      this.#write(() => {
         const [row] = this.#sql("UPDATE members SET name = ? WHERE id = ? RETURNING id, name")
           .all(name, id);
         return row ? { id: Number(row.id), name: String(row.name) } : null;
@@ -507,7 +530,7 @@ export class SqliteStore implements Store {
 
   async createSession(memberId: number, tokenHash: string): Promise<Session> {
     const now = Date.now();
-    await this.#run(() =>
+    await this.#write(() =>
       this.#sql(
         `INSERT INTO sessions (token_hash, member_id, created_at, last_seen_at)
          VALUES (?, ?, ?, ?)`,
@@ -538,7 +561,7 @@ export class SqliteStore implements Store {
 
   deleteSession(id: number): Promise<void> {
     return this.#sessionsChange(() =>
-      this.#run(() => {
+      this.#write(() => {
         this.#sql("DELETE FROM sessions WHERE id = ?").run(id);
       })
     );
@@ -546,7 +569,7 @@ export class SqliteStore implements Store {
 
   deleteSessions(memberId: number, exceptId = 0): Promise<number> {
     return this.#sessionsChange(() =>
-      this.#run(() => {
+      this.#write(() => {
         const result = this.#sql("DELETE FROM sessions WHERE member_id = ? AND id != ?")
           .run(memberId, exceptId);
         return Number(result.changes);
@@ -566,7 +589,7 @@ export class SqliteStore implements Store {
     // across processes, so two first registrations cannot both see "no account yet". A guest
     // becoming an account changes their sessions: the cached ones go.
     return this.#sessionsChange(() =>
-      this.#run(() => {
+      this.#write(() => {
         this.db.exec("BEGIN IMMEDIATE");
         try {
           const result = this.#register(input);
@@ -649,7 +672,7 @@ export class SqliteStore implements Store {
   }
 
   setPasswordHash(memberId: number, passwordHash: string): Promise<void> {
-    return this.#run(() => {
+    return this.#write(() => {
       this.#sql("UPDATE members SET password_hash = ? WHERE id = ? AND username_key IS NOT NULL")
         .run(passwordHash, memberId);
     });
@@ -658,7 +681,7 @@ export class SqliteStore implements Store {
   createInvite(
     input: { createdBy: number; tokenHash: string; expiresAt: number },
   ): Promise<void> {
-    return this.#run(() => {
+    return this.#write(() => {
       this.#sql(
         `INSERT INTO invites (token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?)`,
       ).run(input.tokenHash, input.createdBy, Date.now(), input.expiresAt);
@@ -666,7 +689,7 @@ export class SqliteStore implements Store {
   }
 
   touchSession(id: number, at: number): Promise<void> {
-    return this.#run(() => {
+    return this.#write(() => {
       this.#sql("UPDATE sessions SET last_seen_at = ? WHERE id = ?").run(at, id);
       const token = this.#sessionTokens.get(id);
       if (token) this.#sessions.update(token, (session) => ({ ...session, lastSeenAt: at }));
@@ -1228,7 +1251,7 @@ export class SqliteStore implements Store {
   }
 
   unbanMember(memberId: number): Promise<boolean> {
-    return this.#run(() =>
+    return this.#write(() =>
       Number(
         this.#sql("UPDATE members SET banned_at = NULL WHERE id = ? AND banned_at IS NOT NULL")
           .run(memberId).changes,
@@ -1256,7 +1279,7 @@ export class SqliteStore implements Store {
 
   setAdmin(memberId: number, admin: boolean): Promise<boolean> {
     return this.#sessionsChange(() =>
-      this.#run(() =>
+      this.#write(() =>
         Number(
           this.#sql("UPDATE members SET is_admin = ? WHERE id = ? AND username_key IS NOT NULL")
             .run(admin ? 1 : 0, memberId).changes,
@@ -1315,7 +1338,7 @@ export class SqliteStore implements Store {
 
   archiveRoom(roomId: number, now: number): Promise<boolean> {
     return this.#roomsChange(() =>
-      this.#run(() =>
+      this.#write(() =>
         Number(
           this.#sql("UPDATE rooms SET archived_at = coalesce(archived_at, ?) WHERE id = ?")
             .run(now, roomId).changes,
@@ -1380,7 +1403,7 @@ export class SqliteStore implements Store {
   }
 
   recordAudit(entry: NewAuditEntry): Promise<void> {
-    return this.#run(() => {
+    return this.#write(() => {
       this.#sql(
         `INSERT INTO audit_log (at, actor_id, action, target_kind, target_id, detail)
          VALUES (?, ?, ?, ?, ?, ?)`,
