@@ -60,6 +60,7 @@ const USAGE = `Usage: deno task bench [options]
                      after the last answer; a reader still behind then is lost (default 30000)
   --profile DIR      CPU-profile the (first) server in each phase into DIR (slows it down)
   --server-flags=F   extra deno flags for the app servers, e.g. --server-flags=--v8-flags=--jitless
+                     (after the --v8-flags of \`deno task start\`, which they always get; a
   --no-floor         skip the delivery floor: the same delivery phase against an in-memory
                      server (bench/ideal_server.ts), which shows what the load generator allows
   --raw-readers      readers send the same HTTP/1.1 requests over their own sockets instead of
@@ -173,7 +174,10 @@ function parseOptions(args: string[]): Options {
     drainMs: number("drain-ms", values["drain-ms"], 0, 60_000),
     settleMs: number("settle-ms", values["settle-ms"], 0, 600_000),
     profileDir: values.profile,
-    serverFlags: values["server-flags"].split(/\s+/).filter(Boolean),
+    serverFlags: [
+      ...startTaskV8Flags(),
+      ...values["server-flags"].split(/\s+/).filter(Boolean),
+    ],
     anonymousReaders: values["anonymous-readers"],
     floor: !values["no-floor"],
     rawReaders: values["raw-readers"],
@@ -193,6 +197,14 @@ function parseOptions(args: string[]): Options {
     throw new Error("clients × rate × seconds is above 50,000,000 deliveries; use a smaller run");
   }
   return options;
+}
+
+/** The `--v8-flags=…` of the `start` task in deno.json: the app servers run as it does. */
+function startTaskV8Flags(): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)) as {
+    tasks: Record<string, string>;
+  };
+  return config.tasks.start.split(/\s+/).filter((flag) => flag.startsWith("--v8-flags="));
 }
 
 function sleep(ms: number): Promise<void> {
