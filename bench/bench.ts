@@ -60,7 +60,7 @@ const USAGE = `Usage: deno task bench [options]
                      after the last answer; a reader still behind then is lost (default 30000)
   --profile DIR      CPU-profile the (first) server in each phase into DIR (slows it down)
   --server-flags=F   extra deno flags for the app servers, e.g. --server-flags=--v8-flags=--jitless
-                     (after the --v8-flags of \`deno task start\`, which they always get; a
+                     (added to the --v8-flags of \`deno task start\`, which they always get)
   --no-floor         skip the delivery floor: the same delivery phase against an in-memory
                      server (bench/ideal_server.ts), which shows what the load generator allows
   --raw-readers      readers send the same HTTP/1.1 requests over their own sockets instead of
