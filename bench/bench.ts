@@ -65,9 +65,9 @@ const USAGE = `Usage: deno task bench [options]
                      server (bench/ideal_server.ts), which shows what the load generator allows
   --raw-readers      readers send the same HTTP/1.1 requests over their own sockets instead of
                      fetch, which costs this process ~100 µs per poll at 2,000 connections
-  --idle-polls N     after the POST phase, open N connections to the (first) server, each with
-                     one long poll waiting (no changes meanwhile), and measure the server's RSS
-                     per waiting poll (default 0: skipped; the target run uses 10000, which
+  --idle-polls N     after the POST phase, restart the servers, open N connections to the
+                     (first), each with one long poll waiting (no changes meanwhile), and
+                     measure the server's RSS per waiting poll (default 0: skipped; the target run uses 10000, which
                      needs an open-files limit, ulimit -n, above 10000)
   --workers LIST     PARLEY_WORKERS of the app servers: the first count for every phase above
                      (default 1); with more than one (e.g. 1,2), a last phase starts one
@@ -441,9 +441,9 @@ async function main(options: Options): Promise<void> {
     if (options.history > 0) log(`  done in ${int(historyMs)} ms`);
 
     log("Starting Parley…");
-    const servers = await startParley(options, dataDir);
+    let servers = await startParley(options, dataDir);
     const origins = servers.map((s) => s.origin);
-    const first = servers[0];
+    let first = servers[0];
     const rssIdle = servers.map((s) => rssMb(s.pid));
 
     const guestCount = options.posters + options.concurrency + options.clients;
@@ -570,8 +570,12 @@ async function main(options: Options): Promise<void> {
 
     let idlePolls: IdlePollsResult | undefined;
     if (options.idlePolls > 0) {
-      await sleep(1000); // let the servers close the POST phase's connections
-      log(`Idle long polls: ${int(options.idlePolls)} connections to ${first.name}…`);
+      // On servers started afresh (on the same database, the same sessions): what the idle
+      // polls hold, not what the delivery phase's garbage left behind.
+      for (const server of servers) await server.stop();
+      servers = await startParley(options, dataDir);
+      first = servers[0];
+      log(`Idle long polls: ${int(options.idlePolls)} connections to ${first.name}, restarted…`);
       const { hostname, port } = new URL(first.origin);
       // The workers' and readers' sessions, round-robin (with their cookies even when the
       // delivery readers polled without them: a browser always sends it).
