@@ -593,7 +593,7 @@ async function main(options: Options): Promise<void> {
             pids: servers.map((s) => s.pid),
             count: options.idlePolls,
             cookies,
-            since: await latestCursor(pageGuest),
+            since: await latestCursor({ ...pageGuest, origin: first.origin }),
             pollWait: POLL_WAIT,
             log,
             onWaiting: async () => {
