@@ -57,6 +57,15 @@ export async function fillPostgresHistory(url: string, count: number): Promise<n
     if (count <= 0) return 0;
     const room = await store.getRoom(ROOM);
     if (!room) throw new Error(`No room "${ROOM}" after migrating the database`);
+    // The history takes change numbers 1…count: a room with messages already would then
+    // hand out numbers its readers have passed, and the run would count them lost.
+    const [{ n }] = await store.sql`SELECT count(*)::int AS n FROM messages`;
+    if (n > 0) {
+      throw new Error(
+        `The database at DATABASE_URL has ${n} messages already; --history needs an empty ` +
+          `one (drop and create it: dropdb/createdb)`,
+      );
+    }
     const author = await store.createMember("History");
     const now = Date.now();
     await store.sql.unsafe(
