@@ -2,10 +2,9 @@
 import type postgres from "postgres";
 import { createHash } from "node:crypto";
 import { type ByteRange, FileTooLargeError } from "./store.ts";
+import type { Querier } from "./postgres_transaction.ts";
 
 type Sql = ReturnType<typeof postgres>;
-/** What runs queries: the pool, or one transaction. */
-type Querier = Sql | postgres.TransactionSql;
 
 /** Bytes per stored chunk: every chunk of a content has exactly this many but its last. */
 export const CHUNK_BYTES = 256 * 1024;

@@ -73,10 +73,9 @@ import {
   StoreUnavailableError,
   type TypingSignal,
 } from "./store.ts";
+import { type Querier, transaction } from "./postgres_transaction.ts";
 
 type Sql = ReturnType<typeof postgres>;
-/** What runs queries: the pool, or one transaction. */
-type Querier = Sql | postgres.TransactionSql;
 
 /** Options for {@link PostgresStore.open}. */
 export interface PostgresOptions {
@@ -127,7 +126,7 @@ export function isUnavailable(error: unknown): boolean {
 
 /** Applies the migrations a database has not had yet, one instance at a time. */
 export async function migratePostgres(sql: Sql, schema?: string): Promise<void> {
-  await sql.begin(async (tx) => {
+  await transaction(sql, async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
     if (schema) await tx`CREATE SCHEMA IF NOT EXISTS ${tx(schema)}`;
     await tx`CREATE TABLE IF NOT EXISTS parley_schema (version INTEGER NOT NULL)`;
@@ -278,7 +277,7 @@ export class PostgresStore implements Store {
   createRoom(input: NewRoom): Promise<Room | null> {
     return this.#run(async () => {
       try {
-        return await this.sql.begin(async (tx) => {
+        return await transaction(this.sql, async (tx) => {
           const [row] = await tx`
             INSERT INTO rooms (slug, name, topic, kind, created_by, direct_key, created_at)
             VALUES (${input.slug}, ${input.name}, ${input.topic}, ${input.kind},
@@ -534,7 +533,7 @@ export class PostgresStore implements Store {
   registerAccount(input: NewAccount): Promise<Registration> {
     return this.#run(async () => {
       try {
-        return await this.sql.begin(async (tx): Promise<Registration> => {
+        return await transaction(this.sql, async (tx): Promise<Registration> => {
           await tx`SELECT pg_advisory_xact_lock(${REGISTRATION_LOCK})`;
           if (input.memberId !== null) {
             const [member] = await tx`SELECT username_key FROM members
@@ -679,7 +678,7 @@ export class PostgresStore implements Store {
   addMessage(input: NewMessage): Promise<{ message: Message; created: boolean }> {
     const mentions = sortedIds(input.mentions);
     return this.#run(async () => {
-      const created = await this.sql.begin(async (tx) => {
+      const created = await transaction(this.sql, async (tx) => {
         const [columns, joins] = [tx.unsafe(MESSAGE_COLUMNS), tx.unsafe(MESSAGE_JOINS)];
         const [row] = await tx`
           WITH room AS (
@@ -827,7 +826,7 @@ export class PostgresStore implements Store {
     change: (tx: Querier, row: Row) => Promise<boolean | "deleted" | "too_many_emoji">,
   ): Promise<MessageChange> {
     return this.#run(async () => {
-      const result = await this.sql.begin(async (tx): Promise<MessageChange> => {
+      const result = await transaction(this.sql, async (tx): Promise<MessageChange> => {
         const [row] = await tx`SELECT id, deleted_at FROM messages
           WHERE id = ${id} AND room_id = ${room.id} FOR NO KEY UPDATE`;
         if (!row) return { ok: false, problem: "not_found" };
@@ -914,7 +913,7 @@ export class PostgresStore implements Store {
 
   pruneStale(options: PruneOptions): Promise<PruneCounts | null> {
     return this.#run(() =>
-      this.sql.begin(async (tx) => {
+      transaction(this.sql, async (tx) => {
         const [lock] = await tx`SELECT pg_try_advisory_xact_lock(${PRUNE_LOCK}) AS taken`;
         if (!lock.taken) return null;
         const sessions = await tx`DELETE FROM sessions
@@ -991,7 +990,7 @@ export class PostgresStore implements Store {
     record: (tx: Querier) => Promise<T>,
   ): Promise<T> {
     try {
-      return await this.sql.begin(async (tx) => await record(tx)) as T;
+      return await transaction(this.sql, async (tx) => await record(tx)) as T;
     } finally {
       await dropChunks(this.sql, received.tempKey).catch(() => {});
     }
@@ -1073,7 +1072,7 @@ export class PostgresStore implements Store {
 
   banMember(memberId: number, now: number): Promise<number | null> {
     return this.#run(() =>
-      this.sql.begin(async (tx) => {
+      transaction(this.sql, async (tx) => {
         const banned = await tx`UPDATE members SET banned_at = coalesce(banned_at, ${now})
           WHERE id = ${memberId}`;
         if (banned.count === 0) return null;
@@ -1133,7 +1132,7 @@ export class PostgresStore implements Store {
       const roomId = Number(room_id);
       for (;;) {
         const batch = await this.#run(() =>
-          this.sql.begin(async (tx) => {
+          transaction(this.sql, async (tx) => {
             const ids = (await tx`SELECT id FROM messages
               WHERE author_id = ${memberId} AND room_id = ${roomId} AND deleted_at IS NULL
               ORDER BY id LIMIT ${DELETE_BATCH} FOR NO KEY UPDATE`).map((row) => Number(row.id));
@@ -1178,7 +1177,7 @@ export class PostgresStore implements Store {
 
   deleteRoom(roomId: number): Promise<boolean> {
     return this.#run(() =>
-      this.sql.begin(async (tx) => {
+      transaction(this.sql, async (tx) => {
         // The room's row lock first: messages and changes in it wait, then fail.
         const [room] = await tx`SELECT id FROM rooms WHERE id = ${roomId} FOR UPDATE`;
         if (!room) return false;
