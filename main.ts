@@ -38,12 +38,16 @@ listening ??= server.listen();
 
 /**
  * Workers to serve with: as configured, but 1 where the kernel does not spread one port's
- * connections over several listeners (only Linux does) or the database is in memory.
+ * connections over several listeners (only Linux does), where the database is in memory, and
+ * on Deno Deploy (which runs as many isolates as the load needs by itself).
  */
 function workerCount(config: ParleyConfig): number {
-  if (config.server.workers <= 1) return 1;
+  if (config.server.workers <= 1 || Deno.env.get("DENO_DEPLOYMENT_ID")) return 1;
   if (Deno.build.os !== "linux" || (!config.databaseUrl && config.sqlitePath === ":memory:")) {
-    console.warn("PARLEY_WORKERS: only one worker here (needs Linux and a database file).");
+    // Said only to whoever asked for workers; by default one is what these systems get.
+    if (Deno.env.get("PARLEY_WORKERS")) {
+      console.warn("PARLEY_WORKERS: only one worker here (needs Linux and a database file).");
+    }
     return 1;
   }
   return config.server.workers;
