@@ -2,6 +2,7 @@
 import postgres from "postgres";
 import { POSTGRES_MIGRATIONS } from "./migrations/postgres.ts";
 import { RoomEvents } from "./room_events.ts";
+import { ChangeCounters, ReadCache, ROOMS_SLOT, SESSIONS_SLOT } from "./read_cache.ts";
 import {
   ADMIN_MEMBER_COLUMNS,
   ADMIN_ROOM_COLUMNS,
@@ -77,6 +78,15 @@ import { type Querier, transaction } from "./postgres_transaction.ts";
 
 type Sql = ReturnType<typeof postgres>;
 
+/** Sessions and rooms kept in memory, and for how long at most (changes drop them at once). */
+const CACHED_SESSIONS = 10_000;
+const CACHED_ROOMS = 1_000;
+/** Short: a change on another instance missed while the listening connection was down costs this long. */
+const CACHE_AGE_MS = 5_000;
+/** Notifications that cached sessions or rooms changed (not a `room:seq`, a `gone:` or an `m:`). */
+const SESSIONS_CHANGED = "sessions";
+const ROOMS_CHANGED = "rooms";
+
 /** Options for {@link PostgresStore.open}. */
 export interface PostgresOptions {
   /** A schema to keep the tables in (tests use one each); default `public`. */
@@ -150,6 +160,24 @@ export class PostgresStore implements Store {
   readonly kind = "postgres";
   readonly sql: Sql;
   readonly events = new RoomEvents();
+  /**
+   * Sessions by token hash and rooms by slug (and `#<id>`), dropped whenever one changes:
+   * here at once, on the other instances when the notification arrives (as messages do).
+   */
+  #counters = new ChangeCounters();
+  #sessions = new ReadCache<string, Session>({
+    counters: this.#counters,
+    slot: SESSIONS_SLOT,
+    maxEntries: CACHED_SESSIONS,
+    maxAgeMs: CACHE_AGE_MS,
+  });
+  #sessionTokens = new Map<number, string>();
+  #rooms = new ReadCache<string, Room>({
+    counters: this.#counters,
+    slot: ROOMS_SLOT,
+    maxEntries: CACHED_ROOMS,
+    maxAgeMs: CACHE_AGE_MS,
+  });
   readonly channel: string;
   #unlisten?: () => Promise<void>;
   /** The channel of typing signals (ephemeral: NOTIFY only, never stored). */
@@ -185,6 +213,8 @@ export class PostgresStore implements Store {
           if (listened) {
             store.events.forget();
             store.events.wakeAll();
+            store.#dropSessions();
+            store.#rooms.invalidate();
           }
           listened = true;
         },
@@ -213,9 +243,12 @@ export class PostgresStore implements Store {
    * A notification `room_id:seq`: change `seq` was committed in room `room_id`; or
    * `m:member_id:at`: the member was added to a room at `at` (ms; the time the adding
    * instance recorded, so that its own wake-up and the notification carry the same value); or
-   * `gone:room_id`: the room was deleted.
+   * `gone:room_id`: the room was deleted; or {@link SESSIONS_CHANGED} / {@link ROOMS_CHANGED}:
+   * cached sessions or rooms are stale.
    */
   #notified(payload: string): void {
+    if (payload === SESSIONS_CHANGED) return this.#dropSessions();
+    if (payload === ROOMS_CHANGED) return this.#rooms.invalidate();
     if (payload.startsWith("gone:")) {
       const room = Number(payload.slice(5));
       if (Number.isSafeInteger(room)) this.events.closed(room);
@@ -230,6 +263,39 @@ export class PostgresStore implements Store {
     }
     const [room, seq] = payload.split(":").map(Number);
     if (Number.isFinite(room) && Number.isFinite(seq)) this.events.published(room, seq);
+  }
+
+  #dropSessions(): void {
+    this.#sessions.invalidate();
+    this.#sessionTokens.clear();
+  }
+
+  /**
+   * Runs a write to sessions or members, then drops the cached sessions here and tells the
+   * other instances to (after the write: a read in between would cache the old row).
+   */
+  #sessionsChange<T>(write: () => Promise<T>): Promise<T> {
+    return write().finally(() => {
+      this.#dropSessions();
+      return this.#tell(SESSIONS_CHANGED);
+    });
+  }
+
+  /** Runs a write to rooms, then drops the cached rooms here and on the other instances. */
+  #roomsChange<T>(write: () => Promise<T>): Promise<T> {
+    return write().finally(() => {
+      this.#rooms.invalidate();
+      return this.#tell(ROOMS_CHANGED);
+    });
+  }
+
+  /** Notifies every instance (this one too); a failure only costs them the cache's age. */
+  async #tell(payload: string): Promise<void> {
+    try {
+      await this.sql`SELECT pg_notify(${this.channel}, ${payload})`;
+    } catch (error) {
+      console.warn(`Could not tell the other instances that ${payload}: ${error}`);
+    }
   }
 
   async #run<T>(work: () => Promise<T>): Promise<T> {
@@ -260,17 +326,23 @@ export class PostgresStore implements Store {
   }
 
   getRoom(slug: string): Promise<Room | null> {
+    const cached = this.#rooms.get(slug);
+    if (cached) return Promise.resolve(cached);
+    const version = this.#rooms.version();
     return this.#run(async () => {
       const [row] = await this.sql`SELECT ${this.#roomColumns()} FROM rooms
         WHERE slug = ${slug}`;
-      return row ? toRoom(row) : null;
+      return row ? this.#rooms.set(slug, toRoom(row), version) : null;
     });
   }
 
   getRoomById(id: number): Promise<Room | null> {
+    const cached = this.#rooms.get(`#${id}`);
+    if (cached) return Promise.resolve(cached);
+    const version = this.#rooms.version();
     return this.#run(async () => {
       const [row] = await this.sql`SELECT ${this.#roomColumns()} FROM rooms WHERE id = ${id}`;
-      return row ? toRoom(row) : null;
+      return row ? this.#rooms.set(`#${id}`, toRoom(row), version) : null;
     });
   }
 
@@ -295,11 +367,13 @@ export class PostgresStore implements Store {
   }
 
   setRoomTopic(roomId: number, topic: string): Promise<Room | null> {
-    return this.#run(async () => {
-      const [row] = await this.sql`UPDATE rooms SET topic = ${topic} WHERE id = ${roomId}
+    return this.#roomsChange(() =>
+      this.#run(async () => {
+        const [row] = await this.sql`UPDATE rooms SET topic = ${topic} WHERE id = ${roomId}
         RETURNING ${this.sql.unsafe(ROOM_COLUMNS)}`;
-      return row ? toRoom(row) : null;
-    });
+        return row ? toRoom(row) : null;
+      })
+    );
   }
 
   getDirectRoom(directKey: string): Promise<Room | null> {
@@ -469,11 +543,13 @@ export class PostgresStore implements Store {
   }
 
   renameMember(id: number, name: string): Promise<Member | null> {
-    return this.#run(async () => {
-      const [row] = await this.sql`UPDATE members SET name = ${name} WHERE id = ${id}
+    return this.#sessionsChange(() =>
+      this.#run(async () => {
+        const [row] = await this.sql`UPDATE members SET name = ${name} WHERE id = ${id}
         RETURNING id, name`;
-      return row ? toMember(row) : null;
-    });
+        return row ? toMember(row) : null;
+      })
+    );
   }
 
   createSession(memberId: number, tokenHash: string): Promise<Session> {
@@ -488,33 +564,46 @@ export class PostgresStore implements Store {
   }
 
   getSession(tokenHash: string): Promise<Session | null> {
+    const cached = this.#sessions.get(tokenHash);
+    if (cached) return Promise.resolve(cached);
+    const version = this.#sessions.version();
     return this.#run(async () => {
       const [row] = await this.sql`
         SELECT s.id, s.last_seen_at, m.id AS member_id, m.name, m.username, m.is_admin
         FROM sessions s JOIN members m ON m.id = s.member_id
         WHERE s.token_hash = ${tokenHash} AND m.banned_at IS NULL`;
-      return row ? toSession(row) : null;
+      if (!row) return null;
+      const session = this.#sessions.set(tokenHash, toSession(row), version);
+      if (this.#sessionTokens.size >= CACHED_SESSIONS) this.#sessionTokens.clear();
+      this.#sessionTokens.set(session.id, tokenHash);
+      return session;
     });
   }
 
   touchSession(id: number, at: number): Promise<void> {
     return this.#run(async () => {
       await this.sql`UPDATE sessions SET last_seen_at = ${at} WHERE id = ${id}`;
+      const token = this.#sessionTokens.get(id);
+      if (token) this.#sessions.update(token, (session) => ({ ...session, lastSeenAt: at }));
     });
   }
 
   deleteSession(id: number): Promise<void> {
-    return this.#run(async () => {
-      await this.sql`DELETE FROM sessions WHERE id = ${id}`;
-    });
+    return this.#sessionsChange(() =>
+      this.#run(async () => {
+        await this.sql`DELETE FROM sessions WHERE id = ${id}`;
+      })
+    );
   }
 
   deleteSessions(memberId: number, exceptId = 0): Promise<number> {
-    return this.#run(async () => {
-      const result = await this.sql`DELETE FROM sessions
+    return this.#sessionsChange(() =>
+      this.#run(async () => {
+        const result = await this.sql`DELETE FROM sessions
         WHERE member_id = ${memberId} AND id != ${exceptId}`;
-      return result.count;
-    });
+        return result.count;
+      })
+    );
   }
 
   accountNames(exceptMemberId: number): Promise<string[]> {
@@ -531,53 +620,55 @@ export class PostgresStore implements Store {
    * is used only by the registration that succeeds. Checks everything before writing.
    */
   registerAccount(input: NewAccount): Promise<Registration> {
-    return this.#run(async () => {
-      try {
-        return await transaction(this.sql, async (tx): Promise<Registration> => {
-          await tx`SELECT pg_advisory_xact_lock(${REGISTRATION_LOCK})`;
-          if (input.memberId !== null) {
-            const [member] = await tx`SELECT username_key FROM members
+    return this.#sessionsChange(() =>
+      this.#run(async () => {
+        try {
+          return await transaction(this.sql, async (tx): Promise<Registration> => {
+            await tx`SELECT pg_advisory_xact_lock(${REGISTRATION_LOCK})`;
+            if (input.memberId !== null) {
+              const [member] = await tx`SELECT username_key FROM members
               WHERE id = ${input.memberId} FOR UPDATE`;
-            if (!member) return { ok: false, reason: "no_member" };
-            if (member.username_key !== null) return { ok: false, reason: "already_registered" };
-          }
-          const taken = await tx`SELECT 1 FROM members WHERE username_key = ${input.usernameKey}`;
-          if (taken.length > 0) return { ok: false, reason: "username_taken" };
-          const [{ first }] = await tx`SELECT NOT EXISTS (
+              if (!member) return { ok: false, reason: "no_member" };
+              if (member.username_key !== null) return { ok: false, reason: "already_registered" };
+            }
+            const taken = await tx`SELECT 1 FROM members WHERE username_key = ${input.usernameKey}`;
+            if (taken.length > 0) return { ok: false, reason: "username_taken" };
+            const [{ first }] = await tx`SELECT NOT EXISTS (
             SELECT 1 FROM members WHERE username_key IS NOT NULL) AS first`;
-          let inviteId: number | null = null;
-          if (input.invite && !first) {
-            const [invite] = input.invite.tokenHash === null ? [] : await tx`
+            let inviteId: number | null = null;
+            if (input.invite && !first) {
+              const [invite] = input.invite.tokenHash === null ? [] : await tx`
               SELECT id FROM invites WHERE token_hash = ${input.invite.tokenHash}
                 AND used_by IS NULL AND expires_at > ${input.invite.now} FOR UPDATE`;
-            if (!invite) return { ok: false, reason: "invite_required" };
-            inviteId = Number(invite.id);
-          }
-          const memberId = input.memberId ?? Number(
-            (await tx`INSERT INTO members (name, created_at)
+              if (!invite) return { ok: false, reason: "invite_required" };
+              inviteId = Number(invite.id);
+            }
+            const memberId = input.memberId ?? Number(
+              (await tx`INSERT INTO members (name, created_at)
               VALUES (${input.name}, ${Date.now()}) RETURNING id`)[0].id,
-          );
-          const [row] = await tx`UPDATE members SET username = ${input.username},
+            );
+            const [row] = await tx`UPDATE members SET username = ${input.username},
               username_key = ${input.usernameKey}, password_hash = ${input.passwordHash},
               is_admin = ${Boolean(first)}
             WHERE id = ${memberId} RETURNING id, name, username, is_admin`;
-          if (inviteId !== null) {
-            await tx`UPDATE invites SET used_by = ${memberId}, used_at = ${input.invite!.now}
+            if (inviteId !== null) {
+              await tx`UPDATE invites SET used_by = ${memberId}, used_at = ${input.invite!.now}
               WHERE id = ${inviteId}`;
+            }
+            return {
+              ok: true,
+              member: toMember(row),
+              account: { username: String(row.username), isAdmin: Boolean(row.is_admin) },
+            };
+          });
+        } catch (error) {
+          if ((error as { code?: string }).code === "23505") {
+            return { ok: false, reason: "username_taken" }; // unique_violation
           }
-          return {
-            ok: true,
-            member: toMember(row),
-            account: { username: String(row.username), isAdmin: Boolean(row.is_admin) },
-          };
-        });
-      } catch (error) {
-        if ((error as { code?: string }).code === "23505") {
-          return { ok: false, reason: "username_taken" }; // unique_violation
+          throw error;
         }
-        throw error;
-      }
-    });
+      })
+    );
   }
 
   countAccounts(): Promise<number> {
@@ -912,26 +1003,27 @@ export class PostgresStore implements Store {
   }
 
   pruneStale(options: PruneOptions): Promise<PruneCounts | null> {
-    return this.#run(() =>
-      transaction(this.sql, async (tx) => {
-        const [lock] = await tx`SELECT pg_try_advisory_xact_lock(${PRUNE_LOCK}) AS taken`;
-        if (!lock.taken) return null;
-        const sessions = await tx`DELETE FROM sessions
+    return this.#sessionsChange(() =>
+      this.#run(() =>
+        transaction(this.sql, async (tx) => {
+          const [lock] = await tx`SELECT pg_try_advisory_xact_lock(${PRUNE_LOCK}) AS taken`;
+          if (!lock.taken) return null;
+          const sessions = await tx`DELETE FROM sessions
           WHERE last_seen_at < ${options.now - options.sessionIdleMs}`;
-        const invites = await tx`DELETE FROM invites WHERE expires_at <= ${options.now}`;
-        const files = await tx`DELETE FROM files
+          const invites = await tx`DELETE FROM invites WHERE expires_at <= ${options.now}`;
+          const files = await tx`DELETE FROM files
           WHERE message_id IS NULL
             AND created_at < ${options.now - (options.uploadRetentionMs ?? UPLOAD_RETENTION_MS)}
           RETURNING sha256, preview_sha256`;
-        await releaseContents(tx, files.flatMap((f) => [f.sha256, f.preview_sha256]));
-        // Contents no file has: uploads cut off by a crash (under their temporary keys).
-        const orphans = await tx`SELECT sha256 FROM blobs b
+          await releaseContents(tx, files.flatMap((f) => [f.sha256, f.preview_sha256]));
+          // Contents no file has: uploads cut off by a crash (under their temporary keys).
+          const orphans = await tx`SELECT sha256 FROM blobs b
           WHERE created_at < ${options.now - ORPHAN_MS}
             AND NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256)
             AND NOT EXISTS (SELECT 1 FROM files f WHERE f.preview_sha256 = b.sha256)`;
-        await releaseContents(tx, orphans.map((row) => String(row.sha256)));
-        // Room memberships go with the member (ON DELETE CASCADE).
-        const guests = await tx`DELETE FROM members g
+          await releaseContents(tx, orphans.map((row) => String(row.sha256)));
+          // Room memberships go with the member (ON DELETE CASCADE).
+          const guests = await tx`DELETE FROM members g
           WHERE g.username_key IS NULL
             AND g.created_at < ${options.now - options.guestRetentionMs}
             AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.member_id = g.id)
@@ -941,13 +1033,14 @@ export class PostgresStore implements Store {
             AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.created_by = g.id)
             AND NOT EXISTS (SELECT 1 FROM invites i
               WHERE i.created_by = g.id OR i.used_by = g.id)`;
-        return {
-          sessions: sessions.count,
-          invites: invites.count,
-          guests: guests.count,
-          files: files.count,
-        };
-      })
+          return {
+            sessions: sessions.count,
+            invites: invites.count,
+            guests: guests.count,
+            files: files.count,
+          };
+        })
+      )
     );
   }
 
@@ -1071,13 +1164,15 @@ export class PostgresStore implements Store {
   }
 
   banMember(memberId: number, now: number): Promise<number | null> {
-    return this.#run(() =>
-      transaction(this.sql, async (tx) => {
-        const banned = await tx`UPDATE members SET banned_at = coalesce(banned_at, ${now})
+    return this.#sessionsChange(() =>
+      this.#run(() =>
+        transaction(this.sql, async (tx) => {
+          const banned = await tx`UPDATE members SET banned_at = coalesce(banned_at, ${now})
           WHERE id = ${memberId}`;
-        if (banned.count === 0) return null;
-        return (await tx`DELETE FROM sessions WHERE member_id = ${memberId}`).count;
-      })
+          if (banned.count === 0) return null;
+          return (await tx`DELETE FROM sessions WHERE member_id = ${memberId}`).count;
+        })
+      )
     );
   }
 
@@ -1106,9 +1201,11 @@ export class PostgresStore implements Store {
   }
 
   setAdmin(memberId: number, admin: boolean): Promise<boolean> {
-    return this.#run(async () =>
-      (await this.sql`UPDATE members SET is_admin = ${admin}
+    return this.#sessionsChange(() =>
+      this.#run(async () =>
+        (await this.sql`UPDATE members SET is_admin = ${admin}
         WHERE id = ${memberId} AND username_key IS NOT NULL`).count > 0
+      )
     );
   }
 
@@ -1169,29 +1266,33 @@ export class PostgresStore implements Store {
   }
 
   archiveRoom(roomId: number, now: number): Promise<boolean> {
-    return this.#run(async () =>
-      (await this.sql`UPDATE rooms SET archived_at = coalesce(archived_at, ${now})
+    return this.#roomsChange(() =>
+      this.#run(async () =>
+        (await this.sql`UPDATE rooms SET archived_at = coalesce(archived_at, ${now})
         WHERE id = ${roomId}`).count > 0
+      )
     );
   }
 
   deleteRoom(roomId: number): Promise<boolean> {
-    return this.#run(() =>
-      transaction(this.sql, async (tx) => {
-        // The room's row lock first: messages and changes in it wait, then fail.
-        const [room] = await tx`SELECT id FROM rooms WHERE id = ${roomId} FOR UPDATE`;
-        if (!room) return false;
-        const files = await tx`DELETE FROM files WHERE room_id = ${roomId}
+    return this.#roomsChange(() =>
+      this.#run(() =>
+        transaction(this.sql, async (tx) => {
+          // The room's row lock first: messages and changes in it wait, then fail.
+          const [room] = await tx`SELECT id FROM rooms WHERE id = ${roomId} FOR UPDATE`;
+          if (!room) return false;
+          const files = await tx`DELETE FROM files WHERE room_id = ${roomId}
           RETURNING sha256, preview_sha256`;
-        await tx`DELETE FROM reactions
+          await tx`DELETE FROM reactions
           WHERE message_id IN (SELECT id FROM messages WHERE room_id = ${roomId})`;
-        await tx`DELETE FROM messages WHERE room_id = ${roomId}`;
-        await tx`DELETE FROM rooms WHERE id = ${roomId}`;
-        await releaseContents(tx, files.flatMap((f) => [f.sha256, f.preview_sha256]));
-        // Sent at commit: every instance wakes the room's long polls, which find it gone.
-        await tx`SELECT pg_notify(${this.channel}, ${`gone:${roomId}`})`;
-        return true;
-      })
+          await tx`DELETE FROM messages WHERE room_id = ${roomId}`;
+          await tx`DELETE FROM rooms WHERE id = ${roomId}`;
+          await releaseContents(tx, files.flatMap((f) => [f.sha256, f.preview_sha256]));
+          // Sent at commit: every instance wakes the room's long polls, which find it gone.
+          await tx`SELECT pg_notify(${this.channel}, ${`gone:${roomId}`})`;
+          return true;
+        })
+      )
     );
   }
 

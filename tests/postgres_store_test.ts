@@ -440,3 +440,56 @@ Deno.test({
     }
   },
 });
+
+/** Reads `read` until `done` says so (at most 2 s); returns how long it took. */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<number> {
+  const started = performance.now();
+  while (!done(await read())) {
+    if (performance.now() - started > 2000) throw new Error("not within 2 s");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return performance.now() - started;
+}
+
+pgTest(
+  "cached sessions and rooms: a change counts at once on its instance, on another with the notification",
+  async (schema) => {
+    const [a, b] = [
+      await PostgresStore.open(url!, { schema, max: 2 }),
+      await PostgresStore.open(url!, { schema, max: 2 }),
+    ];
+    try {
+      const ada = await a.createMember("Ada");
+      await a.createSession(ada.id, "ada-token");
+      const eve = await a.createMember("Eve");
+      const eveSession = await a.createSession(eve.id, "eve-token");
+      const general = (await a.getRoom("general"))!;
+      for (const store of [a, b]) {
+        assert.ok(await store.getSession("ada-token"));
+        assert.ok(await store.getSession("eve-token"));
+        assert.equal((await store.getRoom("general"))?.topic, general.topic);
+      }
+
+      await a.banMember(ada.id, Date.now());
+      assert.equal(await a.getSession("ada-token"), null, "at once where it was banned");
+      const banMs = await until(() => b.getSession("ada-token"), (s) => s === null);
+      await a.renameMember(eve.id, "Eve Renamed");
+      assert.equal((await a.getSession("eve-token"))?.member.name, "Eve Renamed");
+      await until(() => b.getSession("eve-token"), (s) => s?.member.name === "Eve Renamed");
+      await b.deleteSession(eveSession.id);
+      assert.equal(await b.getSession("eve-token"), null, "logged out at once on b");
+      await until(() => a.getSession("eve-token"), (s) => s === null);
+      await b.setRoomTopic(general.id, "new topic");
+      assert.equal((await b.getRoom("general"))?.topic, "new topic");
+      await until(() => a.getRoom("general"), (r) => r?.topic === "new topic");
+      await a.archiveRoom(general.id, Date.now());
+      assert.equal((await a.getRoomById(general.id))?.archived, true);
+      await until(() => b.getRoomById(general.id), (r) => r?.archived === true);
+      // The notification, not the cache's 5 s age, brought it.
+      assert.ok(banMs < 1000, `the ban counted on b after ${banMs} ms`);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  },
+);
