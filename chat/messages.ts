@@ -111,17 +111,23 @@ export function createMessages(options: MessagesOptions) {
   });
   const mentions = createMentions(store, limiters);
 
-  // Readers woken by the same change ask the same question: answer it once per moment (the
-  // answer is the same for everyone: messages carry nothing that depends on the reader).
+  // Readers woken by the same change ask the same question: answer it once while it is being
+  // answered, and for the rest of that moment (the answer is the same for everyone: messages
+  // carry nothing that depends on the reader). Readers woken in later batches join a read
+  // still under way; one that started before a change it was woken for answers without it,
+  // and the reader then reads again (its number is past the answer's cursor): nothing is lost.
   const reads = new Map<string, Promise<MessagePage>>();
 
   function sharedRead(room: Room, query: HistoryQuery & { since?: number; after?: number }) {
     const key = `${room.id}:${query.since ?? ""}:${query.after ?? ""}:${query.limit}`;
     let read = reads.get(key);
     if (!read) {
-      read = store.listMessages(room, query);
-      reads.set(key, read);
-      setTimeout(() => reads.delete(key), 0);
+      const started = read = store.listMessages(room, query);
+      reads.set(key, started);
+      const forget = () => {
+        if (reads.get(key) === started) reads.delete(key);
+      };
+      started.then(() => setTimeout(forget, 0), () => setTimeout(forget, 0));
     }
     return read;
   }
