@@ -2,7 +2,8 @@
 import postgres from "postgres";
 import { POSTGRES_MIGRATIONS } from "./migrations/postgres.ts";
 import { RoomEvents } from "./room_events.ts";
-import { ChangeCounters, ReadCache, ROOMS_SLOT, SESSIONS_SLOT } from "./read_cache.ts";
+import { CachedRows } from "./cached_rows.ts";
+import { ChangeCounters } from "./read_cache.ts";
 import {
   ADMIN_MEMBER_COLUMNS,
   ADMIN_ROOM_COLUMNS,
@@ -79,8 +80,6 @@ import { type Querier, transaction } from "./postgres_transaction.ts";
 type Sql = ReturnType<typeof postgres>;
 
 /** Sessions and rooms kept in memory, and for how long at most (changes drop them at once). */
-const CACHED_SESSIONS = 10_000;
-const CACHED_ROOMS = 1_000;
 /** Short: a change on another instance missed while the listening connection was down costs this long. */
 const CACHE_AGE_MS = 5_000;
 /** Notifications that cached sessions or rooms changed (not a `room:seq`, a `gone:` or an `m:`). */
@@ -164,20 +163,7 @@ export class PostgresStore implements Store {
    * Sessions by token hash and rooms by slug (and `#<id>`), dropped whenever one changes:
    * here at once, on the other instances when the notification arrives (as messages do).
    */
-  #counters = new ChangeCounters();
-  #sessions = new ReadCache<string, Session>({
-    counters: this.#counters,
-    slot: SESSIONS_SLOT,
-    maxEntries: CACHED_SESSIONS,
-    maxAgeMs: CACHE_AGE_MS,
-  });
-  #sessionTokens = new Map<number, string>();
-  #rooms = new ReadCache<string, Room>({
-    counters: this.#counters,
-    slot: ROOMS_SLOT,
-    maxEntries: CACHED_ROOMS,
-    maxAgeMs: CACHE_AGE_MS,
-  });
+  #cached = new CachedRows({ counters: new ChangeCounters(), maxAgeMs: CACHE_AGE_MS });
   readonly channel: string;
   #unlisten?: () => Promise<void>;
   /** The channel of typing signals (ephemeral: NOTIFY only, never stored). */
@@ -213,8 +199,8 @@ export class PostgresStore implements Store {
           if (listened) {
             store.events.forget();
             store.events.wakeAll();
-            store.#dropSessions();
-            store.#rooms.invalidate();
+            store.#cached.dropSessions();
+            store.#cached.dropRooms();
           }
           listened = true;
         },
@@ -247,8 +233,8 @@ export class PostgresStore implements Store {
    * cached sessions or rooms are stale.
    */
   #notified(payload: string): void {
-    if (payload === SESSIONS_CHANGED) return this.#dropSessions();
-    if (payload === ROOMS_CHANGED) return this.#rooms.invalidate();
+    if (payload === SESSIONS_CHANGED) return this.#cached.dropSessions();
+    if (payload === ROOMS_CHANGED) return this.#cached.dropRooms();
     if (payload.startsWith("gone:")) {
       const room = Number(payload.slice(5));
       if (Number.isSafeInteger(room)) this.events.closed(room);
@@ -265,18 +251,13 @@ export class PostgresStore implements Store {
     if (Number.isFinite(room) && Number.isFinite(seq)) this.events.published(room, seq);
   }
 
-  #dropSessions(): void {
-    this.#sessions.invalidate();
-    this.#sessionTokens.clear();
-  }
-
   /**
    * Runs a write to sessions or members, then drops the cached sessions here and tells the
    * other instances to (after the write: a read in between would cache the old row).
    */
   #sessionsChange<T>(write: () => Promise<T>): Promise<T> {
     return write().finally(() => {
-      this.#dropSessions();
+      this.#cached.dropSessions();
       return this.#tell(SESSIONS_CHANGED);
     });
   }
@@ -284,7 +265,7 @@ export class PostgresStore implements Store {
   /** Runs a write to rooms, then drops the cached rooms here and on the other instances. */
   #roomsChange<T>(write: () => Promise<T>): Promise<T> {
     return write().finally(() => {
-      this.#rooms.invalidate();
+      this.#cached.dropRooms();
       return this.#tell(ROOMS_CHANGED);
     });
   }
@@ -326,24 +307,20 @@ export class PostgresStore implements Store {
   }
 
   getRoom(slug: string): Promise<Room | null> {
-    const cached = this.#rooms.get(slug);
-    if (cached) return Promise.resolve(cached);
-    const version = this.#rooms.version();
-    return this.#run(async () => {
-      const [row] = await this.sql`SELECT ${this.#roomColumns()} FROM rooms
-        WHERE slug = ${slug}`;
-      return row ? this.#rooms.set(slug, toRoom(row), version) : null;
-    });
+    return this.#cached.room(slug, () =>
+      this.#run(async () => {
+        const [row] = await this.sql`SELECT ${this.#roomColumns()} FROM rooms
+          WHERE slug = ${slug}`;
+        return row ? toRoom(row) : null;
+      }));
   }
 
   getRoomById(id: number): Promise<Room | null> {
-    const cached = this.#rooms.get(`#${id}`);
-    if (cached) return Promise.resolve(cached);
-    const version = this.#rooms.version();
-    return this.#run(async () => {
-      const [row] = await this.sql`SELECT ${this.#roomColumns()} FROM rooms WHERE id = ${id}`;
-      return row ? this.#rooms.set(`#${id}`, toRoom(row), version) : null;
-    });
+    return this.#cached.room(`#${id}`, () =>
+      this.#run(async () => {
+        const [row] = await this.sql`SELECT ${this.#roomColumns()} FROM rooms WHERE id = ${id}`;
+        return row ? toRoom(row) : null;
+      }));
   }
 
   createRoom(input: NewRoom): Promise<Room | null> {
@@ -564,27 +541,20 @@ export class PostgresStore implements Store {
   }
 
   getSession(tokenHash: string): Promise<Session | null> {
-    const cached = this.#sessions.get(tokenHash);
-    if (cached) return Promise.resolve(cached);
-    const version = this.#sessions.version();
-    return this.#run(async () => {
-      const [row] = await this.sql`
-        SELECT s.id, s.last_seen_at, m.id AS member_id, m.name, m.username, m.is_admin
-        FROM sessions s JOIN members m ON m.id = s.member_id
-        WHERE s.token_hash = ${tokenHash} AND m.banned_at IS NULL`;
-      if (!row) return null;
-      const session = this.#sessions.set(tokenHash, toSession(row), version);
-      if (this.#sessionTokens.size >= CACHED_SESSIONS) this.#sessionTokens.clear();
-      this.#sessionTokens.set(session.id, tokenHash);
-      return session;
-    });
+    return this.#cached.session(tokenHash, () =>
+      this.#run(async () => {
+        const [row] = await this.sql`
+          SELECT s.id, s.last_seen_at, m.id AS member_id, m.name, m.username, m.is_admin
+          FROM sessions s JOIN members m ON m.id = s.member_id
+          WHERE s.token_hash = ${tokenHash} AND m.banned_at IS NULL`;
+        return row ? toSession(row) : null;
+      }));
   }
 
   touchSession(id: number, at: number): Promise<void> {
     return this.#run(async () => {
       await this.sql`UPDATE sessions SET last_seen_at = ${at} WHERE id = ${id}`;
-      const token = this.#sessionTokens.get(id);
-      if (token) this.#sessions.update(token, (session) => ({ ...session, lastSeenAt: at }));
+      this.#cached.touched(id, at);
     });
   }
 

@@ -5,7 +5,8 @@ import { SQLITE_MIGRATIONS } from "./migrations/sqlite.ts";
 import { RoomEvents } from "./room_events.ts";
 import { WorkerPeers } from "./worker_peers.ts";
 import { WriteLock } from "./write_lock.ts";
-import { ChangeCounters, ReadCache, ROOMS_SLOT, SESSIONS_SLOT } from "./read_cache.ts";
+import { CachedRows } from "./cached_rows.ts";
+import { ChangeCounters } from "./read_cache.ts";
 import {
   ADMIN_MEMBER_COLUMNS,
   ADMIN_ROOM_COLUMNS,
@@ -103,8 +104,6 @@ export interface SqliteOptions {
 }
 
 /** Sessions and rooms kept in memory, and for how long at most (changes drop them at once). */
-const CACHED_SESSIONS = 10_000;
-const CACHED_ROOMS = 1_000;
 const CACHE_AGE_MS = 30_000;
 
 /** Applies the migrations a database has not had yet, in one transaction. */
@@ -137,11 +136,8 @@ export class SqliteStore implements Store {
   readonly events: RoomEvents;
   #peers?: WorkerPeers;
   #writeLock?: WriteLock;
-  /** Sessions by token hash, and which token hash each session id has (for touches). */
-  #sessions: ReadCache<string, Session>;
-  #sessionTokens = new Map<number, string>();
-  /** Rooms by slug and by id (as `#<id>`). */
-  #rooms: ReadCache<string, Room>;
+  /** Sessions and rooms kept in memory (see {@link CachedRows}). */
+  #cached: CachedRows;
   #typing = new Set<(signal: TypingSignal) => void>();
   #statements = new Map<string, StatementSync>();
   /** The bytes of uploaded files (see {@link SqliteOptions.filesDir}). */
@@ -187,17 +183,8 @@ export class SqliteStore implements Store {
     }
     this.events = new RoomEvents({ peers: this.#peers });
     if (options.writeLock) this.#writeLock = new WriteLock(options.writeLock);
-    const counters = options.counters ?? new ChangeCounters();
-    this.#sessions = new ReadCache({
-      counters,
-      slot: SESSIONS_SLOT,
-      maxEntries: CACHED_SESSIONS,
-      maxAgeMs: CACHE_AGE_MS,
-    });
-    this.#rooms = new ReadCache({
-      counters,
-      slot: ROOMS_SLOT,
-      maxEntries: CACHED_ROOMS,
+    this.#cached = new CachedRows({
+      counters: options.counters ?? new ChangeCounters(),
       maxAgeMs: CACHE_AGE_MS,
     });
     const filesDir = options.filesDir ??
@@ -278,15 +265,12 @@ export class SqliteStore implements Store {
    * workers sharing the counters (after the write: a read in between would cache the old row).
    */
   #sessionsChange<T>(write: () => Promise<T>): Promise<T> {
-    return write().finally(() => {
-      this.#sessions.invalidate();
-      this.#sessionTokens.clear();
-    });
+    return write().finally(() => this.#cached.dropSessions());
   }
 
   /** Runs a write to rooms and then drops every cached room (see {@link #sessionsChange}). */
   #roomsChange<T>(write: () => Promise<T>): Promise<T> {
-    return write().finally(() => this.#rooms.invalidate());
+    return write().finally(() => this.#cached.dropRooms());
   }
 
   getSetting(key: string): Promise<string | null> {
@@ -305,19 +289,17 @@ export class SqliteStore implements Store {
   }
 
   getRoom(slug: string): Promise<Room | null> {
-    const cached = this.#rooms.get(slug);
-    if (cached) return Promise.resolve(cached);
-    const version = this.#rooms.version();
-    const row = this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE slug = ?`).get(slug);
-    return Promise.resolve(row ? this.#rooms.set(slug, toRoom(row), version) : null);
+    return this.#cached.room(slug, () => {
+      const row = this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE slug = ?`).get(slug);
+      return Promise.resolve(row ? toRoom(row) : null);
+    });
   }
 
   getRoomById(id: number): Promise<Room | null> {
-    const cached = this.#rooms.get(`#${id}`);
-    if (cached) return Promise.resolve(cached);
-    const version = this.#rooms.version();
-    const row = this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE id = ?`).get(id);
-    return Promise.resolve(row ? this.#rooms.set(`#${id}`, toRoom(row), version) : null);
+    return this.#cached.room(`#${id}`, () => {
+      const row = this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE id = ?`).get(id);
+      return Promise.resolve(row ? toRoom(row) : null);
+    });
   }
 
   async createRoom(input: NewRoom): Promise<Room | null> {
@@ -542,21 +524,15 @@ export class SqliteStore implements Store {
   }
 
   getSession(tokenHash: string): Promise<Session | null> {
-    const cached = this.#sessions.get(tokenHash);
-    if (cached) return Promise.resolve(cached);
-    const version = this.#sessions.version();
-    return this.#run(() => {
-      const row = this.#sql(
-        `SELECT s.id, s.last_seen_at, m.id AS member_id, m.name, m.username, m.is_admin
-         FROM sessions s JOIN members m ON m.id = s.member_id
-         WHERE s.token_hash = ? AND m.banned_at IS NULL`,
-      ).get(tokenHash);
-      if (!row) return null;
-      const session = this.#sessions.set(tokenHash, toSession(row), version);
-      if (this.#sessionTokens.size >= CACHED_SESSIONS) this.#sessionTokens.clear();
-      this.#sessionTokens.set(session.id, tokenHash);
-      return session;
-    });
+    return this.#cached.session(tokenHash, () =>
+      this.#run(() => {
+        const row = this.#sql(
+          `SELECT s.id, s.last_seen_at, m.id AS member_id, m.name, m.username, m.is_admin
+           FROM sessions s JOIN members m ON m.id = s.member_id
+           WHERE s.token_hash = ? AND m.banned_at IS NULL`,
+        ).get(tokenHash);
+        return row ? toSession(row) : null;
+      }));
   }
 
   deleteSession(id: number): Promise<void> {
@@ -691,8 +667,7 @@ export class SqliteStore implements Store {
   touchSession(id: number, at: number): Promise<void> {
     return this.#write(() => {
       this.#sql("UPDATE sessions SET last_seen_at = ? WHERE id = ?").run(at, id);
-      const token = this.#sessionTokens.get(id);
-      if (token) this.#sessions.update(token, (session) => ({ ...session, lastSeenAt: at }));
+      this.#cached.touched(id, at);
     });
   }
 
