@@ -4,7 +4,7 @@ import { createParley } from "./app.ts";
 import { type LimiterBuffers, sharedLimiters } from "./chat/limiters.ts";
 import { openStore } from "./db/open_store.ts";
 import { ChangeCounters } from "./db/read_cache.ts";
-import { type Store, StoreUnavailableError } from "./db/store.ts";
+import { StoreUnavailableError } from "./db/store.ts";
 import type { Bundle } from "./runtime/bundle.ts";
 import {
   type GuardedServer,
@@ -38,7 +38,7 @@ export interface StartOptions {
 
 /** A server ready to serve: its store open, its app built. */
 export interface ReadyServer {
-  store: Store;
+  /** The browser bundle (given to the other workers, so that it is built once). */
   bundle: Bundle;
   /** Serves `port` (default: the configured one); returns the address it listens on. */
   listen(port?: number): Deno.NetAddr;
@@ -59,7 +59,6 @@ export async function startServer(options: StartOptions): Promise<ReadyServer> {
   });
   let server: GuardedServer | undefined;
   return {
-    store,
     bundle: parley.bundle,
     listen(port = config.port) {
       server ??= serveGuarded({

@@ -127,7 +127,8 @@ export function createMessages(options: MessagesOptions) {
       const forget = () => {
         if (reads.get(key) === started) reads.delete(key);
       };
-      started.then(() => setTimeout(forget, 0), () => setTimeout(forget, 0));
+      const later = () => setTimeout(forget, 0);
+      started.then(later, later);
     }
     return read;
   }

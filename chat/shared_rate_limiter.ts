@@ -1,19 +1,17 @@
 // A rate limiter whose counts live in memory that a process's workers share.
-import { SharedTable } from "../runtime/shared_table.ts";
+import { sharedSeconds, SharedTable } from "../runtime/shared_table.ts";
 import type { RateLimit } from "./limiters.ts";
 
 /** Slices of the window counted apart; one more is kept, so the window is always covered. */
 const SLICES = 16;
 const RING = SLICES + 1;
 /**
- * Per key: the newest slice counted (two integers: slice numbers pass 2^31), the second (of
- * {@link EPOCH_S}) at which its events have all left the window, then one count per slice (a
- * ring).
+ * Per key: the newest slice counted (two integers: slice numbers pass 2^31), the second
+ * ({@link sharedSeconds}) at which its events have all left the window, then one count per slice
+ * (a ring).
  */
 const RECORD_INTS = 3 + RING;
 const COUNTS = 3;
-/** Seconds are counted from 2020-01-01, so that they fit 32 bits for decades. */
-const EPOCH_S = 1_577_836_800;
 
 /**
  * Allows `limit` events per `windowMs` for each key, counted on a {@link SharedTable} so that
@@ -63,7 +61,7 @@ export class SharedRateLimiter implements RateLimit {
         if (total < this.limit) return Math.max(1, Math.ceil((s + RING) * this.#sliceMs - now));
       }
       return this.windowMs;
-    }, { create: true, idle: (at) => ints[at + 2] < Math.floor(now / 1000) - EPOCH_S })!;
+    }, { create: true, idle: (at) => ints[at + 2] < sharedSeconds(now) })!;
   }
 
   /** Takes back the event recorded for `key` at `at`, if its slice is still counted. */
@@ -87,7 +85,7 @@ export class SharedRateLimiter implements RateLimit {
     else for (let s = newest + 1; s <= slice; s++) ints[at + COUNTS + (s % RING)] = 0;
     ints[at] = Math.floor(slice / 2 ** 32);
     ints[at + 1] = slice % 2 ** 32;
-    ints[at + 2] = Math.ceil(((slice + RING) * this.#sliceMs) / 1000) - EPOCH_S;
+    ints[at + 2] = sharedSeconds((slice + RING) * this.#sliceMs, Math.ceil);
   }
 }
 

@@ -1,6 +1,7 @@
 // An HTTP server that hostile clients cannot knock over: connection caps in all and per address,
 // an idle/header timeout, accept errors (EMFILE) survived, and a shutdown that ends in bounded time.
 import { type HeldCounts, LocalCounts, SharedCounts } from "./shared_counts.ts";
+import { sharedSeconds } from "./shared_table.ts";
 
 /** What a request handler gets besides the request. */
 export interface ServeInfo {
@@ -38,7 +39,7 @@ export interface GuardedServeOptions {
 export interface SharedServerState {
   /** Open connections per address, and in all under {@link ALL_CONNECTIONS}. */
   counts: HeldCounts;
-  /** One slot: when the last "out of file descriptors" warning was given (s since 2020). */
+  /** One slot: when the last "out of file descriptors" warning was given ({@link sharedSeconds}). */
   warnedAt: Int32Array;
 }
 
@@ -63,7 +64,6 @@ export function sharedServerState(buffers: ServerStateBuffers): SharedServerStat
 
 /** The key of the count of all connections (no address looks like it). */
 const ALL_CONNECTIONS = "*";
-const EPOCH_S = 1_577_836_800;
 const WARN_EVERY_S = 60;
 
 /**
@@ -71,7 +71,7 @@ const WARN_EVERY_S = 60;
  * (the first to claim the slot warns).
  */
 function mayWarn(warnedAt: Int32Array): boolean {
-  const now = Math.floor(Date.now() / 1000) - EPOCH_S;
+  const now = sharedSeconds(Date.now());
   const last = Atomics.load(warnedAt, 0);
   if (last !== 0 && now - last < WARN_EVERY_S) return false;
   return Atomics.compareExchange(warnedAt, 0, last, now) === last;

@@ -8,6 +8,14 @@ export interface SharedTableShape {
   recordInts: number;
 }
 
+/**
+ * A time in whole seconds since 2020-01-01 (rounded down, or up with `ceil`): what a 32-bit
+ * slot in shared memory holds for decades to come.
+ */
+export function sharedSeconds(ms: number, round: (s: number) => number = Math.floor): number {
+  return round(ms / 1000) - 1_577_836_800;
+}
+
 /** Records per bucket: a key lives in one bucket, in any of its records. */
 const WAYS = 8;
 /** Integers before each record's own: two key hashes and when it was last used (a tick of the table's clock). */
