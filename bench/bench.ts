@@ -20,7 +20,9 @@ import {
   MESSAGES_PATH,
   newGuest,
   newGuests,
-  postHeaders,
+  requestPage,
+  requestPoll,
+  requestPost,
   sequentialLatency,
   type ThroughputResult,
 } from "./http.ts";
@@ -467,15 +469,7 @@ async function main(options: Options): Promise<void> {
         sequentialLatency(
           options.pageRequests,
           10,
-          async (client) => {
-            const response = await fetch(first.origin + "/", {
-              headers: { accept: "text/html", cookie: pageGuest.cookie },
-              client,
-              signal: AbortSignal.timeout(30_000),
-            });
-            await response.arrayBuffer();
-            return response.status === 200;
-          },
+          (client) => requestPage(pageGuest, client),
           options.phaseSeconds,
         ),
     );
@@ -499,16 +493,8 @@ async function main(options: Options): Promise<void> {
       closedLoop({
         concurrency: options.concurrency,
         seconds: options.phaseSeconds,
-        request: async (worker, _index, client) => {
-          const guest = workers[worker % workers.length];
-          const response = await fetch(`${guest.origin}${MESSAGES_PATH}?since=${latest}`, {
-            headers: { accept: "application/json", cookie: guest.cookie },
-            client,
-            signal: AbortSignal.timeout(30_000),
-          });
-          await response.arrayBuffer();
-          return response.status === 200;
-        },
+        request: (worker, _index, client) =>
+          requestPoll(workers[worker % workers.length], latest, client),
       }));
     log(`  ${int(emptyPoll.rps)} req/s`);
 
@@ -550,21 +536,11 @@ async function main(options: Options): Promise<void> {
       closedLoop({
         concurrency: options.concurrency,
         seconds: options.phaseSeconds,
-        request: async (worker, index, client) => {
-          const guest = workers[worker % workers.length];
-          const response = await fetch(guest.origin + MESSAGES_PATH, {
-            method: "POST",
-            headers: postHeaders(guest),
-            body: JSON.stringify({
-              body: `throughput ${worker} ${index}`,
-              clientId: `t-${runId}-${worker}-${index}`,
-            }),
-            client,
-            signal: AbortSignal.timeout(30_000),
-          });
-          await response.arrayBuffer();
-          return response.status === 201;
-        },
+        request: (worker, index, client) =>
+          requestPost(workers[worker % workers.length], {
+            body: `throughput ${worker} ${index}`,
+            clientId: `t-${runId}-${worker}-${index}`,
+          }, client),
       }));
     log(`  ${int(posts.rps)} req/s`);
 

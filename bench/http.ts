@@ -74,6 +74,59 @@ export function postHeaders(guest: Guest): Record<string, string> {
   };
 }
 
+/** Answers a request's body is read to the end (as a browser would) and says whether it was `status`. */
+async function answered(request: Promise<Response>, status: number): Promise<boolean> {
+  const response = await request;
+  await response.arrayBuffer();
+  return response.status === status;
+}
+
+/** `guest` opens the room page; true when it answered 200. */
+export function requestPage(guest: Guest, client?: Deno.HttpClient): Promise<boolean> {
+  return answered(
+    fetch(guest.origin + "/", {
+      headers: { accept: "text/html", cookie: guest.cookie },
+      client,
+      signal: AbortSignal.timeout(30_000),
+    }),
+    200,
+  );
+}
+
+/** `guest` polls for changes after `since`, without waiting; true when it answered 200. */
+export function requestPoll(
+  guest: Guest,
+  since: number,
+  client?: Deno.HttpClient,
+): Promise<boolean> {
+  return answered(
+    fetch(`${guest.origin}${MESSAGES_PATH}?since=${since}`, {
+      headers: { accept: "application/json", cookie: guest.cookie },
+      client,
+      signal: AbortSignal.timeout(30_000),
+    }),
+    200,
+  );
+}
+
+/** `guest` posts `body` as a new message with `clientId`; true when it answered 201. */
+export function requestPost(
+  guest: Guest,
+  message: { body: string; clientId: string },
+  client?: Deno.HttpClient,
+): Promise<boolean> {
+  return answered(
+    fetch(guest.origin + MESSAGES_PATH, {
+      method: "POST",
+      headers: postHeaders(guest),
+      body: JSON.stringify(message),
+      client,
+      signal: AbortSignal.timeout(30_000),
+    }),
+    201,
+  );
+}
+
 /** Options for {@link closedLoop}. */
 export interface ClosedLoopOptions {
   /** Requests in flight at any time. */

@@ -7,6 +7,9 @@ import {
   MESSAGES_PATH,
   newGuests,
   postHeaders,
+  requestPage,
+  requestPoll,
+  requestPost,
   type ThroughputResult,
 } from "./http.ts";
 import type { ServerProcess } from "./servers.ts";
@@ -101,39 +104,17 @@ async function fetchRow(
       server,
       () => closedLoop({ concurrency: options.concurrency, seconds: options.seconds, request }),
     );
-  const page = await loop(async (worker, _index, client) => {
-    const response = await fetch(server.origin + "/", {
-      headers: { accept: "text/html", cookie: guestOf(worker).cookie },
-      client,
-      signal: AbortSignal.timeout(30_000),
-    });
-    await response.arrayBuffer();
-    return response.status === 200;
-  });
+  const page = await loop((worker, _index, client) => requestPage(guestOf(worker), client));
   const latest = await latestCursor(guests[0]);
-  const emptyPoll = await loop(async (worker, _index, client) => {
-    const response = await fetch(`${server.origin}${MESSAGES_PATH}?since=${latest}`, {
-      headers: { accept: "application/json", cookie: guestOf(worker).cookie },
-      client,
-      signal: AbortSignal.timeout(30_000),
-    });
-    await response.arrayBuffer();
-    return response.status === 200;
-  });
-  const post = await loop(async (worker, index, client) => {
-    const response = await fetch(server.origin + MESSAGES_PATH, {
-      method: "POST",
-      headers: postHeaders(guestOf(worker)),
-      body: JSON.stringify({
-        body: `workers ${workers}: ${worker} ${index}`,
-        clientId: `w-${options.runId}-${workers}-${worker}-${index}`,
-      }),
-      client,
-      signal: AbortSignal.timeout(30_000),
-    });
-    await response.arrayBuffer();
-    return response.status === 201;
-  });
+  const emptyPoll = await loop((worker, _index, client) =>
+    requestPoll(guestOf(worker), latest, client)
+  );
+  const post = await loop((worker, index, client) =>
+    requestPost(guestOf(worker), {
+      body: `workers ${workers}: ${worker} ${index}`,
+      clientId: `w-${options.runId}-${workers}-${worker}-${index}`,
+    }, client)
+  );
   return { workers, generator: "fetch", page, emptyPoll, post };
 }
 
